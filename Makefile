@@ -1,0 +1,52 @@
+# Set-up and everyday jobs. Every target is idempotent: the virtual environment is created
+# and installed once (a stamp file records it) and reused until pyproject or the pins change.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+OUT    := out
+
+.PHONY: all demo test lint bench fuzz images graphviz clean
+
+all: demo
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+# Debian's graphviz gives the `dot` program; install it when missing and we can (root + apt).
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && apt-get install -y -qq graphviz >/dev/null) \
+	      || echo "note: could not install graphviz; diagrams fall back to .dot text"; \
+	  else \
+	    echo "note: 'dot' not found; install graphviz (apt-get install graphviz) for SVG/PNG"; \
+	  fi; }
+
+demo: $(STAMP) graphviz
+	@mkdir -p $(OUT)
+	$(BIN)/archdsl check architectures/lenet5.arch
+	$(BIN)/archdsl summary lenet5
+	$(BIN)/archdsl summary resnet50 --depth 2
+	-$(BIN)/archdsl draw lenet5 -o $(OUT)/lenet5.svg
+	-$(BIN)/archdsl compile lenet5 -o $(OUT)/lenet5.py
+
+test: $(STAMP) graphviz
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check dsl backends tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.mutate --cases 100000
+
+clean:
+	rm -rf $(VENV) $(OUT) build dist *.egg-info

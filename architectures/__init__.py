@@ -1,0 +1,1 @@
+"""The zoo: .arch files shipped as package data, loadable by name."""

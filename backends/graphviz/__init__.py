@@ -1,0 +1,1 @@
+"""Graphviz diagrams: pure DOT text generation and a thin render step."""

@@ -1,0 +1,1 @@
+"""Lowering to PyTorch: fx modules, standalone source, ONNX."""

@@ -1,0 +1,312 @@
+"""Argument declarations and binding: how `conv(64, 3x3, stride=2)` becomes a checked dict.
+
+Used for layer kinds (the op registry), block parameters and init functions alike, so every
+call in the language reports unknown, missing, duplicate and mistyped arguments the same way.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .values import POISON, Dims, Tensor, describe_value, type_name
+
+REQUIRED = object()
+
+
+class ArgProblem(Exception):
+    """A bad argument value; `help` suggests the fix."""
+
+    def __init__(self, message: str, help: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.help = help
+
+
+Coerce = Callable[[object], object]
+
+
+@dataclass(frozen=True)
+class ArgSpec:
+    name: str
+    type: Coerce
+    default: object = REQUIRED
+    positional: bool = False
+    aliases: tuple[str, ...] = ()
+    doc: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+# ---------------------------------------------------------------- types
+def _int(v, what="an integer"):
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ArgProblem(f"expected {what}, found {type_name(v)} `{describe_value(v)}`")
+    if isinstance(v, float):
+        if not v.is_integer():
+            raise ArgProblem(f"expected {what}, found {v!r}")
+        v = int(v)
+    return v
+
+
+def INT(v):
+    return _int(v)
+
+
+def POS_INT(v):
+    v = _int(v, "a positive integer")
+    if v < 1:
+        raise ArgProblem(f"expected a positive integer, found {v}")
+    return v
+
+
+def NONNEG_INT(v):
+    v = _int(v, "a non-negative integer")
+    if v < 0:
+        raise ArgProblem(f"expected a non-negative integer, found {v}")
+    return v
+
+
+def FLOAT(v):
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ArgProblem(f"expected a number, found {type_name(v)} `{describe_value(v)}`")
+    return float(v)
+
+
+def NONNEG_FLOAT(v):
+    v = FLOAT(v)
+    if v < 0:
+        raise ArgProblem(f"expected a number >= 0, found {v!r}")
+    return v
+
+
+def PROB(v):
+    v = FLOAT(v)
+    if not 0.0 <= v <= 1.0:
+        raise ArgProblem(f"expected a probability between 0 and 1, found {v!r}")
+    return v
+
+
+def BOOL(v):
+    if not isinstance(v, bool):
+        raise ArgProblem(f"expected true or false, found {type_name(v)} `{describe_value(v)}`")
+    return v
+
+
+def _dims(v, elem, what):
+    if isinstance(v, (tuple, list)) and not isinstance(v, Tensor):
+        if len(v) == 0:
+            raise ArgProblem(f"expected {what}, found an empty tuple")
+        return tuple(elem(x) for x in v)
+    return (elem(v),)
+
+
+def DIMS(v):
+    """A positive extent: `3`, `3x3`, `(1, 7)`. One number means the same in every dimension."""
+    return _dims(v, POS_INT, "a size like 3x3")
+
+
+def NONNEG_DIMS(v):
+    return _dims(v, NONNEG_INT, "a size like 1x1")
+
+
+def PAD(v):
+    """Padding: a number, a pair/tuple, `same` or `valid`."""
+    if isinstance(v, str):
+        if v not in ("same", "valid"):
+            raise ArgProblem(f'expected a number, "same" or "valid", found "{v}"')
+        return v
+    return _dims(v, NONNEG_INT, "a padding like 1 or 1x1")
+
+
+def MATRIX(v):
+    """A literal kernel: a list (1-D), a list of lists (2-D) or deeper, all rows equal length."""
+    if not isinstance(v, list):
+        raise ArgProblem(f"expected a literal kernel like [[0,1,0],[1,-4,1],[0,1,0]], "
+                         f"found {type_name(v)}")
+
+    def shape_of(x):
+        if isinstance(x, list):
+            if not x:
+                raise ArgProblem("a literal kernel cannot have an empty row")
+            subs = [shape_of(e) for e in x]
+            if any(sub != subs[0] for sub in subs):
+                raise ArgProblem("every row of a literal kernel must have the same length")
+            return (len(x), *subs[0])
+        FLOAT(x)
+        return ()
+
+    shape_of(v)
+    return v
+
+
+def TENSOR(v):
+    if not isinstance(v, Tensor):
+        raise ArgProblem(f"expected a value (a named tensor), found {type_name(v)}")
+    return v
+
+
+def ANY(v):
+    return v
+
+
+def choice(*options: str) -> Coerce:
+    def coerce(v):
+        if not isinstance(v, str) or v not in options:
+            shown = ", ".join(f'"{o}"' for o in options)
+            raise ArgProblem(f"expected one of {shown}, found `{describe_value(v)}`")
+        return v
+
+    coerce.__name__ = "choice"
+    return coerce
+
+
+def either(*types: Coerce) -> Coerce:
+    def coerce(v):
+        first = None
+        for t in types:
+            try:
+                return t(v)
+            except ArgProblem as exc:
+                first = first or exc
+        raise first
+
+    return coerce
+
+
+def type_label(t: Coerce) -> str:
+    return {
+        INT: "int", POS_INT: "int >= 1", NONNEG_INT: "int >= 0", FLOAT: "number",
+        NONNEG_FLOAT: "number >= 0", PROB: "probability", BOOL: "bool", DIMS: "size (3 or 3x3)",
+        NONNEG_DIMS: "size", PAD: 'padding (1, 1x2, "same")', MATRIX: "literal kernel",
+        TENSOR: "tensor", ANY: "any",
+    }.get(t, getattr(t, "__name__", "value"))
+
+
+# ---------------------------------------------------------------- binding
+@dataclass
+class BindProblem:
+    code: str
+    message: str
+    arg_index: int | None  # which argument (for its span); None: the call itself
+    help: str | None = None
+    on_name: bool = False  # underline the keyword, not the value
+
+
+@dataclass
+class Bound:
+    values: dict[str, object]
+    problems: list[BindProblem] = field(default_factory=list)
+    poisoned: bool = False
+
+
+def suggest(word: str, candidates) -> str | None:
+    """`did you mean ...?` for a misspelt name."""
+    match = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def bind(specs: tuple[ArgSpec, ...], args: list[tuple[str | None, object]], what: str) -> Bound:
+    """Match evaluated arguments to their declarations; coerce and check each value.
+
+    `args` is a list of (keyword or None, value). Poisoned values pass through unchecked.
+    """
+    out: dict[str, object] = {}
+    problems: list[BindProblem] = []
+    by_name = {}
+    for spec in specs:
+        by_name[spec.name] = spec
+        for alias in spec.aliases:
+            by_name[alias] = spec
+    positional = [s for s in specs if s.positional]
+    pos_i = 0
+    seen_kw = False
+    for i, (key, value) in enumerate(args):
+        if key is None:
+            if seen_kw:
+                problems.append(BindProblem("E0205", "positional argument after a keyword "
+                                            "argument", i, "put positional arguments first"))
+                continue
+            while pos_i < len(positional) and positional[pos_i].name in out:
+                pos_i += 1
+            if pos_i >= len(positional):
+                names = ", ".join(s.name for s in positional) or "none"
+                problems.append(BindProblem(
+                    "E0205", f"too many positional arguments for {what}", i,
+                    f"{what} takes {len(positional)} positional argument"
+                    f"{'s' if len(positional) != 1 else ''} ({names}); name the others, "
+                    f"as in `stride=2`"))
+                continue
+            spec = positional[pos_i]
+            pos_i += 1
+        else:
+            seen_kw = True
+            spec = by_name.get(key)
+            if spec is None:
+                hint = suggest(key, by_name)
+                known = ", ".join(s.name for s in specs) or "no arguments"
+                problems.append(BindProblem(
+                    "E0202",
+                    f"unknown argument `{key}` for {what}"
+                    + (f" (did you mean `{hint}`?)" if hint else ""),
+                    i, f"{what} takes: {known}", on_name=True))
+                continue
+            if spec.name in out:
+                problems.append(BindProblem("E0206", f"argument `{spec.name}` given twice", i,
+                                            on_name=True))
+                continue
+        if value is POISON:
+            out[spec.name] = POISON
+            continue
+        try:
+            out[spec.name] = spec.type(value)
+        except ArgProblem as exc:
+            problems.append(BindProblem("E0204", f"`{spec.name}` of {what}: {exc.message}", i,
+                                        exc.help))
+            out[spec.name] = POISON
+    for spec in specs:
+        if spec.name not in out:
+            if spec.required:
+                problems.append(BindProblem(
+                    "E0203", f"{what} needs `{spec.name}`", None,
+                    f"give it as `{spec.name}=...`" if not spec.positional
+                    else f"add it as an argument: {_example(what, spec)}"))
+                out[spec.name] = POISON
+            else:
+                out[spec.name] = spec.default
+    poisoned = any(v is POISON for v in out.values())
+    return Bound(out, problems, poisoned)
+
+
+def _example(what: str, spec: ArgSpec) -> str:
+    return f"`{spec.name}`"
+
+
+__all__ = [
+    "ANY",
+    "BOOL",
+    "DIMS",
+    "FLOAT",
+    "INT",
+    "MATRIX",
+    "NONNEG_DIMS",
+    "NONNEG_FLOAT",
+    "NONNEG_INT",
+    "PAD",
+    "POS_INT",
+    "PROB",
+    "REQUIRED",
+    "TENSOR",
+    "ArgProblem",
+    "ArgSpec",
+    "Bound",
+    "Dims",
+    "bind",
+    "choice",
+    "either",
+    "suggest",
+    "type_label",
+]

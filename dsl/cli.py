@@ -1,0 +1,67 @@
+"""The `archdsl` command line. Subcommands live in `archdsl.commands`, one module each.
+
+Exit codes: 0 ok, 1 errors in the input, 2 usage, 3 internal error (a bug: please report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ._version import __version__
+from .commands import COMMANDS
+from .commands.common import EXIT_INTERNAL, EXIT_USAGE, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own usage errors: exit 2, no traceback
+        self.print_usage(sys.stderr)
+        print(f"archdsl: error: {message}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="archdsl", description="A declarative language and compiler for "
+                     "neural-network architectures. Every command takes a .arch file or a "
+                     "zoo name (see `archdsl zoo`).")
+    parser.add_argument("--version", action="version", version=f"archdsl {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    handlers = {}
+    for name in COMMANDS:
+        module = importlib.import_module(f"archdsl.commands.{name}")
+        module.add_parser(sub)
+        handlers[name] = module.run
+    parser.set_defaults(_handlers=handlers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args._handlers[args.command](args)
+    except UsageError as exc:
+        print(f"archdsl: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("archdsl: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug in archdsl, never the user's fault
+        if args.debug:
+            raise
+        where = getattr(exc, "arch_location", None)
+        print(f"archdsl: internal error: {type(exc).__name__}: {exc}"
+              + (f" (while processing {where})" if where else "")
+              + "; please report it (rerun with --debug for the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

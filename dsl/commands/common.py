@@ -1,0 +1,122 @@
+"""What every subcommand shares: a target that is a path or a zoo name, `--set`, `--input`,
+limits, and printing diagnostics. Exit codes: 0 ok, 1 errors in the input, 2 usage."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from .. import zoo_index as zoo
+from ..api import parse_shape
+from ..diagnostics import render_all
+from ..elaborate import Limits
+from ..loader import LoadOptions
+from ..pipeline import Result, run
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """A wrong command line: printed as `archdsl: error: ...`, exit 2."""
+
+
+def add_target(p: argparse.ArgumentParser, many: bool = False) -> None:
+    if many:
+        p.add_argument("targets", nargs="+", metavar="FILE|ZOO",
+                       help="`.arch` files or zoo network names")
+    else:
+        p.add_argument("target", metavar="FILE|ZOO", help="a `.arch` file or a zoo name")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a network parameter, e.g. --set classes=10 (repeatable)")
+    p.add_argument("--input", dest="input_shape", metavar="CxHxW",
+                   help="override the input shape, e.g. --input 3x227x227")
+    p.add_argument("--network", metavar="NAME", help="which network, when a file has several")
+    p.add_argument("-I", "--include", dest="search_path", action="append", default=[],
+                   metavar="DIR", help="also look for imports in DIR")
+    p.add_argument("--sandbox", action="store_true",
+                   help="refuse imports outside the first file's folder")
+    lim = p.add_argument_group("limits")
+    defaults = Limits()
+    for field, flag in (("max_repeat", "--max-repeat"), ("max_depth", "--max-depth"),
+                        ("max_layers", "--max-layers"), ("max_params", "--max-params")):
+        lim.add_argument(flag, dest=field, type=int, default=getattr(defaults, field),
+                         metavar="N", help=f"default {getattr(defaults, field):,}")
+
+
+def parse_value(text: str):
+    """A --set value: integer, number, true/false, a shape like 3x3, or a string."""
+    t = text.strip()
+    low = t.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    try:
+        return int(t)
+    except ValueError:
+        pass
+    try:
+        return float(t)
+    except ValueError:
+        pass
+    if "x" in low and all(p.isdigit() for p in low.split("x")):
+        from ..values import Dims
+
+        return Dims(int(p) for p in low.split("x"))
+    if len(t) >= 2 and t[0] == t[-1] == '"':
+        return t[1:-1]
+    return t
+
+
+def overrides(args) -> dict:
+    out = {}
+    for item in args.overrides:
+        if "=" not in item:
+            raise UsageError(f"--set wants NAME=VALUE, got `{item}`")
+        k, v = item.split("=", 1)
+        if not k.strip().isidentifier():
+            raise UsageError(f"--set: `{k}` is not a parameter name")
+        out[k.strip()] = parse_value(v)
+    return out
+
+
+def resolve_target(target: str) -> tuple[str, str]:
+    """(real path, path to show in messages) for a file or a zoo name."""
+    if os.path.isfile(target):
+        return target, target
+    if not target.endswith(".arch") and os.sep not in target:
+        path = zoo.path_of(target)
+        if path is not None:
+            return path, zoo.display_path(target)
+        from ..argspec import suggest
+
+        hint = suggest(target, zoo.names())
+        raise UsageError(f"no such file or zoo network: {target}" +
+                         (f" (did you mean `{hint}`?)" if hint else ""))
+    if os.path.isdir(target):
+        raise UsageError(f"{target} is a folder, not a .arch file")
+    raise UsageError(f"no such file: {target}")
+
+
+def load(args, target: str, require_network: bool = True) -> Result:
+    path, display = resolve_target(target)
+    try:
+        shape = parse_shape(args.input_shape) if args.input_shape else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    limits = Limits(max_repeat=args.max_repeat, max_depth=args.max_depth,
+                    max_layers=args.max_layers, max_params=args.max_params)
+    opts = LoadOptions(search_path=tuple(args.search_path), sandbox=args.sandbox)
+    return run(path=path, display=display, params=overrides(args), input_shape=shape,
+               network=args.network, limits=limits, load=opts, require_network=require_network)
+
+
+def report(result: Result, fmt: str = "text", stream=None) -> int:
+    """Print diagnostics (text to stderr, or JSON); the exit code they imply."""
+    stream = stream or sys.stderr
+    diags = result.diagnostics.items
+    if fmt == "json":
+        print(json.dumps([d.to_json() for d in diags], indent=2), file=stream)
+    elif diags:
+        print(render_all(diags), file=stream)
+    return EXIT_INPUT if result.diagnostics.has_errors else EXIT_OK

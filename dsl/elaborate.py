@@ -1,0 +1,558 @@
+"""Elaboration: syntax tree -> IR. Expands blocks, repetitions, conditionals and merges,
+names every layer after its place in the module hierarchy, and infers each node's shape as
+the node is made (blocks may read their input's shape, so shapes cannot wait).
+
+Naming, as nn.Module would: a label (`conv1: ...`) names a layer, or opens a scope when it
+labels a block call, group, list, repetition or conditional. Unlabelled layers and block
+calls are numbered within their scope like nn.Sequential (parameterless layers counted);
+braces alone do not make a name. Merges (`concat`, `add`) are functions, not modules.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+from . import ops
+from . import syntax as s
+from .argspec import ANY, REQUIRED, ArgSpec, bind, suggest
+from .diagnostics import Diagnostics, Label
+from .evaluate import Evaluator
+from .inits import INIT_FUNCTIONS, PARAM_NAMES, InitRule
+from .ir import IR, ScopeInfo
+from .ops import ShapeProblem
+from .source import Span
+from .values import POISON, Dims, Tensor, fmt_shape, type_name
+
+BASE_CONSTANTS = {"same": "same", "valid": "valid", "fan_in": "fan_in", "fan_out": "fan_out"}
+
+
+@dataclass
+class Limits:
+    """Resource limits; each exceeded one is a diagnostic at the offending line."""
+
+    max_repeat: int = 100_000          # count of one `item * N`
+    max_depth: int = 100               # nested block calls
+    max_layers: int = 1_000_000        # IR nodes after expansion
+    max_params: int = 10**11           # parameters in the whole network
+    max_tensor: int = 2**40            # elements of one activation (one sample)
+    max_int: int = 2**62               # integer values
+
+
+class _Abort(Exception):
+    """Stop elaborating: a limit was hit and going on would only burn time."""
+
+
+class Env:
+    """Names visible in a block instance: parameters, `in`, values bound with `x = ...`."""
+
+    def __init__(self, module: s.Module, parent: Env | None = None):
+        self.vars: dict[str, object] = {}
+        self.module = module
+        self.parent = parent
+
+    def lookup(self, name: str):
+        env = self
+        while env is not None:
+            if name in env.vars:
+                return True, env.vars[name]
+            env = env.parent
+        return False, None
+
+    def names(self) -> list[str]:
+        out, env = set(), self
+        while env is not None:
+            out |= set(env.vars)
+            env = env.parent
+        return sorted(out)
+
+
+@dataclass
+class Scope:
+    """Where names go. Transparent groups share their parent's Scope object."""
+
+    path: tuple[str, ...]
+    scopes: tuple[ScopeInfo, ...] = ()
+    inits: tuple[InitRule, ...] = ()
+    counter: int = 0
+    taken: dict[str, Span] = field(default_factory=dict)
+
+    def child(self, leaf: str, kind: str, span: Span) -> Scope:
+        path = (*self.path, leaf)
+        return Scope(path, (*self.scopes, ScopeInfo(".".join(path), kind, span)), self.inits)
+
+    def number(self) -> str:
+        leaf = str(self.counter)
+        self.counter += 1
+        return leaf
+
+
+def _deferred(expr):
+    return ("__default__", expr)
+
+
+def _is_deferred(v):
+    return isinstance(v, tuple) and len(v) == 2 and v[0] == "__default__"
+
+
+class Elaborator:
+    def __init__(self, diags: Diagnostics, limits: Limits | None = None):
+        self.diags = diags
+        self.limits = limits or Limits()
+        self.ev = Evaluator(diags, self.limits.max_int)
+        self.ir = IR()
+        self.stack: list[tuple[s.Definition, Span]] = []
+
+    # ================================================================ entry point
+    def network(self, defn: s.Definition, overrides: dict | None = None,
+                input_shape: tuple[int, ...] | None = None) -> IR:
+        self.ir = IR(defn.name)
+        env = Env(defn.module)
+        env.vars.update(BASE_CONSTANTS)
+        self._network_params(defn, overrides or {}, env)
+        stmts = defn.body.items
+        first_layer = next((i for i, it in enumerate(stmts)
+                            if not isinstance(it, (s.InputStmt, s.InitStmt))), len(stmts))
+        inputs = [it for it in stmts if isinstance(it, s.InputStmt)]
+        shape = self._input_shape(defn, inputs, env, input_shape)
+        for extra in inputs[1:]:
+            self.diags.error("E0213", "a network has one `input`", extra.span,
+                             labels=[Label(inputs[0].span, "first given here")])
+        if inputs and stmts.index(inputs[0]) > first_layer:
+            self.diags.error("E0213", "`input` must come before the first layer", inputs[0].span,
+                             help="move it to the top of the network's body")
+        span = inputs[0].span if inputs else defn.name_span
+        nid = self.ir.add_node("input", {"shape": shape}, "input", span, shape=shape)
+        self.ir.input = nid
+        cur = Tensor(nid, shape, "input", span)
+        env.vars["in"] = cur
+        scope = Scope(())
+        self.stack.append((defn, defn.name_span))
+        try:
+            out = self._body(defn.body, cur, scope, env, network=True)
+        except _Abort:
+            out = cur
+        self.stack.pop()
+        self.ir.output = out.node
+        self.ir.graph.graph.update(network=defn.name, source=defn.span.path,
+                                   params_used=dict(self._param_values))
+        return self.ir
+
+    def _network_params(self, defn, overrides, env):
+        self._param_values = {}
+        names = [p.name for p in defn.params]
+        for key in overrides:
+            if key not in names:
+                hint = suggest(key, names)
+                known = ", ".join(names) or "none"
+                self.diags.error("E0211", f"network `{defn.name}` has no parameter `{key}`" +
+                                 (f" (did you mean `{hint}`?)" if hint else ""), defn.name_span,
+                                 help=f"its parameters: {known}")
+        for p in defn.params:
+            if p.name in overrides:
+                value = overrides[p.name]
+            elif p.default is not None:
+                value = self.ev.eval(p.default, env)
+            else:
+                self.diags.error("E0203", f"network parameter `{p.name}` has no default and "
+                                 "was not given", p.span,
+                                 help=f"give it with --set {p.name}=... or "
+                                      f"load(..., {p.name}=...)")
+                value = POISON
+            env.vars[p.name] = value
+            self._param_values[p.name] = value
+
+    def _input_shape(self, defn, inputs, env, override):
+        if override is not None:
+            return tuple(override)
+        if not inputs:
+            self.diags.error("E0213", f"network `{defn.name}` has no input shape",
+                             defn.name_span, help="start its body with the shape of one "
+                             "sample, e.g. `input 3x224x224`")
+            return None
+        stmt = inputs[0]
+        if stmt.dims is not None:
+            dims = stmt.dims.dims
+        else:
+            vals = [self.ev.eval(a.value, env) for a in stmt.args]
+            if any(v is POISON for v in vals):
+                return None
+            if len(vals) == 1 and isinstance(vals[0], tuple):
+                vals = list(vals[0])
+            bad = [v for v in vals if isinstance(v, bool) or not isinstance(v, int) or v < 1]
+            if bad or not vals:
+                self.diags.error("E0204", "an input shape is positive integers, as in "
+                                 "`input 3x224x224` or `input(3, size, size)`", stmt.span)
+                return None
+            dims = tuple(vals)
+        if not 1 <= len(dims) <= 4 or any(d < 1 for d in dims):
+            self.diags.error("E0204", f"an input is a vector, CxL, CxHxW or CxDxHxW; found "
+                             f"{'x'.join(map(str, dims))}", stmt.span)
+            return None
+        if math.prod(dims) > self.limits.max_tensor:
+            self.diags.error("E0506", f"input of {math.prod(dims):,} elements exceeds the "
+                             f"limit of {self.limits.max_tensor:,}", stmt.span)
+            return None
+        return tuple(dims)
+
+    # ================================================================ bodies and items
+    def _body(self, body: s.Group, cur: Tensor, scope: Scope, env: Env, network=False) -> Tensor:
+        rules = [self._init_rule(it, env, scope) for it in body.items
+                 if isinstance(it, s.InitStmt)]
+        if rules:
+            scope.inits = (*scope.inits, *[r for r in rules if r is not None])
+        if not network:
+            for it in body.items:
+                if isinstance(it, s.InputStmt):
+                    self.diags.error("E0213", "`input` belongs to a network; a block takes its "
+                                     "caller's output", it.span, help="remove this line")
+        return self._sequence(body.items, cur, scope, env)
+
+    def _sequence(self, items, cur: Tensor, scope: Scope, env: Env) -> Tensor:
+        for it in items:
+            if isinstance(it, (s.InputStmt, s.InitStmt)):
+                continue
+            cur = self._item(it, cur, scope, env)
+        return cur
+
+    def _item(self, it: s.Item, cur: Tensor, scope: Scope, env: Env) -> Tensor:
+        if isinstance(it, s.Labeled):
+            return self._labeled(it, cur, scope, env)
+        if isinstance(it, s.Bind):
+            out = self._item(it.item, cur, scope, env)
+            env.vars[it.name] = out
+            return out
+        if isinstance(it, (s.Ref, s.Call)):
+            return self._named_thing(it, cur, scope, env, None)
+        if isinstance(it, (s.Group, s.ItemList)):
+            return self._sequence(it.items, cur, scope, env)
+        if isinstance(it, s.Merge):
+            return self._merge(it, cur, scope, env, None)
+        if isinstance(it, s.MergeCall):
+            return self._merge_call(it, cur, scope, env, None)
+        if isinstance(it, s.If):
+            return self._if(it, cur, scope, env)
+        if isinstance(it, s.Repeat):
+            return self._repeat(it, cur, scope, env)
+        if isinstance(it, s.InputStmt):
+            self.diags.error("E0213", "`input` belongs at the top of a network", it.span)
+            return cur
+        if isinstance(it, s.InitStmt):
+            self.diags.error("E0217", "`init` belongs at the top level of a block or network "
+                             "body", it.span)
+            return cur
+        raise TypeError(it)  # pragma: no cover - the parser makes nothing else
+
+    def _labeled(self, it: s.Labeled, cur, scope, env) -> Tensor:
+        inner = it.item
+        if isinstance(inner, s.Bind):
+            return self._item(replace(inner, item=replace(it, item=inner.item)), cur, scope, env)
+        if isinstance(inner, s.Labeled):
+            self.diags.error("E0209", "an item takes one name", inner.label_span,
+                             labels=[Label(it.label_span, "already named here")])
+            return self._item(inner, cur, scope, env)
+        if isinstance(inner, (s.Ref, s.Call)):
+            return self._named_thing(inner, cur, scope, env, it)
+        if isinstance(inner, s.Merge):
+            return self._merge(inner, cur, scope, env, it)
+        if isinstance(inner, s.MergeCall):
+            return self._merge_call(inner, cur, scope, env, it)
+        leaf = self._take(scope, it)
+        sub = scope.child(leaf, "group", it.span)
+        if isinstance(inner, s.Repeat):
+            return self._repeat(inner, cur, sub, env)
+        return self._item(inner, cur, sub, env)
+
+    def _take(self, scope: Scope, label: s.Labeled | None) -> str:
+        """The next name in `scope`: the label, or the next number."""
+        if label is None:
+            return scope.number()
+        name = label.label
+        if name in scope.taken:
+            where = ".".join((*scope.path, name))
+            self.diags.error("E0209", f"`{where}` is already defined", label.label_span,
+                             labels=[Label(scope.taken[name], "first defined here")],
+                             help="names in one scope must differ; rename one of them")
+            k = 1
+            while f"{name}_{k}" in scope.taken:
+                k += 1
+            name = f"{name}_{k}"
+        scope.taken[name] = label.label_span
+        return name
+
+    def _path(self, scope: Scope, leaf: str) -> str:
+        return ".".join((*scope.path, leaf))
+
+    # ================================================================ names: layer / block / value
+    def _named_thing(self, it, cur, scope, env, label: s.Labeled | None) -> Tensor:
+        ident = it.ident
+        args = it.args if isinstance(it, s.Call) else []
+        ident_span = it.ident_span if isinstance(it, s.Call) else it.span
+        found, value = env.lookup(ident)
+        if found and isinstance(value, Tensor):
+            if isinstance(it, s.Call):
+                self.diags.error("E0216", f"`{ident}` is a value, not a layer", ident_span,
+                                 help=f"to feed `{ident}` into a layer, write "
+                                      f"`{{ {ident}; layer(...) }}`")
+                return self._poisoned(cur)
+            if label is not None:
+                self.diags.error("E0216", f"a name labels a layer; `{ident}` is a value",
+                                 label.label_span, help=f"bind it instead: `{label.label} = "
+                                                        f"{ident}`")
+            return value
+        if found and value is POISON:
+            return self._poisoned(cur)
+        spec = ops.lookup(ident)
+        if spec is not None and spec.family != "merge" and spec.kind != "input":
+            return self._layer(spec, args, [cur], scope, env, label, it.span, ident_span)
+        defn = env.module.namespace.get(ident)
+        if defn is not None:
+            if defn.kind == "network":
+                self.diags.error("E0220", f"`{ident}` is a network; only blocks can be called",
+                                 ident_span, labels=[Label(defn.name_span, "defined here")],
+                                 help=f"define the shared part as `block {ident}(...)`")
+                return self._poisoned(cur)
+            return self._call_block(defn, args, cur, scope, env, label, it.span, ident_span)
+        if found:
+            self.diags.error("E0216", f"`{ident}` is {type_name(value)}, not a layer", ident_span,
+                             help="a body lists layers, blocks and values; numbers go inside "
+                                  "arguments")
+            return self._poisoned(cur)
+        layer_names = [n for n in ops.names() if n != "input"]
+        blocks = [n for n, d in env.module.namespace.items() if d.kind == "block"]
+        values = [n for n in env.names() if isinstance(env.lookup(n)[1], Tensor)]
+        hint = suggest(ident, layer_names + blocks + values)
+        self.diags.error("E0201", f"unknown layer kind `{ident}`" +
+                         (f" (did you mean `{hint}`?)" if hint else ""), ident_span,
+                         help=None if hint else "layers: " + ", ".join(layer_names))
+        return self._poisoned(cur)
+
+    def _poisoned(self, cur: Tensor) -> Tensor:
+        return Tensor(cur.node, None, cur.name, cur.span)
+
+    # ================================================================ layers
+    def _layer(self, spec: ops.OpSpec, arg_nodes: list[s.Arg], inputs: list[Tensor], scope,
+               env, label, span: Span, ident_span: Span, leaf: str | None = None) -> Tensor:
+        vals = [(a.name, self.ev.eval(a.value, env)) for a in arg_nodes]
+        bound = bind(spec.args, vals, spec.kind)
+        for p in bound.problems:
+            at = span if p.arg_index is None else (
+                arg_nodes[p.arg_index].name_span if p.on_name and arg_nodes[p.arg_index].name_span
+                else arg_nodes[p.arg_index].span)
+            self.diags.error(p.code, p.message, at, help=p.help)
+        args = bound.values
+        ok = not bound.problems and not bound.poisoned
+        if ok and spec.validate is not None:
+            try:
+                spec.validate(args)
+            except ShapeProblem as prob:
+                self.diags.error(prob.code, prob.message, span, label=prob.label, help=prob.help,
+                                 notes=prob.notes)
+                ok = False
+        if leaf is None:
+            leaf = self._take(scope, label)
+        name = self._path(scope, leaf)
+        path = (*scope.path, leaf)
+        shape = None
+        failed = False
+        in_shapes = [t.shape for t in inputs]
+        if ok and all(sh is not None for sh in in_shapes):
+            try:
+                args = spec.resolve(args, in_shapes)
+                shape = tuple(spec.shape(args, in_shapes))
+            except ShapeProblem as prob:
+                self._shape_error(prob, spec, inputs, span, name)
+                failed = True
+            if shape is not None and math.prod(shape) > self.limits.max_tensor:
+                self.diags.error("E0506", f"`{name}` outputs {math.prod(shape):,} elements "
+                                 f"({fmt_shape(shape)}), over the limit of "
+                                 f"{self.limits.max_tensor:,}", span)
+                shape = None
+                failed = True
+        inits = tuple(r for r in scope.inits if r.matches(spec.kind, path))
+        nid = self.ir.add_node(spec.kind, args, name, span, shape=shape, scopes=scope.scopes,
+                               init=inits)
+        if failed:
+            self.ir.node(nid)["error"] = True
+        for i, t in enumerate(inputs):
+            self.ir.connect(t.node, nid, i)
+        if len(self.ir) > self.limits.max_layers:
+            self.diags.error("E0503", f"the network expands to more than "
+                             f"{self.limits.max_layers:,} layers", span,
+                             help="check repetition counts, or raise the limit with "
+                                  "--max-layers")
+            raise _Abort()
+        return Tensor(nid, shape, name, span)
+
+    def _shape_error(self, prob: ShapeProblem, spec, inputs: list[Tensor], span, name):
+        notes = []
+        labels = []
+        for i, t in enumerate(inputs):
+            src = self.ir.node(t.node)
+            origin = ("the network's input" if src["op"] == "input"
+                      else f"`{src['name']}` ({src['op']})")
+            if i in prob.inputs:
+                labels.append(Label(t.span, f"{prob.inputs[i]} (`{src['name']}`)"))
+            elif len(inputs) == 1:
+                notes.append(f"input {fmt_shape(t.shape)} comes from {origin} at "
+                             f"{t.span.short()}")
+        notes.extend(prob.notes)
+        self.diags.error(prob.code, f"{prob.message}", span,
+                         label=prob.label or f"in `{name}`", labels=labels, notes=notes,
+                         help=prob.help)
+
+    # ================================================================ merges
+    def _merge(self, it: s.Merge, cur, scope, env, label: s.Labeled | None) -> Tensor:
+        spec = ops.get(it.kind)
+        leaf = self._merge_leaf(scope, it.kind, label)
+        inner = scope if label is None else scope.child(leaf, "group", label.span)
+        outs = [self._item(br, cur, inner, env) for br in it.branches]
+        if not outs:
+            self.diags.error("E0221", f"`{it.kind}` has no branches", it.kind_span,
+                             help=f"list the branches: `{it.kind} {{ {{ conv(...) }} "
+                                  "{ conv(...) } }`")
+            return self._poisoned(cur)
+        if it.kind == "add" and len(outs) < 2:
+            self.diags.error("E0221", "`add` needs at least two branches", it.kind_span,
+                             help="an empty branch `{}` passes the input through: "
+                                  "`add { { ... } {} }`")
+            return self._poisoned(cur)
+        return self._layer(spec, [], outs, scope, env, None, it.kind_span, it.kind_span,
+                           leaf=leaf)
+
+    def _merge_call(self, it: s.MergeCall, cur, scope, env, label) -> Tensor:
+        spec = ops.get(it.kind)
+        tensors, kwargs = [], []
+        for a in it.args:
+            if a.name is not None:
+                kwargs.append(a)
+                continue
+            v = self.ev.eval(a.value, env)
+            if v is POISON:
+                return self._poisoned(cur)
+            if not isinstance(v, Tensor):
+                self.diags.error("E0204", f"`{it.kind}(...)` merges values (tensors), found "
+                                 f"{type_name(v)}", a.span,
+                                 help=f"bind values first: `a = conv(...)`, then "
+                                      f"`{it.kind}(a, b)`")
+                return self._poisoned(cur)
+            tensors.append(replace(v, span=a.span))
+        lo = spec.arity[0]
+        if len(tensors) < lo:
+            self.diags.error("E0221", f"`{it.kind}` needs at least {lo} value"
+                             f"{'s' if lo != 1 else ''}", it.span)
+            return self._poisoned(cur)
+        leaf = self._merge_leaf(scope, it.kind, label)
+        return self._layer(spec, kwargs, tensors, scope, env, None, it.span, it.kind_span,
+                           leaf=leaf)
+
+    def _merge_leaf(self, scope: Scope, kind: str, label) -> str:
+        if label is not None:
+            return self._take(scope, label)
+        name, k = kind, 1
+        while name in scope.taken:
+            name = f"{kind}_{k}"
+            k += 1
+        scope.taken[name] = None
+        return name
+
+    # ================================================================ control
+    def _if(self, it: s.If, cur, scope, env) -> Tensor:
+        c = self.ev.condition(it.cond, env)
+        if c is POISON:
+            return self._poisoned(cur)
+        if c:
+            return self._sequence(it.then.items, cur, scope, env)
+        if it.other is not None:
+            return self._item(it.other, cur, scope, env)
+        return cur
+
+    def _repeat(self, it: s.Repeat, cur, scope, env) -> Tensor:
+        n = self.ev.eval(it.count, env)
+        if n is POISON:
+            return self._poisoned(cur)
+        if isinstance(n, bool) or not isinstance(n, int):
+            self.diags.error("E0204", f"a repetition count is an integer, found {type_name(n)}",
+                             it.count.span)
+            return self._poisoned(cur)
+        if n < 0:
+            self.diags.error("E0502", f"cannot repeat {n} times", it.count.span,
+                             help="a count is 0 or more")
+            return self._poisoned(cur)
+        if n > self.limits.max_repeat:
+            self.diags.error("E0502", f"repeating {n:,} times exceeds the limit of "
+                             f"{self.limits.max_repeat:,}", it.count.span,
+                             help="raise the limit with --max-repeat if you mean it")
+            return self._poisoned(cur)
+        inner = it.item
+        for _ in range(n):
+            if isinstance(inner, (s.Group, s.ItemList)):
+                sub = scope.child(scope.number(), "group", inner.span)
+                cur = self._sequence(inner.items, cur, sub, env)
+            else:
+                cur = self._item(inner, cur, scope, env)
+        return cur
+
+    # ================================================================ blocks
+    def _call_block(self, defn: s.Definition, arg_nodes, cur, scope, env, label, span,
+                    ident_span) -> Tensor:
+        if any(d is defn for d, _ in self.stack):
+            chain = [d.name for d, _ in self.stack if d.kind == "block"] + [defn.name]
+            self.diags.error("E0501", f"block `{defn.name}` calls itself"
+                             + (f" ({' -> '.join(chain)})" if len(chain) > 2 else ""),
+                             ident_span, labels=[Label(defn.name_span, "defined here")],
+                             help="a block cannot contain itself; repeat it with `* N`")
+            return self._poisoned(cur)
+        if len(self.stack) > self.limits.max_depth:
+            self.diags.error("E0504", f"blocks nest deeper than {self.limits.max_depth}",
+                             ident_span)
+            raise _Abort()
+        leaf = self._take(scope, label)
+        sub = scope.child(leaf, defn.name, span)
+        benv = Env(defn.module)
+        benv.vars.update(BASE_CONSTANTS)
+        benv.vars["in"] = cur
+        specs = tuple(ArgSpec(p.name, ANY, _deferred(p.default) if p.default is not None
+                              else REQUIRED, positional=True) for p in defn.params)
+        vals = [(a.name, self.ev.eval(a.value, env)) for a in arg_nodes]
+        bound = bind(specs, vals, f"block `{defn.name}`")
+        for p in bound.problems:
+            at = span if p.arg_index is None else arg_nodes[p.arg_index].span
+            self.diags.error(p.code, p.message, at, help=p.help,
+                             labels=[Label(defn.name_span, "defined here")])
+        for p in defn.params:
+            v = bound.values[p.name]
+            if _is_deferred(v):
+                v = self.ev.eval(v[1], benv)
+            benv.vars[p.name] = v
+        self.stack.append((defn, span))
+        try:
+            out = self._body(defn.body, cur, sub, benv)
+        finally:
+            self.stack.pop()
+        return out
+
+    def _init_rule(self, it: s.InitStmt, env, scope) -> InitRule | None:
+        if it.func not in INIT_FUNCTIONS:
+            hint = suggest(it.func, INIT_FUNCTIONS)
+            self.diags.error("E0222", f"unknown init function `{it.func}`" +
+                             (f" (did you mean `{hint}`?)" if hint else ""), it.func_span,
+                             help="init functions: " + ", ".join(INIT_FUNCTIONS))
+            return None
+        if len(it.target) > 2 or (len(it.target) == 2 and it.target[1] not in PARAM_NAMES):
+            self.diags.error("E0222", "an init target is a layer kind or name, then `.weight` "
+                             "or `.bias`", it.target_span,
+                             help="e.g. `init conv.weight = kaiming_normal(mode=\"fan_out\")`")
+            return None
+        vals = [(a.name, self.ev.eval(a.value, env)) for a in it.args]
+        bound = bind(INIT_FUNCTIONS[it.func], vals, it.func)
+        for p in bound.problems:
+            at = it.span if p.arg_index is None else it.args[p.arg_index].span
+            self.diags.error(p.code, p.message, at, help=p.help)
+        if bound.problems or bound.poisoned:
+            return None
+        return InitRule(tuple(it.target), it.func, tuple(sorted(bound.values.items())),
+                        it.span, scope.path)
+
+
+__all__ = ["Dims", "Elaborator", "Limits"]

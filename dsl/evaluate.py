@@ -1,0 +1,244 @@
+"""Expressions: integer arithmetic, comparisons, conditionals, shape attributes (`in.channels`).
+
+Evaluation never raises on a user's mistake: it records a diagnostic and yields POISON, which
+every later operation passes along without a second message.
+"""
+
+from __future__ import annotations
+
+import operator
+
+from . import syntax as s
+from .argspec import suggest
+from .diagnostics import Diagnostics
+from .values import POISON, Dims, Tensor, describe_value, fmt_shape, type_name
+
+_ARITH = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "//": operator.floordiv,
+    "%": operator.mod, "**": operator.pow,
+}
+_COMPARE = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+    ">": operator.gt, ">=": operator.ge,
+}
+
+# `in.channels` and friends: how each attribute reads a shape (C, [D,] [H,] W).
+SHAPE_ATTRS = {
+    "channels": lambda sh: sh[0],
+    "features": lambda sh: sh[0] if len(sh) == 1 else None,
+    "height": lambda sh: sh[-2] if len(sh) >= 3 else None,
+    "width": lambda sh: sh[-1] if len(sh) >= 3 else None,
+    "depth": lambda sh: sh[1] if len(sh) == 4 else None,
+    "length": lambda sh: sh[1] if len(sh) == 2 else None,
+    "rank": lambda sh: len(sh),
+    "size": lambda sh: _prod(sh),
+    "shape": lambda sh: Dims(sh),
+}
+
+MAX_INT = 2**62  # integers beyond this are almost certainly a mistake (and slow to work with)
+
+
+def _prod(xs):
+    out = 1
+    for x in xs:
+        out *= x
+    return out
+
+
+class EvalError(Exception):
+    def __init__(self, code, message, span, help=None, label=""):
+        super().__init__(message)
+        self.code, self.message, self.span, self.help, self.label = code, message, span, help, label
+
+
+def _is_num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+class Evaluator:
+    """Evaluates expressions in an environment (a dict chain of names to values)."""
+
+    def __init__(self, diags: Diagnostics, max_int: int = MAX_INT):
+        self.diags = diags
+        self.max_int = max_int
+
+    def eval(self, expr: s.Expr, env) -> object:
+        try:
+            return self._eval(expr, env)
+        except EvalError as exc:
+            self.diags.error(exc.code, exc.message, exc.span, help=exc.help, label=exc.label)
+            return POISON
+
+    # ------------------------------------------------------------------------------------
+    def _eval(self, e: s.Expr, env):
+        method = getattr(self, "_" + type(e).__name__)
+        return method(e, env)
+
+    def _Literal(self, e: s.Literal, env):
+        if _is_num(e.value) and isinstance(e.value, int) and abs(e.value) > self.max_int:
+            raise EvalError("E0507", f"integer {e.value} is too large (limit {self.max_int})",
+                            e.span, help="sizes this large cannot be allocated")
+        return e.value
+
+    def _DimsLit(self, e: s.DimsLit, env):
+        for d in e.dims:
+            if d > self.max_int:
+                raise EvalError("E0507", f"size {d} is too large", e.span)
+        return Dims(e.dims)
+
+    def _Name(self, e: s.Name, env):
+        found, value = env.lookup(e.ident)
+        if not found:
+            hint = suggest(e.ident, env.names())
+            raise EvalError("E0207", f"unknown name `{e.ident}`" +
+                            (f" (did you mean `{hint}`?)" if hint else ""), e.span,
+                            help=None if hint else "names come from the block's parameters, "
+                            "values bound with `x = ...`, and `in` (the block's input)")
+        return value
+
+    def _Attr(self, e: s.Attr, env):
+        obj = self._eval(e.obj, env)
+        if obj is POISON:
+            return POISON
+        if not isinstance(obj, Tensor):
+            raise EvalError("E0215", f"{type_name(obj)} has no attribute `{e.attr}`", e.attr_span,
+                            help="attributes such as `.channels` belong to tensors like `in`")
+        if e.attr not in SHAPE_ATTRS:
+            hint = suggest(e.attr, SHAPE_ATTRS)
+            raise EvalError("E0215", f"a tensor has no attribute `{e.attr}`" +
+                            (f" (did you mean `{hint}`?)" if hint else ""), e.attr_span,
+                            help="tensor attributes: " + ", ".join(SHAPE_ATTRS))
+        if obj.shape is None:
+            return POISON
+        value = SHAPE_ATTRS[e.attr](obj.shape)
+        if value is None:
+            raise EvalError("E0215", f"a {fmt_shape(obj.shape)} tensor has no `{e.attr}`",
+                            e.attr_span, help="height/width need CxHxW, length CxL, depth "
+                            "CxDxHxW, features a vector")
+        return value
+
+    def _BinOp(self, e: s.BinOp, env):
+        left = self._eval(e.left, env)
+        right = self._eval(e.right, env)
+        if left is POISON or right is POISON:
+            return POISON
+        op = e.op
+        # scale a literal kernel: [[1,1],[1,1]] / 4
+        if isinstance(left, list) and _is_num(right) and op in ("*", "/"):
+            return _map_list(left, lambda x: self._arith(op, x, right, e))
+        if isinstance(right, list) and _is_num(left) and op == "*":
+            return _map_list(right, lambda x: self._arith(op, left, x, e))
+        if not (_is_num(left) and _is_num(right)):
+            bad = left if not _is_num(left) else right
+            raise EvalError("E0214", f"`{op}` needs numbers, found {type_name(bad)} "
+                            f"`{describe_value(bad)}`", e.span)
+        return self._arith(op, left, right, e)
+
+    def _arith(self, op, a, b, e):
+        if op in ("/", "//", "%") and b == 0:
+            raise EvalError("E0214", "division by zero", e.span, label="this divides by 0")
+        if op == "/":
+            # `/` stays an integer when it divides exactly (`width / 2`), else it is a number.
+            if isinstance(a, int) and isinstance(b, int) and a % b == 0:
+                return a // b
+            return a / b
+        if op == "**" and (abs(b) > 64 or (isinstance(b, int) and b < 0 and isinstance(a, int))):
+            if abs(b) > 64:
+                raise EvalError("E0507", f"exponent {b} is too large", e.span)
+            return float(a) ** b
+        out = _ARITH[op](a, b)
+        if isinstance(out, int) and abs(out) > self.max_int:
+            raise EvalError("E0507", f"integer result {out} is too large", e.span)
+        return out
+
+    def _UnaryOp(self, e: s.UnaryOp, env):
+        v = self._eval(e.operand, env)
+        if v is POISON:
+            return POISON
+        if e.op == "not":
+            if not isinstance(v, bool):
+                raise EvalError("E0214", f"`not` needs true or false, found {type_name(v)}",
+                                e.span)
+            return not v
+        if not _is_num(v):
+            raise EvalError("E0214", f"`-` needs a number, found {type_name(v)}", e.span)
+        return -v
+
+    def _Compare(self, e: s.Compare, env):
+        left = self._eval(e.left, env)
+        right = self._eval(e.right, env)
+        if left is POISON or right is POISON:
+            return POISON
+        if e.op in ("==", "!="):
+            return _COMPARE[e.op](left, right)
+        if not (_is_num(left) and _is_num(right)):
+            raise EvalError("E0214", f"`{e.op}` compares numbers, found {type_name(left)} and "
+                            f"{type_name(right)}", e.span)
+        return _COMPARE[e.op](left, right)
+
+    def _BoolOp(self, e: s.BoolOp, env):
+        left = self._cond(e.left, env)
+        if left is POISON:
+            return POISON
+        if e.op == "and" and not left:
+            return False
+        if e.op == "or" and left:
+            return True
+        return self._cond(e.right, env)
+
+    def _cond(self, e, env):
+        v = self._eval(e, env)
+        if v is POISON:
+            return POISON
+        if not isinstance(v, bool):
+            raise EvalError("E0214", f"expected a condition (true or false), found "
+                            f"{type_name(v)} `{describe_value(v)}`", e.span,
+                            help="compare it, as in `stride != 1`")
+        return v
+
+    def condition(self, e, env):
+        try:
+            return self._cond(e, env)
+        except EvalError as exc:
+            self.diags.error(exc.code, exc.message, exc.span, help=exc.help, label=exc.label)
+            return POISON
+
+    def _CondExpr(self, e: s.CondExpr, env):
+        c = self._cond(e.cond, env)
+        if c is POISON:
+            return POISON
+        return self._eval(e.then if c else e.other, env)
+
+    def _FuncCall(self, e: s.FuncCall, env):
+        if e.func not in ("min", "max"):
+            hint = suggest(e.func, ["min", "max"])
+            raise EvalError("E0207", f"unknown function `{e.func}`" +
+                            (f" (did you mean `{hint}`?)" if hint else ""), e.func_span,
+                            help="expressions can call min(...) and max(...); layers are "
+                            "items of a body, not values")
+        if any(a.name for a in e.args) or not e.args:
+            raise EvalError("E0214", f"{e.func} takes one or more positional numbers", e.span)
+        vals = [self._eval(a.value, env) for a in e.args]
+        if any(v is POISON for v in vals):
+            return POISON
+        for v, a in zip(vals, e.args, strict=True):
+            if not _is_num(v):
+                raise EvalError("E0214", f"{e.func} needs numbers, found {type_name(v)}",
+                                a.span)
+        return min(vals) if e.func == "min" else max(vals)
+
+    def _TupleLit(self, e: s.TupleLit, env):
+        vals = tuple(self._eval(x, env) for x in e.items)
+        return POISON if any(v is POISON for v in vals) else vals
+
+    def _ListLit(self, e: s.ListLit, env):
+        vals = [self._eval(x, env) for x in e.items]
+        return POISON if any(v is POISON for v in vals) else vals
+
+
+def _map_list(v, fn):
+    if isinstance(v, list):
+        return [_map_list(x, fn) for x in v]
+    if not _is_num(v):
+        raise EvalError("E0214", f"a literal kernel holds numbers, found {type_name(v)}", None)
+    return fn(v)

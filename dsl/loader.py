@@ -1,0 +1,155 @@
+"""Reads `.arch` files and their imports.
+
+An import is resolved relative to the importing file, then along the search path; only
+`.arch` files are accepted, a cycle is an error, and each file is parsed once per run (cached
+by path and content). In sandbox mode no import may leave the first file's folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+from . import syntax as s
+from .diagnostics import Diagnostics, Label
+from .ops import lookup as lookup_op
+from .parser import parse_module
+from .source import SourceFile, Span
+
+
+@dataclass
+class LoadOptions:
+    search_path: tuple[str, ...] = ()
+    sandbox: bool = False
+    max_import_depth: int = 32
+
+
+class Loader:
+    def __init__(self, diags: Diagnostics, options: LoadOptions | None = None):
+        self.diags = diags
+        self.options = options or LoadOptions()
+        self._cache: dict[tuple[str, str], s.Module | None] = {}
+        self._root: str | None = None
+
+    def load_text(self, text: str, path: str = "<string>", base_dir: str | None = None
+                  ) -> s.Module | None:
+        source = SourceFile(path, text)
+        if self._root is None:
+            self._root = os.path.realpath(base_dir or os.getcwd())
+        return self._load(source, base_dir or os.getcwd(), [])
+
+    def load_file(self, path: str, display: str | None = None) -> s.Module | None:
+        text = read_text(path)
+        real = os.path.realpath(path)
+        if self._root is None:
+            self._root = os.path.dirname(real)
+        return self._load(SourceFile(display or path, text), os.path.dirname(real), [real])
+
+    # ------------------------------------------------------------------------------------
+    def _load(self, source: SourceFile, base_dir: str, stack: list[str]) -> s.Module | None:
+        key = (stack[-1] if stack else source.path,
+               hashlib.sha1(source.text.encode("utf-8", "surrogatepass")).hexdigest())
+        if key in self._cache:
+            return self._cache[key]
+        module = parse_module(source, self.diags)
+        self._cache[key] = module
+        if module is None:
+            return None
+        self._check_own_names(module)
+        for imp in module.imports:
+            imported = self._import(imp, base_dir, stack)
+            if imported is None:
+                continue
+            for d in imported.definitions:
+                self._define(module, d, imp.span)
+        for d in module.definitions:
+            self._define(module, d, None)
+        return module
+
+    def _check_own_names(self, module: s.Module) -> None:
+        seen: dict[str, s.Definition] = {}
+        for d in module.definitions:
+            if lookup_op(d.name) is not None or d.name in ("concat", "add"):
+                self.diags.error("E0208", f"`{d.name}` is a built-in layer kind", d.name_span,
+                                 label=f"a {d.kind} cannot take this name",
+                                 help=f"rename the {d.kind}, e.g. `my_{d.name}`")
+            elif d.name in seen:
+                first = seen[d.name]
+                self.diags.error("E0208", f"`{d.name}` is defined twice", d.name_span,
+                                 labels=[Label(first.name_span, "first defined here")])
+            else:
+                seen[d.name] = d
+
+    def _define(self, module: s.Module, d: s.Definition, via: Span | None) -> None:
+        have = module.namespace.get(d.name)
+        if have is None:
+            module.namespace[d.name] = d
+            return
+        if have is d:
+            return
+        if have.module is module and d.module is module:
+            return  # reported by _check_own_names
+        span = d.name_span if via is None else via
+        self.diags.error("E0403", f"`{d.name}` is defined both in {have.name_span.path} and "
+                         f"{d.name_span.path}", span,
+                         labels=[Label(have.name_span, "one definition"),
+                                 Label(d.name_span, "the other")],
+                         help="rename one of them")
+
+    def _import(self, imp: s.Import, base_dir: str, stack: list[str]) -> s.Module | None:
+        if not imp.path.endswith(".arch"):
+            self.diags.error("E0401", f"can only import `.arch` files, not `{imp.path}`",
+                             imp.span, help='write `import "blocks.arch"`')
+            return None
+        if len(stack) >= self.options.max_import_depth:
+            self.diags.error("E0508", f"imports nest deeper than {self.options.max_import_depth}"
+                             " files", imp.span, help="raise the limit with --max-import-depth")
+            return None
+        found = self._resolve(imp.path, base_dir)
+        if found is None:
+            looked = [base_dir, *self.options.search_path]
+            self.diags.error("E0401", f"cannot find `{imp.path}`", imp.span,
+                             label="no such file", notes=[f"looked in {d}" for d in looked],
+                             help="import paths are relative to the importing file")
+            return None
+        real = os.path.realpath(found)
+        if self.options.sandbox and self._root and not _inside(real, self._root):
+            self.diags.error("E0404", f"`{imp.path}` is outside the sandbox", imp.span,
+                             notes=[f"sandbox root: {self._root}"],
+                             help="with --sandbox, imports must stay in the first file's folder")
+            return None
+        if real in stack:
+            chain = [os.path.basename(p) for p in stack[stack.index(real):]] + \
+                [os.path.basename(real)]
+            self.diags.error("E0402", "import cycle: " + " -> ".join(chain), imp.span,
+                             label="this import closes the cycle",
+                             help="move the shared blocks into a file that both import")
+            return None
+        try:
+            text = read_text(real)
+        except OSError as exc:
+            self.diags.error("E0401", f"cannot read `{imp.path}`: {exc.strerror}", imp.span)
+            return None
+        display = os.path.relpath(real) if not os.path.isabs(imp.path) else real
+        if display.startswith(".."):
+            display = real
+        return self._load(SourceFile(display, text), os.path.dirname(real), [*stack, real])
+
+    def _resolve(self, rel: str, base_dir: str) -> str | None:
+        for d in (base_dir, *self.options.search_path):
+            cand = os.path.join(d, rel)
+            if os.path.isfile(cand):
+                return cand
+        return None
+
+
+def _inside(path: str, root: str) -> bool:
+    return os.path.commonpath([path, root]) == root
+
+
+def read_text(path: str) -> str:
+    """A file's text; undecodable bytes become U+FFFD so the lexer can point at them."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    return data.decode("utf-8", errors="replace")

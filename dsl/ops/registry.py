@@ -1,0 +1,126 @@
+"""The op registry: every layer kind is declared once, here and in its sibling modules.
+
+A declaration names the kind's arguments (with types and defaults), how it normalises them
+once the input's rank is known, its shape rule, its parameter count and its MAC count.
+Backends look a kind up by name and keep their own table of lowerings; nothing outside this
+package switches on the kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..argspec import ArgSpec
+
+Shape = tuple[int, ...]
+
+
+class ShapeProblem(Exception):
+    """A shape rule failed. The elaborator adds where the input came from.
+
+    `message` is the headline; `notes` carry the arithmetic (formula with numbers, result);
+    `inputs` maps an input position to a remark drawn under that input's source.
+    """
+
+    def __init__(self, message: str, *, notes: list[str] | None = None, help: str | None = None,
+                 label: str = "", inputs: dict[int, str] | None = None, code: str = "E0301"):
+        super().__init__(message)
+        self.message = message
+        self.notes = notes or []
+        self.help = help
+        self.label = label
+        self.inputs = inputs or {}
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What a layer holds: weights and biases (parameters) and buffers (running stats)."""
+
+    weights: int = 0
+    biases: int = 0
+    buffers: int = 0
+    frozen: int = 0  # parameters that are not trained (a literal kernel)
+
+    @property
+    def params(self) -> int:
+        return self.weights + self.biases
+
+    @property
+    def trainable(self) -> int:
+        return self.params - self.frozen
+
+
+NO_COUNTS = Counts()
+
+
+def _same(args, ins):
+    return ins[0]
+
+
+def _no_counts(args, ins, out):
+    return NO_COUNTS
+
+
+def _no_macs(args, ins, out):
+    return 0
+
+
+def _resolve_identity(args, ins):
+    return args
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    kind: str
+    family: str  # conv, pool, linear, norm, activation, dropout, merge, reshape, io
+    args: tuple[ArgSpec, ...] = ()
+    shape: Callable[[dict, list[Shape]], Shape] = _same
+    resolve: Callable[[dict, list[Shape]], dict] = _resolve_identity
+    counts: Callable[[dict, list[Shape], Shape], Counts] = _no_counts
+    macs: Callable[[dict, list[Shape], Shape], int] = _no_macs
+    describe: Callable[[dict], str] | None = None
+    validate: Callable[[dict], None] | None = None  # cross-argument checks, before any shape
+    arity: tuple[int, int | None] = (1, 1)  # min, max inputs (None: unbounded)
+    doc: str = ""
+    aliases: tuple[str, ...] = ()
+    extra: dict = field(default_factory=dict)
+
+    def label(self, args: dict) -> str:
+        """Kind with its K/F/S/P, e.g. `conv 64 7x7 /2 p3`."""
+        return self.describe(args) if self.describe else self.kind
+
+
+_REGISTRY: dict[str, OpSpec] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(spec: OpSpec, *, replace: bool = False) -> OpSpec:
+    """Add a layer kind. Custom layers come in through here, never through a `.arch` file."""
+    if spec.kind in _REGISTRY and not replace:
+        raise ValueError(f"op `{spec.kind}` is already registered")
+    _REGISTRY[spec.kind] = spec
+    for alias in spec.aliases:
+        _ALIASES[alias] = spec.kind
+    return spec
+
+
+def lookup(kind: str) -> OpSpec | None:
+    return _REGISTRY.get(kind) or _REGISTRY.get(_ALIASES.get(kind, ""))
+
+
+def get(kind: str) -> OpSpec:
+    spec = lookup(kind)
+    if spec is None:
+        raise KeyError(kind)
+    return spec
+
+
+def kinds() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def names() -> list[str]:
+    """Kinds and aliases: every word that names a layer."""
+    return sorted(set(_REGISTRY) | set(_ALIASES))

@@ -1,0 +1,455 @@
+"""Text -> syntax tree. Lark parses; a Transformer builds the dataclasses of `syntax.py`;
+raw parser failures become named diagnostics ("expected a layer or `}`")."""
+
+from __future__ import annotations
+
+from lark import Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from . import syntax as s
+from .diagnostics import Diagnostic, Diagnostics, Label
+from .load_grammar import lark_parser
+from .source import SourceFile, Span
+
+_CLOSERS = {"{": "}", "(": ")", "[": "]"}
+_OPENERS = {v: k for k, v in _CLOSERS.items()}
+
+
+class _Builder(Transformer):
+    """Each method is named after the grammar rule (or alias) it handles."""
+
+    def __init__(self, source: SourceFile):
+        super().__init__(visit_tokens=False)
+        self.src = source
+
+    # helpers --------------------------------------------------------------
+    def _span(self, node) -> Span:
+        if isinstance(node, Token):
+            return Span(self.src, node.start_pos, node.end_pos)
+        if isinstance(node, (s.Expr, s.Item, s.Arg)):
+            return node.span
+        raise TypeError(node)
+
+    def _meta_span(self, meta) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(self.src, 0, 0)
+        return Span(self.src, meta.start_pos, meta.end_pos)
+
+    # start: _toplevel*
+    @v_args(meta=True)
+    def start(self, meta, children):
+        imports = [c for c in children if isinstance(c, s.Import)]
+        defs = [c for c in children if isinstance(c, s.Definition)]
+        module = s.Module(self.src.path, imports, defs, Span(self.src, 0, len(self.src.text)))
+        for d in defs:
+            d.module = module
+        return module
+
+    # import_stmt: "import" STRING
+    @v_args(meta=True)
+    def import_stmt(self, meta, children):
+        (tok,) = children
+        return s.Import(tok.value[1:-1], self._meta_span(meta))
+
+    # block_def: "block" NAME param_list? body
+    @v_args(meta=True)
+    def block_def(self, meta, children):
+        return self._definition("block", meta, children)
+
+    # network_def: "network" NAME param_list? body
+    @v_args(meta=True)
+    def network_def(self, meta, children):
+        return self._definition("network", meta, children)
+
+    def _definition(self, kind, meta, children):
+        name, *rest = children
+        params = rest[0] if len(rest) == 2 else []
+        body = rest[-1]
+        return s.Definition(kind, name.value, self._span(name), params or [], body,
+                            self._meta_span(meta))
+
+    # param_list: "(" [param ("," param)*] ","? ")"
+    def param_list(self, children):
+        return [c for c in children if c is not None]
+
+    # param: NAME ["=" expr]
+    @v_args(meta=True)
+    def param(self, meta, children):
+        name, default = children
+        return s.Param(name.value, default, self._meta_span(meta))
+
+    # body: "{" _stmt* "}"
+    @v_args(meta=True)
+    def body(self, meta, children):
+        return s.Group(self._meta_span(meta), [c for c in children if c is not None])
+
+    # input_stmt: "input" (DIMS | "(" args ")")
+    @v_args(meta=True)
+    def input_stmt(self, meta, children):
+        (arg,) = children
+        span = self._meta_span(meta)
+        if isinstance(arg, Token):
+            return s.InputStmt(span, self._dims(arg), [])
+        return s.InputStmt(span, None, arg)
+
+    # init_stmt: "init" dotted "=" NAME ["(" args ")"]
+    @v_args(meta=True)
+    def init_stmt(self, meta, children):
+        (target, target_span), func, args = children
+        return s.InitStmt(self._meta_span(meta), target, target_span, func.value,
+                          self._span(func), args or [])
+
+    # dotted: NAME ("." NAME)*
+    def dotted(self, children):
+        return [t.value for t in children], self._span(children[0]).to(self._span(children[-1]))
+
+    # item_stmt: NAME ":" item_stmt -> labeled
+    @v_args(meta=True)
+    def labeled(self, meta, children):
+        label, item = children
+        return s.Labeled(self._meta_span(meta), label.value, self._span(label), item)
+
+    # item_stmt: NAME "=" item_stmt -> bind
+    @v_args(meta=True)
+    def bind(self, meta, children):
+        name, item = children
+        return s.Bind(self._meta_span(meta), name.value, self._span(name), item)
+
+    # item: primary MUL_OP atom -> repeat
+    @v_args(meta=True)
+    def repeat(self, meta, children):
+        item, op, count = children
+        if op.value != "*":
+            raise _SyntaxProblem(
+                "E0101", f"unexpected `{op.value}` after a layer", self._span(op),
+                help="repeat an item with `*`, as in `bottleneck(64) * 3`")
+        return s.Repeat(self._meta_span(meta), item, count)
+
+    # primary: NAME -> ref
+    def ref(self, children):
+        (tok,) = children
+        return s.Ref(self._span(tok), tok.value)
+
+    # primary: NAME "(" args ")" -> call
+    @v_args(meta=True)
+    def call(self, meta, children):
+        name, args = children
+        return s.Call(self._meta_span(meta), name.value, self._span(name), args)
+
+    # primary: body -> group
+    def group(self, children):
+        return children[0]
+
+    # primary: "[" [item_stmt ("," item_stmt)*] ","? "]" -> item_list
+    @v_args(meta=True)
+    def item_list(self, meta, children):
+        return s.ItemList(self._meta_span(meta), [c for c in children if c is not None])
+
+    # primary: _merge body -> merge
+    @v_args(meta=True)
+    def merge(self, meta, children):
+        kind, body = children
+        return s.Merge(self._meta_span(meta), kind.value, self._span(kind), body.items)
+
+    # primary: _merge "(" args ")" -> merge_call
+    @v_args(meta=True)
+    def merge_call(self, meta, children):
+        kind, args = children
+        return s.MergeCall(self._meta_span(meta), kind.value, self._span(kind), args)
+
+    # primary: "if" expr body ["else" item] -> if_item
+    @v_args(meta=True)
+    def if_item(self, meta, children):
+        cond, then, other = children
+        return s.If(self._meta_span(meta), cond, then, other)
+
+    # args: [arg ("," arg)*] ","?
+    def args(self, children):
+        out = []
+        for c in children:
+            if c is None:
+                continue
+            out.append(c if isinstance(c, s.Arg) else s.Arg(None, c, c.span))
+        return out
+
+    # arg: NAME "=" expr -> kwarg
+    def kwarg(self, children):
+        name, value = children
+        return s.Arg(name.value, value, self._span(name).to(value.span), self._span(name))
+
+    # ---------------------------------------------------------------- expressions
+    # expr: "if" expr "then" expr "else" expr -> cond_expr
+    @v_args(meta=True)
+    def cond_expr(self, meta, children):
+        return s.CondExpr(self._meta_span(meta), *children)
+
+    @v_args(meta=True)
+    def or_op(self, meta, children):
+        return s.BoolOp(self._meta_span(meta), "or", *children)
+
+    @v_args(meta=True)
+    def and_op(self, meta, children):
+        return s.BoolOp(self._meta_span(meta), "and", *children)
+
+    @v_args(meta=True)
+    def not_op(self, meta, children):
+        return s.UnaryOp(self._meta_span(meta), "not", children[0])
+
+    @v_args(meta=True)
+    def compare(self, meta, children):
+        left, op, right = children
+        return s.Compare(self._meta_span(meta), op.value, left, right)
+
+    @v_args(meta=True)
+    def binop(self, meta, children):
+        left, op, right = children
+        return s.BinOp(self._meta_span(meta), op.value, left, right)
+
+    @v_args(meta=True)
+    def pow_op(self, meta, children):
+        left, right = children
+        return s.BinOp(self._meta_span(meta), "**", left, right)
+
+    @v_args(meta=True)
+    def neg(self, meta, children):
+        return s.UnaryOp(self._meta_span(meta), "-", children[0])
+
+    def int_lit(self, children):
+        (tok,) = children
+        return s.Literal(self._span(tok), int(tok.value))
+
+    def float_lit(self, children):
+        (tok,) = children
+        return s.Literal(self._span(tok), float(tok.value))
+
+    def string_lit(self, children):
+        (tok,) = children
+        return s.Literal(self._span(tok), tok.value[1:-1])
+
+    def dims_lit(self, children):
+        (tok,) = children
+        return self._dims(tok)
+
+    def _dims(self, tok):
+        return s.DimsLit(self._span(tok), tuple(int(p) for p in tok.value.split("x")))
+
+    @v_args(meta=True)
+    def true_lit(self, meta, children):
+        return s.Literal(self._meta_span(meta), True)
+
+    @v_args(meta=True)
+    def false_lit(self, meta, children):
+        return s.Literal(self._meta_span(meta), False)
+
+    def name(self, children):
+        (tok,) = children
+        return s.Name(self._span(tok), tok.value)
+
+    @v_args(meta=True)
+    def attr(self, meta, children):
+        obj, name = children
+        return s.Attr(self._meta_span(meta), obj, name.value, self._span(name))
+
+    @v_args(meta=True)
+    def func(self, meta, children):
+        name, args = children
+        return s.FuncCall(self._meta_span(meta), name.value, self._span(name), args)
+
+    @v_args(meta=True)
+    def tuple_lit(self, meta, children):
+        return s.TupleLit(self._meta_span(meta), [c for c in children if c is not None])
+
+    @v_args(meta=True)
+    def list_lit(self, meta, children):
+        return s.ListLit(self._meta_span(meta), [c for c in children if c is not None])
+
+
+class _SyntaxProblem(Exception):
+    def __init__(self, code, message, span, help=None, label=""):
+        super().__init__(message)
+        self.diag = Diagnostic(code, message, span, label=label, help=help)
+
+
+def parse_module(source: SourceFile, diags: Diagnostics) -> s.Module | None:
+    """Parse one file. On failure, records diagnostics and returns None."""
+    if _check_delimiters(source, diags):
+        return None
+    try:
+        tree = lark_parser().parse(source.text)
+    except UnexpectedInput as exc:
+        diags.add(_describe_parse_error(source, exc))
+        return None
+    try:
+        return _Builder(source).transform(tree)
+    except _SyntaxProblem as exc:
+        diags.add(exc.diag)
+        return None
+    except Exception as exc:  # lark wraps transformer errors
+        inner = getattr(exc, "orig_exc", None)
+        if isinstance(inner, _SyntaxProblem):
+            diags.add(inner.diag)
+            return None
+        raise
+
+
+def _scan_tokens(text: str):
+    """Yield (offset, char) for bracket characters outside comments and strings."""
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "#":
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if ch == '"':
+            j = text.find('"', i + 1)
+            nl = text.find("\n", i + 1)
+            if j < 0 or (0 <= nl < j):
+                i = n if nl < 0 else nl  # unterminated string: the lexer will report it
+                continue
+            i = j + 1
+            continue
+        if ch in "{}()[]":
+            yield i, ch
+        i += 1
+
+
+def _check_delimiters(source: SourceFile, diags: Diagnostics) -> bool:
+    """Reports unclosed and unmatched brackets with both ends; True if any."""
+    stack: list[tuple[int, str]] = []
+    found = False
+    for pos, ch in _scan_tokens(source.text):
+        if ch in _CLOSERS:
+            stack.append((pos, ch))
+            continue
+        if stack and stack[-1][1] == _OPENERS[ch]:
+            stack.pop()
+            continue
+        found = True
+        span = Span(source, pos, pos + 1)
+        if stack:
+            open_pos, open_ch = stack[-1]
+            open_span = Span(source, open_pos, open_pos + 1)
+            diags.error("E0102", f"unclosed `{open_ch}` opened at line {open_span.line}",
+                        open_span, label=f"this `{open_ch}` is never closed",
+                        labels=[Label(span, f"`{ch}` found before `{_CLOSERS[open_ch]}`")],
+                        help=f"add `{_CLOSERS[open_ch]}` before this `{ch}`")
+        else:
+            diags.error("E0104", f"unmatched `{ch}`", span, label="nothing to close here",
+                        help=f"remove it, or add the `{_OPENERS[ch]}` it should close")
+        return True
+    if stack:
+        pos, ch = stack[-1]
+        span = Span(source, pos, pos + 1)
+        diags.error("E0102", f"unclosed `{ch}` opened at line {span.line}", span,
+                    label=f"this `{ch}` is never closed",
+                    help=f"add `{_CLOSERS[ch]}` at the end of the {_what_opens(source, pos, ch)}")
+        found = True
+    return found
+
+
+def _what_opens(source: SourceFile, pos: int, ch: str) -> str:
+    if ch == "(":
+        return "argument list"
+    if ch == "[":
+        return "list"
+    before = source.text[:pos].rstrip().split()
+    if len(before) >= 1 and any(w in ("block", "network") for w in before[-3:]):
+        return "definition"
+    return "body"
+
+
+# Human names for the terminals Lark reports as expected.
+_TERMINAL_NAMES = {
+    "NAME": "a name", "INT": "a number", "FLOAT": "a number", "DIMS": "a size like `3x3`",
+    "STRING": "a string", "LBRACE": "`{`", "RBRACE": "`}`", "LPAR": "`(`", "RPAR": "`)`",
+    "LSQB": "`[`", "RSQB": "`]`", "COMMA": "`,`", "COLON": "`:`", "EQUAL": "`=`",
+    "SEMICOLON": "`;`", "MUL_OP": "an operator", "ADD_OP": "an operator",
+    "COMP_OP": "a comparison", "DOT": "`.`", "$END": "the end of the file",
+}
+_ITEM_STARTS = {"NAME", "LBRACE", "LSQB", "CONCAT", "ADD", "IF"}
+_EXPR_STARTS = {"INT", "FLOAT", "STRING", "DIMS", "TRUE", "FALSE", "LPAR", "MINUS", "PLUS", "NOT"}
+
+
+def _expected_phrase(expected: set[str]) -> str:
+    exp = set(expected)
+    items = exp & _ITEM_STARTS
+    if "RBRACE" in exp and items:
+        return "expected a layer or `}`"
+    if {"BLOCK", "NETWORK"} <= exp:
+        return "expected `block`, `network` or `import`"
+    if items == _ITEM_STARTS:
+        return "expected a layer"
+    if exp & _EXPR_STARTS and "NAME" in exp:
+        return "expected a value"
+    if exp == {"NAME"}:
+        return "expected a name"
+    if "RPAR" in exp and "COMMA" in exp:
+        return "expected `,` or `)`"
+    if "RSQB" in exp and "COMMA" in exp:
+        return "expected `,` or `]`"
+    if "RPAR" in exp:
+        return "expected `)`"
+    names = sorted({_TERMINAL_NAMES.get(t, f"`{t.lower()}`") for t in exp if t in _TERMINAL_NAMES})
+    if not names or len(names) > 4:
+        return "unexpected input here"
+    return "expected " + " or ".join(names)
+
+
+def _token_text(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of file"
+    return f"`{tok.value}`"
+
+
+def _describe_parse_error(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
+    if isinstance(exc, UnexpectedCharacters):
+        pos = exc.pos_in_stream
+        ch = source.text[pos] if pos < len(source.text) else ""
+        span = Span(source, pos, pos + 1)
+        if ch == '"':
+            return Diagnostic("E0105", "unterminated string", span, label="string starts here",
+                              help='close it with `"` on the same line')
+        shown = ch if ch.isprintable() else repr(ch)
+        return Diagnostic("E0101", f"unexpected character `{shown}`", span,
+                          label="not part of the language",
+                          help="layer lines look like `conv1: conv(64, 3x3, stride=1, pad=1)`")
+    if isinstance(exc, UnexpectedEOF):
+        end = len(source.text)
+        return Diagnostic("E0103", "unexpected end of file", Span(source, end, end),
+                          help=_expected_phrase(set(exc.expected)))
+    assert isinstance(exc, UnexpectedToken)
+    tok = exc.token
+    if tok.type == "$END":
+        end = len(source.text)
+        return Diagnostic("E0103", "unexpected end of file", Span(source, end, end),
+                          label=_expected_phrase(set(exc.expected)))
+    span = Span(source, tok.start_pos, tok.end_pos)
+    expected = set(exc.expected)
+    if exc.interactive_parser is not None:
+        expected = set(exc.interactive_parser.accepts())
+    phrase = _expected_phrase(expected)
+    help_text = _parse_help(tok, expected)
+    return Diagnostic("E0101", f"{phrase}, found {_token_text(tok)}", span,
+                      label="unexpected here", help=help_text)
+
+
+def _parse_help(tok: Token, expected: set[str]) -> str | None:
+    if tok.type == "COLON" and "RPAR" in expected:
+        return "keyword arguments use `=`, as in `stride=2`"
+    if tok.type == "EQUAL" and "RPAR" not in expected:
+        return "name a layer with `name: layer`; bind a value with `name = layer`"
+    if tok.type in ("INT", "DIMS", "FLOAT") and ("RBRACE" in expected):
+        return "a layer starts with its kind, as in `conv(64, 3x3)`"
+    if tok.type in ("INT", "DIMS", "FLOAT", "NAME") and "COMMA" in expected:
+        return "separate arguments with `,`"
+    if tok.type == "ADD_OP" and "RBRACE" in expected:
+        return "a repetition count with arithmetic needs parentheses: `block(64) * (n - 1)`"
+    if tok.type == "NAME" and expected & {"COMMA", "RPAR"}:
+        return "separate arguments with `,`"
+    return None
+
+
+def parse_tree_for_tests(text: str) -> Tree:
+    """The raw Lark tree (used by the formatter and tests)."""
+    return lark_parser().parse(text)

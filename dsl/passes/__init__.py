@@ -1,0 +1,1 @@
+"""IR passes: each a function from IR to IR or to a report."""

@@ -1,0 +1,87 @@
+"""The front end's pipeline, in order, in one place:
+
+    read + parse (with imports)  ->  choose the network  ->  elaborate (names, shapes)
+    ->  analyses (params, MACs, memory, receptive field)  ->  verify
+
+Each step appends diagnostics; the caller decides whether to raise or to go on with a
+partial IR (the summary and the diagram still show everything up to the first error).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from . import syntax as s
+from .diagnostics import Diagnostics
+from .elaborate import Elaborator, Limits
+from .ir import IR
+from .loader import Loader, LoadOptions
+from .passes import analysis
+
+
+@dataclass
+class Result:
+    ir: IR | None
+    diagnostics: Diagnostics
+    module: s.Module | None
+    definition: s.Definition | None
+
+
+def choose_network(module: s.Module, diags: Diagnostics, name: str | None,
+                   stem: str | None) -> s.Definition | None:
+    nets = [d for d in module.definitions if d.kind == "network"]
+    if name is not None:
+        for d in nets:
+            if d.name == name:
+                return d
+        imported = module.namespace.get(name)
+        if imported is not None and imported.kind == "network":
+            return imported
+        from .argspec import suggest
+
+        hint = suggest(name, [d.name for d in nets])
+        diags.error("E0212", f"no network named `{name}` in {module.path}" +
+                    (f" (did you mean `{hint}`?)" if hint else ""), None,
+                    help="networks here: " + (", ".join(d.name for d in nets) or "none"))
+        return None
+    if len(nets) == 1:
+        return nets[0]
+    if not nets:
+        return None
+    for d in nets:
+        if d.name == stem:
+            return d
+    diags.error("E0212", f"{module.path} defines several networks: "
+                + ", ".join(d.name for d in nets), nets[1].name_span,
+                help="choose one with --network NAME (or network=... in the API)")
+    return None
+
+
+def run(*, path: str | None = None, text: str | None = None, display: str | None = None,
+        params: dict | None = None, input_shape=None, network: str | None = None,
+        limits: Limits | None = None, load: LoadOptions | None = None,
+        require_network: bool = True) -> Result:
+    diags = Diagnostics()
+    loader = Loader(diags, load)
+    if path is not None:
+        module = loader.load_file(path, display)
+        stem = os.path.splitext(os.path.basename(path))[0]
+    else:
+        module = loader.load_text(text or "", display or "<string>")
+        stem = None
+    if module is None or (diags.has_errors and not module.definitions):
+        return Result(None, diags, module, None)
+    defn = choose_network(module, diags, network, stem)
+    if defn is None:
+        if require_network and not diags.has_errors:
+            diags.error("E0212", f"{module.path} defines no network", None,
+                        help="add `network name { input 3x224x224 ... }`, or use it as a "
+                             "library with `import`")
+        return Result(None, diags, module, None)
+    if diags.has_errors:
+        return Result(None, diags, module, defn)
+    ir = Elaborator(diags, limits).network(defn, params, input_shape)
+    analysis.run(ir)
+    ir.verify(complete=not diags.has_errors)
+    return Result(ir, diags, module, defn)

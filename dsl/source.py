@@ -1,0 +1,84 @@
+"""Source files and spans: every syntax node and IR node points back into the text it came from."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """The text of one `.arch` file (or a string given to the API), with a line index."""
+
+    path: str
+    text: str
+    _line_starts: tuple[int, ...] = field(default=(), repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        starts = [0]
+        starts.extend(i + 1 for i, ch in enumerate(self.text) if ch == "\n")
+        object.__setattr__(self, "_line_starts", tuple(starts))
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """1-based line and column of a character offset."""
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self._line_starts, offset) - 1
+        return line + 1, offset - self._line_starts[line] + 1
+
+    def line_text(self, line: int) -> str:
+        """The text of a 1-based line, without its newline."""
+        if line < 1 or line > len(self._line_starts):
+            return ""
+        start = self._line_starts[line - 1]
+        end = self.text.find("\n", start)
+        return self.text[start:] if end < 0 else self.text[start:end]
+
+    @property
+    def line_count(self) -> int:
+        return len(self._line_starts)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character range [start, end) in a source file."""
+
+    source: SourceFile
+    start: int
+    end: int
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+    @property
+    def line(self) -> int:
+        return self.source.line_col(self.start)[0]
+
+    @property
+    def col(self) -> int:
+        return self.source.line_col(self.start)[1]
+
+    def location(self) -> str:
+        """`path:line:col`, the prefix of every diagnostic."""
+        line, col = self.source.line_col(self.start)
+        return f"{self.source.path}:{line}:{col}"
+
+    def short(self) -> str:
+        """`file.arch:line`, for notes that point elsewhere."""
+        return f"{self.source.path}:{self.line}"
+
+    def text(self) -> str:
+        return self.source.text[self.start : self.end]
+
+    def to(self, other: Span) -> Span:
+        """The span that covers both self and other (same file)."""
+        return Span(self.source, min(self.start, other.start), max(self.end, other.end))
+
+    def __repr__(self) -> str:
+        return f"Span({self.location()})"
+
+    def to_json(self) -> dict:
+        line, col = self.source.line_col(self.start)
+        end_line, end_col = self.source.line_col(self.end)
+        return {"file": self.path, "line": line, "col": col, "end_line": end_line,
+                "end_col": end_col}

@@ -1,0 +1,264 @@
+"""The syntax tree of a `.arch` file: plain dataclasses, each carrying its source span.
+
+Items (things that transform a tensor) and expressions (things that compute values) are
+separate families. Elaboration (`elaborate.py`) walks items; `evaluate.py` computes expressions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .source import Span
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass
+class Expr:
+    span: Span
+
+
+@dataclass
+class Literal(Expr):
+    """An int, float, string or bool written in the file."""
+
+    value: object
+
+
+@dataclass
+class DimsLit(Expr):
+    """`5x5` or `3x224x224`: a kernel extent or a shape."""
+
+    dims: tuple[int, ...]
+
+
+@dataclass
+class Name(Expr):
+    ident: str
+
+
+@dataclass
+class Attr(Expr):
+    """`in.channels`: an attribute of a value (usually a tensor's shape)."""
+
+    obj: Expr
+    attr: str
+    attr_span: Span
+
+
+@dataclass
+class BinOp(Expr):
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass
+class UnaryOp(Expr):
+    op: str  # "-" or "not"
+    operand: Expr
+
+
+@dataclass
+class Compare(Expr):
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass
+class BoolOp(Expr):
+    op: str  # "and" / "or"
+    left: Expr
+    right: Expr
+
+
+@dataclass
+class CondExpr(Expr):
+    """`if c then a else b`."""
+
+    cond: Expr
+    then: Expr
+    other: Expr
+
+
+@dataclass
+class FuncCall(Expr):
+    """A built-in function in an expression: `min(a, b)`, `max(a, b)`."""
+
+    func: str
+    func_span: Span
+    args: list[Arg]
+
+
+@dataclass
+class TupleLit(Expr):
+    items: list[Expr]
+
+
+@dataclass
+class ListLit(Expr):
+    """`[[1, 1], [1, 1]]`: a literal matrix (fixed kernels)."""
+
+    items: list[Expr]
+
+
+@dataclass
+class Arg:
+    """One argument of a call: positional when `name` is None."""
+
+    name: str | None
+    value: Expr
+    span: Span
+    name_span: Span | None = None
+
+
+# ---------------------------------------------------------------- items
+
+
+@dataclass
+class Item:
+    span: Span
+
+
+@dataclass
+class Ref(Item):
+    """A bare name: a layer without arguments (`relu`), a block, or a value (`x`)."""
+
+    ident: str
+
+
+@dataclass
+class Call(Item):
+    """`conv(64, 3x3, stride=2)` or `bottleneck(64)`."""
+
+    ident: str
+    ident_span: Span
+    args: list[Arg]
+
+
+@dataclass
+class Group(Item):
+    """`{ a; b; c }`: a sequence; braces alone do not make a name."""
+
+    items: list[Item]
+
+
+@dataclass
+class ItemList(Item):
+    """`[a, b * 3]`: a list of calls, a sequence numbered like nn.Sequential."""
+
+    items: list[Item]
+
+
+@dataclass
+class Merge(Item):
+    """`concat { b1 b2 }` / `add { b1 b2 }`: branches from one input, merged."""
+
+    kind: str
+    kind_span: Span
+    branches: list[Item]
+
+
+@dataclass
+class MergeCall(Item):
+    """`concat(a, b)` / `add(x, y)`: a merge of named values."""
+
+    kind: str
+    kind_span: Span
+    args: list[Arg]
+
+
+@dataclass
+class If(Item):
+    """`if cond { ... } else item`."""
+
+    cond: Expr
+    then: Group
+    other: Item | None
+
+
+@dataclass
+class Repeat(Item):
+    """`item * N`: N copies in sequence."""
+
+    item: Item
+    count: Expr
+
+
+@dataclass
+class Labeled(Item):
+    """`name: item`: the name becomes the module path of what the item makes."""
+
+    label: str
+    label_span: Span
+    item: Item
+
+
+@dataclass
+class Bind(Item):
+    """`x = item`: the item's output is also available later as the value `x`."""
+
+    name: str
+    name_span: Span
+    item: Item
+
+
+@dataclass
+class InputStmt(Item):
+    """`input 3x224x224`: the shape of one sample fed to the network."""
+
+    dims: DimsLit | None
+    args: list[Arg]
+
+
+@dataclass
+class InitStmt(Item):
+    """`init conv.weight = kaiming_normal(mode="fan_out")`."""
+
+    target: list[str]
+    target_span: Span
+    func: str
+    func_span: Span
+    args: list[Arg]
+
+
+# ---------------------------------------------------------------- definitions
+
+
+@dataclass
+class Param:
+    name: str
+    default: Expr | None
+    span: Span
+
+
+@dataclass
+class Definition:
+    """A `block` or a `network`; a network's body starts with an `input` statement."""
+
+    kind: str  # "block" or "network"
+    name: str
+    name_span: Span
+    params: list[Param]
+    body: Group
+    span: Span
+    module: Module | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass
+class Import:
+    path: str
+    span: Span
+
+
+@dataclass
+class Module:
+    """One parsed `.arch` file."""
+
+    path: str
+    imports: list[Import]
+    definitions: list[Definition]
+    span: Span
+    # every definition visible in this file: its own and those of the files it imports
+    namespace: dict[str, Definition] = field(default_factory=dict, repr=False, compare=False)

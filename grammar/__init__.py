@@ -1,0 +1,1 @@
+"""The grammar of the .arch language, shipped as package data."""

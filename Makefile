@@ -43,7 +43,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check dsl backends tests bench
 
 bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(BENCH)
 
 fuzz: $(STAMP)
 	$(BIN)/python -m tests.fuzz.mutate --cases 100000

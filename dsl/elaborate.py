@@ -397,9 +397,15 @@ class Elaborator:
                 notes.append(f"input {fmt_shape(t.shape)} comes from {origin} at "
                              f"{t.span.short()}")
         notes.extend(prob.notes)
+        notes.extend(self._call_chain())
         self.diags.error(prob.code, f"{prob.message}", span,
                          label=prob.label or f"in `{name}`", labels=labels, notes=notes,
                          help=prob.help)
+
+    def _call_chain(self) -> list[str]:
+        """`in block `res` called at net.arch:10`, innermost first."""
+        return [f"in block `{d.name}` called at {sp.short()}"
+                for d, sp in reversed(self.stack) if d.kind == "block"]
 
     # ================================================================ merges
     def _merge(self, it: s.Merge, cur, scope, env, label: s.Labeled | None) -> Tensor:

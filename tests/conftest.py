@@ -1,0 +1,56 @@
+"""Shared test helpers: reference data, running the CLI in-process, golden files."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).parent
+REFERENCE = TESTS / "reference"
+ROOT = TESTS.parent
+
+
+def pytest_addoption(parser):
+    parser.addoption("--bless", action="store_true",
+                     help="rewrite golden files (diagnostics, DOT, generated code) from the "
+                          "current output; review the diff before committing")
+
+
+@pytest.fixture
+def bless(request) -> bool:
+    return request.config.getoption("--bless") or os.environ.get("ARCHDSL_BLESS") == "1"
+
+
+def reference(name: str) -> dict:
+    """A reference JSON: `seed_numbers` or `torchvision/resnet50`."""
+    return json.loads((REFERENCE / f"{name}.json").read_text())
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    """Run `archdsl ARGV...` in-process; (exit code, stdout, stderr)."""
+    from archdsl.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 2
+    return code, out.getvalue(), err.getvalue()
+
+
+def check_golden(path: Path, actual: str, bless: bool) -> None:
+    """Compare with a golden file; with --bless, rewrite it instead."""
+    if bless or not path.exists():
+        if not bless:
+            pytest.fail(f"missing golden file {path}; run pytest --bless to create it")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual)
+        return
+    expected = path.read_text()
+    assert actual == expected, f"{path.name} differs from its golden file (pytest --bless)"

@@ -3,6 +3,7 @@ never leaves a half-written file, and never over an input `.arch` file."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
@@ -41,18 +42,14 @@ def write_atomic(path: str, data: str | bytes, inputs: tuple[str, ...] = (),
             fh.flush()
             os.fsync(fh.fileno())
         if os.path.exists(path):
-            try:
+            with contextlib.suppress(OSError):
                 os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-            except OSError:
-                pass
         else:
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise

@@ -83,7 +83,7 @@ class _Builder(Transformer):
     def body(self, meta, children):
         return s.Group(self._meta_span(meta), [c for c in children if c is not None])
 
-    # input_stmt: "input" (DIMS | "(" args ")")
+    # input_stmt: "input" (DIMS | INT | "(" args ")")
     @v_args(meta=True)
     def input_stmt(self, meta, children):
         (arg,) = children
@@ -207,7 +207,7 @@ class _Builder(Transformer):
 
     @v_args(meta=True)
     def pow_op(self, meta, children):
-        left, right = children
+        left, _, right = children
         return s.BinOp(self._meta_span(meta), "**", left, right)
 
     @v_args(meta=True)
@@ -305,7 +305,8 @@ def _scan_tokens(text: str):
             j = text.find('"', i + 1)
             nl = text.find("\n", i + 1)
             if j < 0 or (0 <= nl < j):
-                i = n if nl < 0 else nl  # unterminated string: the lexer will report it
+                yield i, '"'  # unterminated string: reported before any bracket
+                i = n if nl < 0 else nl
                 continue
             i = j + 1
             continue
@@ -319,6 +320,9 @@ def _check_delimiters(source: SourceFile, diags: Diagnostics) -> bool:
     stack: list[tuple[int, str]] = []
     found = False
     for pos, ch in _scan_tokens(source.text):
+        if ch == '"':
+            diags.add(_unterminated_string(source, pos))
+            return True
         if ch in _CLOSERS:
             stack.append((pos, ch))
             continue
@@ -327,7 +331,9 @@ def _check_delimiters(source: SourceFile, diags: Diagnostics) -> bool:
             continue
         found = True
         span = Span(source, pos, pos + 1)
-        if stack:
+        # A closer that matches nothing open is the stray one (`conv(16, 3x3))`); one that
+        # matches an outer opener means the inner opener was never closed (`conv(16, 3x3 }`).
+        if stack and any(open_ch == _OPENERS[ch] for _, open_ch in stack):
             open_pos, open_ch = stack[-1]
             open_span = Span(source, open_pos, open_pos + 1)
             diags.error("E0102", f"unclosed `{open_ch}` opened at line {open_span.line}",
@@ -346,6 +352,12 @@ def _check_delimiters(source: SourceFile, diags: Diagnostics) -> bool:
                     help=f"add `{_CLOSERS[ch]}` at the end of the {_what_opens(source, pos, ch)}")
         found = True
     return found
+
+
+def _unterminated_string(source: SourceFile, pos: int) -> Diagnostic:
+    return Diagnostic("E0105", "unterminated string", Span(source, pos, pos + 1),
+                      label="this string is not closed on its line",
+                      help='close it with `"` on the same line; strings cannot span lines')
 
 
 def _what_opens(source: SourceFile, pos: int, ch: str) -> str:
@@ -408,8 +420,7 @@ def _describe_parse_error(source: SourceFile, exc: UnexpectedInput) -> Diagnosti
         ch = source.text[pos] if pos < len(source.text) else ""
         span = Span(source, pos, pos + 1)
         if ch == '"':
-            return Diagnostic("E0105", "unterminated string", span, label="string starts here",
-                              help='close it with `"` on the same line')
+            return _unterminated_string(source, pos)
         shown = ch if ch.isprintable() else repr(ch)
         return Diagnostic("E0101", f"unexpected character `{shown}`", span,
                           label="not part of the language",

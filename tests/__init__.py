@@ -1,0 +1,1 @@
+"""archdsl test suite (a package so `python -m tests.fuzz.mutate` works)."""

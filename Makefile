@@ -44,6 +44,13 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py $(BENCH)
 
+# The README's diagrams, drawn by archdsl itself (needs Graphviz's dot).
+images: $(STAMP) graphviz
+	@mkdir -p docs/images
+	$(BIN)/archdsl draw lenet5 -o docs/images/lenet5.png
+	$(BIN)/archdsl draw googlenet --focus inception3a --merge-chains -o docs/images/inception3a.png
+	$(BIN)/archdsl draw resnet50 --depth 2 -o docs/images/resnet50-depth2.png
+
 fuzz: $(STAMP)
 	$(BIN)/python -m tests.fuzz.mutate --cases 100000
 

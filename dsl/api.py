@@ -31,7 +31,7 @@ def _finish(result: Result) -> Network:
         diags = result.diagnostics.items or [Diagnostic("E0212", "no network found", None)]
         raise ArchError(diags)
     return Network(result.ir, source=result.definition.span.path if result.definition else None,
-                   params_used=result.ir.graph.graph.get("params_used", {}),
+                   params_used=result.ir.attrs.get("params_used", {}),
                    diagnostics=result.diagnostics.items)
 
 

@@ -84,15 +84,17 @@ def NONNEG_FLOAT(v):
 
 
 def PROB(v):
-    v = FLOAT(v)
-    if not 0.0 <= v <= 1.0:
-        raise ArgProblem(f"expected a probability between 0 and 1, found {v!r}")
-    return v
+    f = FLOAT(v)
+    if not 0.0 <= f <= 1.0:
+        raise ArgProblem(f"expected a probability between 0 and 1, found {describe_value(v)}",
+                         help="write it as a fraction: 0.5 is one half" if f > 1 else None)
+    return f
 
 
 def BOOL(v):
     if not isinstance(v, bool):
-        raise ArgProblem(f"expected true or false, found {type_name(v)} `{describe_value(v)}`")
+        raise ArgProblem(f"expected true or false, found {type_name(v)} `{describe_value(v)}`",
+                         help="write `true` or `false`")
     return v
 
 
@@ -224,6 +226,7 @@ def bind(specs: tuple[ArgSpec, ...], args: list[tuple[str | None, object]], what
     positional = [s for s in specs if s.positional]
     pos_i = 0
     seen_kw = False
+    extra_reported = False
     for i, (key, value) in enumerate(args):
         if key is None:
             if seen_kw:
@@ -233,6 +236,9 @@ def bind(specs: tuple[ArgSpec, ...], args: list[tuple[str | None, object]], what
             while pos_i < len(positional) and positional[pos_i].name in out:
                 pos_i += 1
             if pos_i >= len(positional):
+                if extra_reported:  # one message for all the extra arguments
+                    continue
+                extra_reported = True
                 names = ", ".join(s.name for s in positional) or "none"
                 problems.append(BindProblem(
                     "E0205", f"too many positional arguments for {what}", i,
@@ -255,8 +261,9 @@ def bind(specs: tuple[ArgSpec, ...], args: list[tuple[str | None, object]], what
                     i, f"{what} takes: {known}", on_name=True))
                 continue
             if spec.name in out:
-                problems.append(BindProblem("E0206", f"argument `{spec.name}` given twice", i,
-                                            on_name=True))
+                alias = f" (`{key}` is another name for `{spec.name}`)" if key != spec.name else ""
+                problems.append(BindProblem("E0206", f"argument `{spec.name}` given twice{alias}",
+                                            i, "give each argument once", on_name=True))
                 continue
         if value is POISON:
             out[spec.name] = POISON
@@ -273,7 +280,7 @@ def bind(specs: tuple[ArgSpec, ...], args: list[tuple[str | None, object]], what
                 problems.append(BindProblem(
                     "E0203", f"{what} needs `{spec.name}`", None,
                     f"give it as `{spec.name}=...`" if not spec.positional
-                    else f"add it as an argument: {_example(what, spec)}"))
+                    else f"pass it, as in {_example(what, specs, spec)}"))
                 out[spec.name] = POISON
             else:
                 out[spec.name] = spec.default
@@ -281,8 +288,16 @@ def bind(specs: tuple[ArgSpec, ...], args: list[tuple[str | None, object]], what
     return Bound(out, problems, poisoned)
 
 
-def _example(what: str, spec: ArgSpec) -> str:
-    return f"`{spec.name}`"
+def _example(what: str, specs: tuple[ArgSpec, ...], spec: ArgSpec) -> str:
+    """`linear(features)`, `conv(filters, kernel)`: the call up to the missing argument."""
+    callee = what.split("`")[1] if "`" in what else what
+    names = []
+    for s in specs:
+        if s.positional:
+            names.append(s.name)
+        if s is spec:
+            break
+    return f"`{callee}({', '.join(names)})`"
 
 
 __all__ = [

@@ -22,7 +22,7 @@ from .inits import INIT_FUNCTIONS, PARAM_NAMES, InitRule
 from .ir import IR, ScopeInfo
 from .ops import ShapeProblem
 from .source import Span
-from .values import POISON, Dims, Tensor, fmt_shape, type_name
+from .values import POISON, Dims, Tensor, describe_value, fmt_shape, type_name
 
 BASE_CONSTANTS = {"same": "same", "valid": "valid", "fan_in": "fan_in", "fan_out": "fan_out"}
 
@@ -37,6 +37,7 @@ class Limits:
     max_params: int = 10**11           # parameters in the whole network
     max_tensor: int = 2**40            # elements of one activation (one sample)
     max_int: int = 2**62               # integer values
+    max_import_depth: int = 32         # files in one chain of imports (used by the loader)
 
 
 class _Abort(Exception):
@@ -76,6 +77,7 @@ class Scope:
     inits: tuple[InitRule, ...] = ()
     counter: int = 0
     taken: dict[str, Span] = field(default_factory=dict)
+    merges: dict[str, int] = field(default_factory=dict)  # kind -> next suffix to try
 
     def child(self, leaf: str, kind: str, span: Span) -> Scope:
         path = (*self.path, leaf)
@@ -102,6 +104,8 @@ class Elaborator:
         self.ev = Evaluator(diags, self.limits.max_int)
         self.ir = IR()
         self.stack: list[tuple[s.Definition, Span]] = []
+        self.params_seen = 0  # parameters of the layers made so far (see _count_params)
+        self.where: Span | None = None  # the item being elaborated, named by internal errors
 
     # ================================================================ entry point
     def network(self, defn: s.Definition, overrides: dict | None = None,
@@ -132,9 +136,20 @@ class Elaborator:
             out = self._body(defn.body, cur, scope, env, network=True)
         except _Abort:
             out = cur
+        except RecursionError:
+            # A backstop: the parser refuses deep syntax and blocks stop at max_depth, but
+            # deep block nesting with deep expressions inside could still exhaust the stack.
+            self.diags.error("E0509", "the network nests too deeply to elaborate",
+                             self.where or defn.name_span,
+                             help="lower the nesting of blocks, or lower --max-depth")
+            out = cur
+        except Exception as exc:  # a bug: say where, for the one-line report in the CLI
+            if self.where is not None and not hasattr(exc, "arch_location"):
+                exc.arch_location = self.where.location()
+            raise
         self.stack.pop()
         self.ir.output = out.node
-        self.ir.graph.graph.update(network=defn.name, source=defn.span.path,
+        self.ir.attrs.update(network=defn.name, source=defn.span.path,
                                    params_used=dict(self._param_values))
         return self.ir
 
@@ -186,8 +201,10 @@ class Elaborator:
                 return None
             dims = tuple(vals)
         if not 1 <= len(dims) <= 4 or any(d < 1 for d in dims):
-            self.diags.error("E0204", f"an input is a vector, CxL, CxHxW or CxDxHxW; found "
-                             f"{'x'.join(map(str, dims))}", stmt.span)
+            self.diags.error("E0204", "an input has 1 to 4 dimensions, all at least 1; found "
+                             f"{'x'.join(map(str, dims))}", stmt.span,
+                             help="write a vector (`input 784`), CxL, CxHxW (`input 3x224x224`) "
+                                  "or CxDxHxW")
             return None
         if math.prod(dims) > self.limits.max_tensor:
             self.diags.error("E0506", f"input of {math.prod(dims):,} elements exceeds the "
@@ -206,16 +223,19 @@ class Elaborator:
                 if isinstance(it, s.InputStmt):
                     self.diags.error("E0213", "`input` belongs to a network; a block takes its "
                                      "caller's output", it.span, help="remove this line")
-        return self._sequence(body.items, cur, scope, env)
+        return self._sequence(body.items, cur, scope, env, top=True)
 
-    def _sequence(self, items, cur: Tensor, scope: Scope, env: Env) -> Tensor:
+    def _sequence(self, items, cur: Tensor, scope: Scope, env: Env, top=False) -> Tensor:
+        """Items in order, each fed the previous one's output. `input` and `init` statements
+        belong at the top of a body (`top`, handled by `_body`); nested, they are errors."""
         for it in items:
-            if isinstance(it, (s.InputStmt, s.InitStmt)):
+            if isinstance(it, (s.InputStmt, s.InitStmt)) and top:
                 continue
             cur = self._item(it, cur, scope, env)
         return cur
 
     def _item(self, it: s.Item, cur: Tensor, scope: Scope, env: Env) -> Tensor:
+        self.where = it.span
         if isinstance(it, s.Labeled):
             return self._labeled(it, cur, scope, env)
         if isinstance(it, s.Bind):
@@ -235,11 +255,13 @@ class Elaborator:
         if isinstance(it, s.Repeat):
             return self._repeat(it, cur, scope, env)
         if isinstance(it, s.InputStmt):
-            self.diags.error("E0213", "`input` belongs at the top of a network", it.span)
+            self.diags.error("E0213", "`input` belongs at the top of a network", it.span,
+                             help="move it to the first line of the network's body")
             return cur
         if isinstance(it, s.InitStmt):
             self.diags.error("E0217", "`init` belongs at the top level of a block or network "
-                             "body", it.span)
+                             "body", it.span, help="move it up to the body of the enclosing "
+                             "block or network; it applies to every layer inside")
             return cur
         raise TypeError(it)  # pragma: no cover - the parser makes nothing else
 
@@ -322,9 +344,14 @@ class Elaborator:
         blocks = [n for n, d in env.module.namespace.items() if d.kind == "block"]
         values = [n for n in env.names() if isinstance(env.lookup(n)[1], Tensor)]
         hint = suggest(ident, layer_names + blocks + values)
-        self.diags.error("E0201", f"unknown layer kind `{ident}`" +
-                         (f" (did you mean `{hint}`?)" if hint else ""), ident_span,
-                         help=None if hint else "layers: " + ", ".join(layer_names))
+        if hint:
+            self.diags.error("E0201", f"unknown layer kind `{ident}` (did you mean `{hint}`?)",
+                             ident_span)
+        else:
+            self.diags.error("E0201", f"unknown layer kind or block `{ident}`", ident_span,
+                             label="not a layer kind, nor a block defined or imported here",
+                             help=f"define it with `block {ident}(...) {{ ... }}` or import the "
+                                  "file that does; layer kinds: " + ", ".join(layer_names))
         return self._poisoned(cur)
 
     def _poisoned(self, cur: Tensor) -> Tensor:
@@ -333,6 +360,7 @@ class Elaborator:
     # ================================================================ layers
     def _layer(self, spec: ops.OpSpec, arg_nodes: list[s.Arg], inputs: list[Tensor], scope,
                env, label, span: Span, ident_span: Span, leaf: str | None = None) -> Tensor:
+        self.where = span
         vals = [(a.name, self.ev.eval(a.value, env)) for a in arg_nodes]
         bound = bind(spec.args, vals, spec.kind)
         for p in bound.problems:
@@ -364,7 +392,7 @@ class Elaborator:
                 self._shape_error(prob, spec, inputs, span, name)
                 failed = True
             if shape is not None and math.prod(shape) > self.limits.max_tensor:
-                self.diags.error("E0506", f"`{name}` outputs {math.prod(shape):,} elements "
+                self.diags.error("E0506", f"layer `{name}` outputs {math.prod(shape):,} elements "
                                  f"({fmt_shape(shape)}), over the limit of "
                                  f"{self.limits.max_tensor:,}", span)
                 shape = None
@@ -376,13 +404,30 @@ class Elaborator:
             self.ir.node(nid)["error"] = True
         for i, t in enumerate(inputs):
             self.ir.connect(t.node, nid, i)
+        if shape is not None:
+            self._count_params(spec, args, in_shapes, shape, name, span)
         if len(self.ir) > self.limits.max_layers:
             self.diags.error("E0503", f"the network expands to more than "
                              f"{self.limits.max_layers:,} layers", span,
+                             notes=self._call_chain(),
                              help="check repetition counts, or raise the limit with "
                                   "--max-layers")
             raise _Abort()
         return Tensor(nid, shape, name, span)
+
+    def _count_params(self, spec, args, in_shapes, shape, name, span) -> None:
+        """Adds up parameters as layers are made, so a file asking for 10^15 of them stops
+        at the layer that crosses the limit, before the rest is expanded (counts are
+        arithmetic on shapes; no weight is ever allocated here)."""
+        params = spec.counts(args, in_shapes, shape).params
+        self.params_seen += params
+        if self.params_seen > self.limits.max_params:
+            self.diags.error("E0505", f"the network has more than {self.limits.max_params:,} "
+                             f"parameters", span,
+                             label=f"`{name}` alone has {params:,}; "
+                                   f"{self.params_seen:,} so far",
+                             help="check the layer sizes, or raise the limit with --max-params")
+            raise _Abort()
 
     def _shape_error(self, prob: ShapeProblem, spec, inputs: list[Tensor], span, name):
         notes = []
@@ -390,16 +435,20 @@ class Elaborator:
         for i, t in enumerate(inputs):
             src = self.ir.node(t.node)
             origin = ("the network's input" if src["op"] == "input"
-                      else f"`{src['name']}` ({src['op']})")
+                      else f"layer `{src['name']}` ({src['op']})")
             if i in prob.inputs:
-                labels.append(Label(t.span, f"{prob.inputs[i]} (`{src['name']}`)"))
+                short = ("the network's input" if src["op"] == "input"
+                         else f"{src['op']} `{src['name']}`")
+                labels.append(Label(t.span, f"{prob.inputs[i]} (from {short})"))
             elif len(inputs) == 1:
                 notes.append(f"input {fmt_shape(t.shape)} comes from {origin} at "
                              f"{t.span.short()}")
         notes.extend(prob.notes)
         notes.extend(self._call_chain())
         self.diags.error(prob.code, f"{prob.message}", span,
-                         label=prob.label or f"in `{name}`", labels=labels, notes=notes,
+                         label=prob.label or ("the branches meet here" if spec.family == "merge"
+                                              else f"in layer `{name}`"),
+                         labels=labels, notes=notes,
                          help=prob.help)
 
     def _call_chain(self) -> list[str]:
@@ -412,7 +461,8 @@ class Elaborator:
         spec = ops.get(it.kind)
         leaf = self._merge_leaf(scope, it.kind, label)
         inner = scope if label is None else scope.child(leaf, "group", label.span)
-        outs = [self._item(br, cur, inner, env) for br in it.branches]
+        # Each branch's result is labelled with the whole branch when a shape rule fails.
+        outs = [replace(self._item(br, cur, inner, env), span=br.span) for br in it.branches]
         if not outs:
             self.diags.error("E0221", f"`{it.kind}` has no branches", it.kind_span,
                              help=f"list the branches: `{it.kind} {{ {{ conv(...) }} "
@@ -438,7 +488,7 @@ class Elaborator:
                 return self._poisoned(cur)
             if not isinstance(v, Tensor):
                 self.diags.error("E0204", f"`{it.kind}(...)` merges values (tensors), found "
-                                 f"{type_name(v)}", a.span,
+                                 f"{type_name(v)} `{describe_value(v)}`", a.span,
                                  help=f"bind values first: `a = conv(...)`, then "
                                       f"`{it.kind}(a, b)`")
                 return self._poisoned(cur)
@@ -455,10 +505,14 @@ class Elaborator:
     def _merge_leaf(self, scope: Scope, kind: str, label) -> str:
         if label is not None:
             return self._take(scope, label)
-        name, k = kind, 1
+        # `add`, `add_1`, `add_2`...: the first name not taken. Names are never given back, so
+        # the search resumes where the last one stopped (linear, not quadratic, in the merges).
+        k = scope.merges.get(kind, 0)
+        name = kind if k == 0 else f"{kind}_{k}"
         while name in scope.taken:
-            name = f"{kind}_{k}"
             k += 1
+            name = f"{kind}_{k}"
+        scope.merges[kind] = k + 1
         scope.taken[name] = None
         return name
 
@@ -478,8 +532,11 @@ class Elaborator:
         if n is POISON:
             return self._poisoned(cur)
         if isinstance(n, bool) or not isinstance(n, int):
-            self.diags.error("E0204", f"a repetition count is an integer, found {type_name(n)}",
-                             it.count.span)
+            shown = f" `{describe_value(n)}`" if not isinstance(n, Tensor) else ""
+            self.diags.error("E0204", f"a repetition count is an integer, found {type_name(n)}"
+                             f"{shown}", it.count.span,
+                             help="`/` gives a fraction when it does not divide exactly; "
+                                  "`//` rounds down" if isinstance(n, float) else None)
             return self._poisoned(cur)
         if n < 0:
             self.diags.error("E0502", f"cannot repeat {n} times", it.count.span,
@@ -492,7 +549,9 @@ class Elaborator:
             return self._poisoned(cur)
         inner = it.item
         for _ in range(n):
-            if isinstance(inner, (s.Group, s.ItemList)):
+            # `{ ... } * N`: each copy is a numbered scope (nn.Sequential of Sequentials).
+            # `[ ... ] * N`: the list written N times, flat (torchvision's `make_layers`).
+            if isinstance(inner, s.Group):
                 sub = scope.child(scope.number(), "group", inner.span)
                 cur = self._sequence(inner.items, cur, sub, env)
             else:
@@ -511,7 +570,8 @@ class Elaborator:
             return self._poisoned(cur)
         if len(self.stack) > self.limits.max_depth:
             self.diags.error("E0504", f"blocks nest deeper than {self.limits.max_depth}",
-                             ident_span)
+                             ident_span, notes=self._call_chain(),
+                             help="raise the limit with --max-depth if the nesting is deliberate")
             raise _Abort()
         leaf = self._take(scope, label)
         sub = scope.child(leaf, defn.name, span)

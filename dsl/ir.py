@@ -6,16 +6,25 @@ Nodes carry `op`, `args` (resolved), `name` (the module path, e.g. `layer1.0.con
 (the initialisation rules that apply to it). Edges carry `index`, the input position (concat
 order matters; `add(x, x)` has two edges, hence a multigraph). Node ids are created in flow
 order, so sorting ids gives a topological order.
+
+Storage: while the front end builds and checks the IR, nodes and edges live in plain dicts and
+lists (the domain verbs below read them directly; networkx costs ~0.2 s to import and several
+times more per query). `ir.graph` builds the networkx MultiDiGraph on first use, sharing the
+node attribute dicts and the graph attributes (`ir.attrs`); from then on the networkx graph is
+the storage, so changes made through it are seen by the verbs too. `check`, `summary` and
+`draw` never import networkx unless something asks for `ir.graph`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from . import ops
 from .source import Span
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -40,35 +49,75 @@ NODE_KEYS = ("op", "args", "name", "shape", "span", "scopes", "init")
 
 class IR:
     def __init__(self, name: str = "network"):
-        self.graph = nx.MultiDiGraph(name=name)
+        self.attrs: dict = {"name": name}  # graph attributes: network, source, totals...
+        self._nodes: dict[int, dict] | None = {}  # id -> attributes, in creation order
+        self._in: dict[int, list[tuple[int, int]]] | None = {}  # id -> [(index, producer)]
+        self._out: dict[int, list[int]] | None = {}  # id -> users (repeats for add(x, x))
+        self._nx: nx.MultiDiGraph | None = None  # once built, the storage (see module doc)
         self._names: dict[str, int] = {}
         self._next = 0
         self.input: int | None = None
         self.output: int | None = None
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The IR as a networkx MultiDiGraph (built on first use; see the module docstring)."""
+        if self._nx is None:
+            import networkx as nx
+
+            g = nx.MultiDiGraph()
+            g.graph = self.attrs
+            g.add_nodes_from(self._nodes)
+            g._node.update(self._nodes)  # share the attribute dicts callers may hold
+            for dst, ins in self._in.items():
+                for index, src in ins:
+                    g.add_edge(src, dst, key=index, index=index)
+            self._nx = g
+            self._nodes = self._in = self._out = None
+        return self._nx
+
+    @graph.setter
+    def graph(self, g: nx.MultiDiGraph) -> None:
+        self._nx = g
+        self.attrs = g.graph
+        self._nodes = self._in = self._out = None
 
     # construction ------------------------------------------------------------------------
     def add_node(self, op: str, args: dict, name: str, span: Span, *, shape=None,
                  scopes: tuple[ScopeInfo, ...] = (), init: tuple = ()) -> int:
         nid = self._next
         self._next += 1
-        self.graph.add_node(nid, op=op, args=args, name=name, shape=shape, span=span,
-                            scopes=scopes, init=init)
+        data = {"op": op, "args": args, "name": name, "shape": shape, "span": span,
+                "scopes": scopes, "init": init}
+        if self._nx is not None:
+            self._nx.add_node(nid, **data)
+        else:
+            self._nodes[nid] = data
+            self._in[nid] = []
+            self._out[nid] = []
         self._names[name] = nid
         return nid
 
     def connect(self, src: int, dst: int, index: int) -> None:
-        self.graph.add_edge(src, dst, key=index, index=index)
+        if self._nx is not None:
+            self._nx.add_edge(src, dst, key=index, index=index)
+            return
+        ins = self._in[dst]
+        if any(i == index and s == src for i, s in ins):
+            return  # networkx keys edges by (src, dst, index): the same edge twice is one
+        ins.append((index, src))
+        self._out[src].append(dst)
 
     # queries -----------------------------------------------------------------------------
     @property
     def name(self) -> str:
-        return self.graph.graph.get("name", "network")
+        return self.attrs.get("name", "network")
 
     def node(self, nid: int) -> dict:
-        return self.graph.nodes[nid]
+        return self._nx.nodes[nid] if self._nx is not None else self._nodes[nid]
 
     def __len__(self) -> int:
-        return self.graph.number_of_nodes()
+        return len(self._nx) if self._nx is not None else len(self._nodes)
 
     def __contains__(self, name: str) -> bool:
         return name in self._names
@@ -76,21 +125,31 @@ class IR:
     def by_name(self, name: str) -> int:
         return self._names[name]
 
+    def _in_edges(self, nid: int) -> list[tuple[int, int]]:
+        """(input position, producer) for each edge into `nid`, in no particular order."""
+        if self._nx is not None:
+            return [(i, src) for src, _, i in self._nx.in_edges(nid, data="index")]
+        return self._in[nid]
+
     def inputs(self, nid: int) -> list[int]:
         """Producers of `nid`'s inputs, in input order."""
-        edges = sorted(self.graph.in_edges(nid, data="index"), key=lambda e: e[2])
-        return [src for src, _, _ in edges]
+        edges = self._in_edges(nid)
+        if len(edges) == 1:
+            return [edges[0][1]]
+        return [src for _, src in sorted(edges, key=lambda e: e[0])]
 
     def users(self, nid: int) -> list[int]:
-        return sorted({dst for _, dst in self.graph.out_edges(nid)})
+        if self._nx is not None:
+            return sorted({dst for _, dst in self._nx.out_edges(nid)})
+        return sorted(set(self._out[nid]))
 
     def topo(self) -> list[int]:
-        return sorted(self.graph.nodes)
+        return sorted(self._nx.nodes if self._nx is not None else self._nodes)
 
     def nodes(self):
         """(id, attributes) in topological order."""
         for nid in self.topo():
-            yield nid, self.graph.nodes[nid]
+            yield nid, self.node(nid)
 
     def layers(self):
         """Every node but the input, in topological order."""
@@ -99,24 +158,30 @@ class IR:
                 yield nid, data
 
     def input_shapes(self, nid: int) -> list:
-        return [self.graph.nodes[i]["shape"] for i in self.inputs(nid)]
+        return [self.node(i)["shape"] for i in self.inputs(nid)]
 
     def live(self) -> set[int]:
         """Nodes the output depends on."""
         if self.output is None:
             return set()
-        return nx.ancestors(self.graph, self.output) | {self.output}
+        seen, todo = {self.output}, [self.output]
+        while todo:
+            for _, src in self._in_edges(todo.pop()):
+                if src not in seen:
+                    seen.add(src)
+                    todo.append(src)
+        return seen
 
     # invariants ----------------------------------------------------------------------------
     def verify(self, *, complete: bool = True) -> None:
         """Check the IR's invariants; `complete` also requires every shape to be known."""
-        g = self.graph
-        if self.input is None or self.input not in g:
+        ids = set(self.topo())
+        if self.input is None or self.input not in ids:
             raise IRError("no input node")
-        if self.output is None or self.output not in g:
+        if self.output is None or self.output not in ids:
             raise IRError("no output node")
         seen_names = set()
-        for nid, data in g.nodes(data=True):
+        for nid, data in self.nodes():
             missing = [k for k in NODE_KEYS if k not in data]
             if missing:
                 raise IRError(f"node {nid} lacks {missing}")
@@ -130,13 +195,14 @@ class IR:
                 raise IRError(f"name index out of date for {data['name']!r}")
             if not isinstance(data["span"], Span):
                 raise IRError(f"node {data['name']} has no span")
-            idx = sorted(i for _, _, i in g.in_edges(nid, data="index"))
+            edges = self._in_edges(nid)
+            idx = sorted(i for i, _ in edges)
             if idx != list(range(len(idx))):
                 raise IRError(f"node {data['name']} has input positions {idx}")
             lo, hi = spec.arity
             if len(idx) < lo or (hi is not None and len(idx) > hi):
                 raise IRError(f"node {data['name']} ({data['op']}) has {len(idx)} inputs")
-            for src in self.inputs(nid):
+            for _, src in edges:
                 if src >= nid:
                     raise IRError(f"edge {src}->{nid} goes against creation order")
             shape = data["shape"]
@@ -145,7 +211,6 @@ class IR:
             if shape is not None and (not isinstance(shape, tuple) or
                                       not all(isinstance(d, int) and d > 0 for d in shape)):
                 raise IRError(f"node {data['name']} has a bad shape {shape!r}")
-        if g.nodes[self.input]["op"] != "input":
+        if self.node(self.input)["op"] != "input":
             raise IRError("the input node is not an `input` op")
-        if not nx.is_directed_acyclic_graph(g):
-            raise IRError("the graph has a cycle")
+        # No cycle check needed: every edge was just seen to go from an older node to a newer.

@@ -1,25 +1,61 @@
-"""Loads the Lark grammar, once, from package data (`archdsl.grammar/archdsl.lark`)."""
+"""Loads the Lark grammar, once, from package data (`archdsl.grammar/archdsl.lark`).
+
+Building the LALR tables from the grammar takes ~0.15 s, most of a `check`'s start-up. The
+built parser is therefore kept in the user's cache folder (`$XDG_CACHE_HOME/archdsl`, else
+`~/.cache/archdsl`) under a name made from the grammar's text, lark's version, the options and
+the Python version, so an edited grammar or another lark never loads stale tables. A cache that
+is missing, unwritable or unreadable only costs the build; it never changes a result.
+"""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import io
+import os
+import sys
 from importlib import resources
 
+import lark
 from lark import Lark
+
+from .fileio import write_atomic
+
+OPTIONS = {"parser": "lalr", "lexer": "contextual", "propagate_positions": True,
+           "maybe_placeholders": True}
 
 
 def grammar_text() -> str:
     return resources.files("archdsl.grammar").joinpath("archdsl.lark").read_text(encoding="utf-8")
 
 
+def cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "archdsl")
+
+
+def cache_path(text: str) -> str:
+    key = "\0".join([text, lark.__version__, repr(sorted(OPTIONS.items())), sys.version])
+    return os.path.join(cache_dir(), f"grammar-{hashlib.sha256(key.encode()).hexdigest()[:24]}"
+                        ".lark.pickle")
+
+
 @functools.lru_cache(maxsize=1)
 def lark_parser() -> Lark:
-    """The LALR parser (linear time); built once per process."""
-    return Lark(
-        grammar_text(),
-        parser="lalr",
-        lexer="contextual",
-        propagate_positions=True,
-        maybe_placeholders=True,
-        cache=False,
-    )
+    """The LALR parser (linear time); built once per process, loaded from the cache if it can."""
+    text = grammar_text()
+    path = cache_path(text)
+    try:
+        with open(path, "rb") as fh:
+            return Lark.load(fh)
+    except Exception:  # missing, truncated, written by another lark: build it instead
+        pass
+    parser = Lark(text, **OPTIONS)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        buf = io.BytesIO()
+        parser.save(buf)
+        write_atomic(path, buf.getvalue())
+    except OSError:
+        pass  # a read-only home: build each time
+    return parser

@@ -102,21 +102,31 @@ class Loader:
             self.diags.error("E0401", f"can only import `.arch` files, not `{imp.path}`",
                              imp.span, help='write `import "blocks.arch"`')
             return None
+        if os.path.isabs(imp.path) or imp.path.startswith("~"):
+            self.diags.error("E0401", f"import paths are relative, not `{imp.path}`", imp.span,
+                             help="write the path relative to this file, or add its folder "
+                                  "to the search path with -I DIR")
+            return None
         if len(stack) >= self.options.max_import_depth:
             self.diags.error("E0508", f"imports nest deeper than {self.options.max_import_depth}"
                              " files", imp.span, help="raise the limit with --max-import-depth")
             return None
         found = self._resolve(imp.path, base_dir)
         if found is None:
-            looked = [base_dir, *self.options.search_path]
+            looked = [_shown_dir(d) for d in (base_dir, *self.options.search_path)]
             self.diags.error("E0401", f"cannot find `{imp.path}`", imp.span,
                              label="no such file", notes=[f"looked in {d}" for d in looked],
                              help="import paths are relative to the importing file")
             return None
         real = os.path.realpath(found)
+        if not real.endswith(".arch"):
+            # a link named `x.arch` may point anywhere; only `.arch` files are ever read
+            self.diags.error("E0401", f"`{imp.path}` is a link to a file that is not a `.arch` "
+                             "file", imp.span, notes=[f"it points to {real}"])
+            return None
         if self.options.sandbox and self._root and not _inside(real, self._root):
             self.diags.error("E0404", f"`{imp.path}` is outside the sandbox", imp.span,
-                             notes=[f"sandbox root: {self._root}"],
+                             notes=[f"sandbox root: {_shown_dir(self._root)}"],
                              help="with --sandbox, imports must stay in the first file's folder")
             return None
         if real in stack:
@@ -142,6 +152,12 @@ class Loader:
             if os.path.isfile(cand):
                 return cand
         return None
+
+
+def _shown_dir(d: str) -> str:
+    """A folder as messages show it: relative to the working folder when below it."""
+    rel = os.path.relpath(d)
+    return d if rel.startswith("..") else rel
 
 
 def _inside(path: str, root: str) -> bool:

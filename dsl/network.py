@@ -33,7 +33,7 @@ class Network:
 
     @property
     def totals(self) -> Totals:
-        return self.ir.graph.graph["totals"]
+        return self.ir.attrs["totals"]
 
     @property
     def params(self) -> int:

@@ -3,6 +3,9 @@ raw parser failures become named diagnostics ("expected a layer or `}`")."""
 
 from __future__ import annotations
 
+import itertools
+import re
+
 from lark import Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
@@ -12,6 +15,10 @@ from .load_grammar import lark_parser
 from .source import SourceFile, Span
 
 _CLOSERS = {"{": "}", "(": ")", "[": "]"}
+# Deeper syntax trees are refused before anything recursive walks them (the tree builder,
+# the evaluator and the formatter recurse once per level; Python's stack is ~1000 frames).
+MAX_NESTING = 100
+MAX_DIGITS = 100  # longest integer literal accepted (2**62 has 19 digits)
 _OPENERS = {v: k for k, v in _CLOSERS.items()}
 
 
@@ -216,7 +223,7 @@ class _Builder(Transformer):
 
     def int_lit(self, children):
         (tok,) = children
-        return s.Literal(self._span(tok), int(tok.value))
+        return s.Literal(self._span(tok), self._int(tok.value, self._span(tok)))
 
     def float_lit(self, children):
         (tok,) = children
@@ -231,7 +238,16 @@ class _Builder(Transformer):
         return self._dims(tok)
 
     def _dims(self, tok):
-        return s.DimsLit(self._span(tok), tuple(int(p) for p in tok.value.split("x")))
+        span = self._span(tok)
+        return s.DimsLit(span, tuple(self._int(p, span) for p in tok.value.split("x")))
+
+    def _int(self, digits: str, span: Span) -> int:
+        # Python refuses to convert very long digit strings (and would be slow to); any
+        # value this long is far over every limit anyway.
+        if len(digits.lstrip("0")) > MAX_DIGITS:
+            raise _SyntaxProblem("E0507", f"integer literal of {len(digits):,} digits is too "
+                                 "large", span, help="sizes this large cannot be allocated")
+        return int(digits)
 
     @v_args(meta=True)
     def true_lit(self, meta, children):
@@ -272,12 +288,15 @@ class _SyntaxProblem(Exception):
 
 def parse_module(source: SourceFile, diags: Diagnostics) -> s.Module | None:
     """Parse one file. On failure, records diagnostics and returns None."""
-    if _check_delimiters(source, diags):
+    tree = _parse_or_report(source, diags)
+    if tree is None:
         return None
-    try:
-        tree = lark_parser().parse(source.text)
-    except UnexpectedInput as exc:
-        diags.add(_describe_parse_error(source, exc))
+    too_deep = _too_deep(tree)
+    if too_deep is not None:
+        diags.error("E0509", f"the file nests deeper than {MAX_NESTING} levels",
+                    Span(source, too_deep, min(too_deep + 1, len(source.text))),
+                    label="too deep here",
+                    help="split long expressions and deep nesting into named values or blocks")
         return None
     try:
         return _Builder(source).transform(tree)
@@ -292,9 +311,23 @@ def parse_module(source: SourceFile, diags: Diagnostics) -> s.Module | None:
         raise
 
 
-def _scan_tokens(text: str):
+def _too_deep(tree: Tree) -> int | None:
+    """Offset where the tree gets deeper than MAX_NESTING, or None (walked without recursion).
+
+    Long left-nested chains count too: `1+1+...+1` is one level per `+`."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            meta = node.meta
+            return 0 if getattr(meta, "empty", True) else meta.start_pos
+        stack.extend((c, depth + 1) for c in node.children if isinstance(c, Tree))
+    return None
+
+
+def _scan_tokens(text: str, start: int = 0, end: int | None = None):
     """Yield (offset, char) for bracket characters outside comments and strings."""
-    i, n = 0, len(text)
+    i, n = start, len(text) if end is None else end
     while i < n:
         ch = text[i]
         if ch == "#":
@@ -315,11 +348,12 @@ def _scan_tokens(text: str):
         i += 1
 
 
-def _check_delimiters(source: SourceFile, diags: Diagnostics) -> bool:
+def _check_delimiters(source: SourceFile, diags: Diagnostics, start: int = 0,
+                      end: int | None = None) -> bool:
     """Reports unclosed and unmatched brackets with both ends; True if any."""
     stack: list[tuple[int, str]] = []
     found = False
-    for pos, ch in _scan_tokens(source.text):
+    for pos, ch in _scan_tokens(source.text, start, end):
         if ch == '"':
             diags.add(_unterminated_string(source, pos))
             return True
@@ -352,6 +386,65 @@ def _check_delimiters(source: SourceFile, diags: Diagnostics) -> bool:
                     help=f"add `{_CLOSERS[ch]}` at the end of the {_what_opens(source, pos, ch)}")
         found = True
     return found
+
+
+# Syntax error recovery. A definition starts at the beginning of a line with `block`,
+# `network` or `import`; a mistake inside one definition cannot change how the next one
+# parses, so when the file does not parse, each definition is checked on its own and the first
+# error of each is reported. Only on the error path, and linear: each piece is read once.
+_TOPLEVEL = re.compile(r"^(?:block|network|import)\b", re.M)
+MAX_SYNTAX_ERRORS = 20
+
+
+def _parse_or_report(source: SourceFile, diags: Diagnostics) -> Tree | None:
+    """The Lark tree, or None after reporting every definition's first syntax error."""
+    whole = Diagnostics()
+    if not _check_delimiters(source, whole):
+        try:
+            return lark_parser().parse(source.text)
+        except UnexpectedInput as exc:
+            whole.add(_describe_parse_error(source, exc))
+    for diag in _piecewise_errors(source) or whole.items:
+        diags.add(diag)
+    return None
+
+
+def _piecewise_errors(source: SourceFile) -> list[Diagnostic]:
+    """First syntax error of each definition, in file order ([] if there is one piece, or
+    if no piece fails alone: then the whole file's first error is the one to show)."""
+    text = source.text
+    starts = [*sorted({0, *(m.start() for m in _TOPLEVEL.finditer(text))}), len(text)]
+    if len(starts) <= 2:
+        return []
+    found: list[Diagnostic] = []
+    for a, b in itertools.pairwise(starts):
+        if len(found) >= MAX_SYNTAX_ERRORS:
+            break
+        local = Diagnostics()
+        if not _check_delimiters(source, local, a, b):
+            try:
+                lark_parser().parse(text[a:b])
+            except UnexpectedInput as exc:
+                diag = _shifted_error(source, exc, a, b)
+                if diag is not None:
+                    local.add(diag)
+        found += local.items[:1]
+    return found
+
+
+def _shifted_error(source: SourceFile, exc: UnexpectedInput, a: int, b: int):
+    """The diagnostic for an error found parsing text[a:b] alone, placed in the whole file.
+    An early end of a piece that is not the file's end is left out: there, the next
+    definition follows, and the piece's own brackets balance, so the first error says it."""
+    if isinstance(exc, UnexpectedCharacters):
+        exc.pos_in_stream += a
+        return _describe_parse_error(source, exc)
+    if isinstance(exc, UnexpectedEOF) or exc.token.type == "$END":
+        return _describe_parse_error(source, exc) if b == len(source.text) else None
+    tok = exc.token
+    exc.token = Token(tok.type, tok.value, start_pos=tok.start_pos + a,
+                      end_pos=tok.end_pos + a)
+    return _describe_parse_error(source, exc)
 
 
 def _unterminated_string(source: SourceFile, pos: int) -> Diagnostic:
@@ -408,6 +501,15 @@ def _expected_phrase(expected: set[str]) -> str:
     return "expected " + " or ".join(names)
 
 
+def _end_of_file(source: SourceFile, expected: set[str]) -> Diagnostic:
+    """Points just after the last thing written, not at an empty last line."""
+    end = len(source.text.rstrip())
+    phrase = _expected_phrase(expected - {"$END"})
+    return Diagnostic("E0103", f"unexpected end of file: {phrase}", Span(source, end, end),
+                      label="the file ends here",
+                      help="finish what this line starts, or remove it")
+
+
 def _token_text(tok: Token) -> str:
     if tok.type == "$END":
         return "end of file"
@@ -426,15 +528,14 @@ def _describe_parse_error(source: SourceFile, exc: UnexpectedInput) -> Diagnosti
                           label="not part of the language",
                           help="layer lines look like `conv1: conv(64, 3x3, stride=1, pad=1)`")
     if isinstance(exc, UnexpectedEOF):
-        end = len(source.text)
-        return Diagnostic("E0103", "unexpected end of file", Span(source, end, end),
-                          help=_expected_phrase(set(exc.expected)))
+        return _end_of_file(source, set(exc.expected))
     assert isinstance(exc, UnexpectedToken)
     tok = exc.token
     if tok.type == "$END":
-        end = len(source.text)
-        return Diagnostic("E0103", "unexpected end of file", Span(source, end, end),
-                          label=_expected_phrase(set(exc.expected)))
+        expected = set(exc.expected)
+        if exc.interactive_parser is not None:
+            expected = set(exc.interactive_parser.accepts())
+        return _end_of_file(source, expected)
     span = Span(source, tok.start_pos, tok.end_pos)
     expected = set(exc.expected)
     if exc.interactive_parser is not None:

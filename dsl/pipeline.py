@@ -10,7 +10,7 @@ partial IR (the summary and the diagram still show everything up to the first er
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import syntax as s
 from .diagnostics import Diagnostics
@@ -18,6 +18,7 @@ from .elaborate import Elaborator, Limits
 from .ir import IR
 from .loader import Loader, LoadOptions
 from .passes import analysis
+from .source import Span
 
 
 @dataclass
@@ -26,6 +27,13 @@ class Result:
     diagnostics: Diagnostics
     module: s.Module | None
     definition: s.Definition | None
+
+
+def _file_start(module: s.Module) -> Span:
+    """Where a diagnostic about the whole file points: its first definition, or its start."""
+    if module.definitions:
+        return module.definitions[0].name_span
+    return Span(module.span.source, 0, 0)
 
 
 def choose_network(module: s.Module, diags: Diagnostics, name: str | None,
@@ -42,7 +50,7 @@ def choose_network(module: s.Module, diags: Diagnostics, name: str | None,
 
         hint = suggest(name, [d.name for d in nets])
         diags.error("E0212", f"no network named `{name}` in {module.path}" +
-                    (f" (did you mean `{hint}`?)" if hint else ""), None,
+                    (f" (did you mean `{hint}`?)" if hint else ""), _file_start(module),
                     help="networks here: " + (", ".join(d.name for d in nets) or "none"))
         return None
     if len(nets) == 1:
@@ -58,24 +66,37 @@ def choose_network(module: s.Module, diags: Diagnostics, name: str | None,
     return None
 
 
-def run(*, path: str | None = None, text: str | None = None, display: str | None = None,
-        params: dict | None = None, input_shape=None, network: str | None = None,
-        limits: Limits | None = None, load: LoadOptions | None = None,
-        require_network: bool = True) -> Result:
+def run(**kw) -> Result:
+    """Run the front end (keywords as for `_run`); an internal error (a bug) leaves with
+    `arch_location`, the `.arch` file or line being processed, for the CLI's one-line report."""
+    try:
+        return _run(**kw)
+    except Exception as exc:
+        if not hasattr(exc, "arch_location"):
+            exc.arch_location = kw.get("display") or kw.get("path") or "<string>"
+        raise
+
+
+def _run(*, path: str | None = None, text: str | None = None, display: str | None = None,
+         params: dict | None = None, input_shape=None, network: str | None = None,
+         limits: Limits | None = None, load: LoadOptions | None = None,
+         require_network: bool = True, base_dir: str | None = None) -> Result:
     diags = Diagnostics()
+    limits = limits or Limits()
+    load = replace(load or LoadOptions(), max_import_depth=limits.max_import_depth)
     loader = Loader(diags, load)
     if path is not None:
         module = loader.load_file(path, display)
         stem = os.path.splitext(os.path.basename(path))[0]
     else:
-        module = loader.load_text(text or "", display or "<string>")
+        module = loader.load_text(text or "", display or "<string>", base_dir)
         stem = None
     if module is None or (diags.has_errors and not module.definitions):
         return Result(None, diags, module, None)
     defn = choose_network(module, diags, network, stem)
     if defn is None:
         if require_network and not diags.has_errors:
-            diags.error("E0212", f"{module.path} defines no network", None,
+            diags.error("E0212", f"{module.path} defines no network", _file_start(module),
                         help="add `network name { input 3x224x224 ... }`, or use it as a "
                              "library with `import`")
         return Result(None, diags, module, None)

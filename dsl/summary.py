@@ -117,9 +117,9 @@ def _table(ir: IR, depth: int | None) -> str:
             out.append(c.rjust(widths[i]) if i in right else c.ljust(widths[i]))
         return "  ".join(out).rstrip()
 
-    src = ir.graph.graph.get("source", "")
+    src = ir.attrs.get("source", "")
     head = f"{ir.name}  ({src})" if src else ir.name
-    used = ir.graph.graph.get("params_used") or {}
+    used = ir.attrs.get("params_used") or {}
     if used:
         head += "  " + ", ".join(f"{k}={_show(v)}" for k, v in used.items())
     out = [head, "", line(HEADERS), line(["-" * w for w in widths])]
@@ -129,7 +129,7 @@ def _table(ir: IR, depth: int | None) -> str:
             text += "  <-- error"
         out.append(text)
     out.append(line(["-" * w for w in widths]))
-    totals = ir.graph.graph.get("totals")
+    totals = ir.attrs.get("totals")
     if totals is not None:
         pad = max(len(k) for k, _ in _totals_lines(totals))
         out += [f"{k.ljust(pad)}  {v}" for k, v in _totals_lines(totals)]
@@ -152,7 +152,7 @@ def _markdown(ir: IR, depth: int | None) -> str:
         cells = _cells(r)
         cells[0] = f"`{cells[0]}`" + (" **error**" if r["error"] else "")
         out.append("| " + " | ".join(cells) + " |")
-    totals = ir.graph.graph.get("totals")
+    totals = ir.attrs.get("totals")
     if totals is not None:
         out.append("")
         out += [f"- {k}: {v}" for k, v in _totals_lines(totals)]
@@ -160,7 +160,7 @@ def _markdown(ir: IR, depth: int | None) -> str:
 
 
 def to_json(ir: IR) -> dict:
-    totals: Totals = ir.graph.graph["totals"]
+    totals: Totals = ir.attrs["totals"]
     layers = []
     for _, data in ir.layers():
         if data["shape"] is None and not data.get("error"):

@@ -54,3 +54,16 @@ def check_golden(path: Path, actual: str, bless: bool) -> None:
         return
     expected = path.read_text()
     assert actual == expected, f"{path.name} differs from its golden file (pytest --bless)"
+
+
+# Hypothesis profiles: `ci` (the default) is derandomized, so every run draws the same
+# examples; `long` draws 5,000 fresh ones:
+#   ARCHDSL_HYPOTHESIS_PROFILE=long pytest tests/test_differential.py
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("ci", max_examples=200, derandomize=True, deadline=None,
+                          database=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("long", max_examples=5000, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("ARCHDSL_HYPOTHESIS_PROFILE", "ci"))

@@ -3,4 +3,4 @@
 `COMMANDS` lists them in the order `archdsl --help` shows them.
 """
 
-COMMANDS = ["check", "summary", "zoo"]
+COMMANDS = ["check", "summary", "draw", "compile", "export", "fmt", "zoo", "explain"]

@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import fields
 
 from .. import zoo_index as zoo
 from ..api import parse_shape
@@ -40,7 +41,9 @@ def add_target(p: argparse.ArgumentParser, many: bool = False) -> None:
     lim = p.add_argument_group("limits")
     defaults = Limits()
     for field, flag in (("max_repeat", "--max-repeat"), ("max_depth", "--max-depth"),
-                        ("max_layers", "--max-layers"), ("max_params", "--max-params")):
+                        ("max_layers", "--max-layers"), ("max_params", "--max-params"),
+                        ("max_tensor", "--max-tensor"), ("max_int", "--max-int"),
+                        ("max_import_depth", "--max-import-depth")):
         lim.add_argument(flag, dest=field, type=int, default=getattr(defaults, field),
                          metavar="N", help=f"default {getattr(defaults, field):,}")
 
@@ -104,8 +107,7 @@ def load(args, target: str, require_network: bool = True) -> Result:
         shape = parse_shape(args.input_shape) if args.input_shape else None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    limits = Limits(max_repeat=args.max_repeat, max_depth=args.max_depth,
-                    max_layers=args.max_layers, max_params=args.max_params)
+    limits = Limits(**{f.name: getattr(args, f.name) for f in fields(Limits)})
     opts = LoadOptions(search_path=tuple(args.search_path), sandbox=args.sandbox)
     return run(path=path, display=display, params=overrides(args), input_shape=shape,
                network=args.network, limits=limits, load=opts, require_network=require_network)

@@ -21,6 +21,6 @@ def add_parser(sub):
 def run(args) -> int:
     result = load(args, args.target)
     status = report(result)
-    if result.ir is not None and "totals" in result.ir.graph.graph:
+    if result.ir is not None and "totals" in result.ir.attrs:
         print(render(result.ir, depth=args.depth, fmt=args.format))
     return status if result.ir is not None else EXIT_INPUT

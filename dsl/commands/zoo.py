@@ -25,7 +25,7 @@ def rows():
         if res.ir is None or res.diagnostics.has_errors:
             out.append({"name": name, "error": True})
             continue
-        t = res.ir.graph.graph["totals"]
+        t = res.ir.attrs["totals"]
         out.append({"name": name, "input": list(res.ir.node(res.ir.input)["shape"]),
                     "output": list(res.ir.node(res.ir.output)["shape"]),
                     "params": t.params, "macs": t.macs, "layers": len(res.ir) - 1})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..argspec import BOOL, FLOAT, INT, PROB, ArgSpec, choice
 from ..values import fmt_shape
-from .registry import OpSpec, ShapeProblem, register
+from .registry import OpSpec, ShapeProblem, dim_range, register
 
 INPLACE = ArgSpec("inplace", BOOL, False, doc="overwrite the input (saves memory)")
 
@@ -32,8 +32,8 @@ def _softmax_resolve(args, ins):
     rank = len(ins[0])
     d = args["dim"]
     if not -rank <= d < rank:
-        raise ShapeProblem(f"softmax over dimension {d}, but the input {fmt_shape(ins[0])} has "
-                           f"{rank}", code="E0309",
+        raise ShapeProblem(f"softmax dim={d} is out of range for its {fmt_shape(ins[0])} input",
+                           code="E0309", notes=[dim_range(rank)],
                            help="dimensions count from 0 = channels (the batch is left out)")
     return args
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..argspec import INT, ArgSpec
 from ..values import fmt_shape
-from .registry import OpSpec, ShapeProblem, register
+from .registry import OpSpec, ShapeProblem, dim_range, register
 
 
 def _concat_shape(args, ins):
@@ -16,7 +16,9 @@ def _concat_shape(args, ins):
             + ", ".join(fmt_shape(s) for s in ins), code="E0304",
             inputs={i: f"gives {fmt_shape(s)}" for i, s in enumerate(ins)})
     if not -rank <= d < rank:
-        raise ShapeProblem(f"concat along dimension {d}, but inputs have {rank}", code="E0309")
+        raise ShapeProblem(f"concat dim={d} is out of range for {fmt_shape(ins[0])} inputs",
+                           code="E0309", notes=[dim_range(rank)],
+                           help="dimensions count from 0 = channels (the batch is left out)")
     d %= rank
     ref = ins[0]
     bad = [i for i, s in enumerate(ins) if tuple(s[:d]) + tuple(s[d + 1:]) !=

@@ -39,7 +39,9 @@ BATCHNORM = register(OpSpec(
 def _lrn_resolve(args, ins):
     if len(ins[0]) < 2:
         raise ShapeProblem(f"local response norm needs channels and at least one spatial "
-                           f"dimension, found {fmt_shape(ins[0])}", code="E0307")
+                           f"dimension, found {fmt_shape(ins[0])}", code="E0307",
+                           help="lrn normalises across the channels of a map: put it after a "
+                                "conv or a pool, before `flatten`")
     return args
 
 

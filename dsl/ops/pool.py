@@ -32,12 +32,20 @@ def _resolve(kind):
         out["pad"] = expand(args["pad"], n, "padding", kind)
         out["dilation"] = expand(args.get("dilation", (1,)), n, "dilation", kind)
         for i in range(n):
-            eff = out["dilation"][i] * (k[i] - 1) + 1
-            if out["pad"][i] * 2 > eff:
+            # PyTorch bounds the padding by the window itself, not the dilated window
+            if out["pad"][i] * 2 > k[i]:
                 raise ShapeProblem(
                     f"{kind} padding {out['pad'][i]} is more than half its {k[i]}-wide window",
-                    notes=[f"PyTorch requires P <= F/2: {out['pad'][i]} > {eff}/2"],
-                    help=f"use pad={eff // 2} or less", code="E0308")
+                    notes=[f"PyTorch requires P <= F/2: {out['pad'][i]} > {k[i]}/2"],
+                    help=f"use pad={k[i] // 2} or less", code="E0308")
+        if kind == "avgpool" and n == 3 and any(x[1 + i] < k[i] for i in range(n)):
+            # torch's avg_pool3d alone checks the unpadded input against the window
+            raise ShapeProblem(
+                f"avgpool window {'x'.join(map(str, k))} is larger than its "
+                f"{'x'.join(map(str, x[1:]))} input",
+                notes=["PyTorch's 3-D average pooling needs the input, before padding, to be "
+                       "at least as large as the window"],
+                help="use a smaller window", code="E0301")
         return out
 
     return resolve

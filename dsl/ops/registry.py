@@ -34,6 +34,14 @@ class ShapeProblem(Exception):
         self.code = code
 
 
+def dim_range(rank: int) -> str:
+    """The note under an out-of-range `dim`: which dimensions exist."""
+    if rank == 1:
+        return "a vector (batch left out) has only dim 0 (or -1)"
+    return f"a {rank}-dimensional input (batch left out) has dims 0 to {rank - 1} (or -{rank} " \
+           "to -1)"
+
+
 @dataclass(frozen=True)
 class Counts:
     """What a layer holds: weights and biases (parameters) and buffers (running stats)."""

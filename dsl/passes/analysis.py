@@ -51,7 +51,7 @@ def run(ir: IR) -> Totals:
             act += math.prod(shape) * BYTES_PER_ELEMENT
     totals = Totals(weights + biases, weights + biases - frozen, weights, biases, buffers, macs,
                     act)
-    ir.graph.graph["totals"] = totals
+    ir.attrs["totals"] = totals
     return totals
 
 

@@ -1,0 +1,205 @@
+"""The lowering table: for each layer kind, what it becomes in PyTorch.
+
+One entry per kind, looked up by the kind's name; nothing here switches on the kind with
+`if`s. An entry says one of three things:
+
+- `module`: the node becomes a `torch.nn` submodule at the node's hierarchical name. The entry
+  returns a `ModuleCall` (class name in `torch.nn` and constructor arguments), which both the fx
+  lowering instantiates and the standalone source prints, so the two cannot drift apart.
+- `function`: the node becomes an fx `call_function` (merges: `torch.cat`, `+`).
+- `passthrough`: the node produces its input (identity) and leaves no trace in the graph.
+
+IR `dim` arguments count without the batch (0 = channels), so torch's dim is `dim + 1` for
+non-negative dims. Custom layer kinds get their lowering through `register_lowering`.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+Kwargs = tuple[tuple[str, object], ...]
+
+
+@dataclass(frozen=True)
+class ModuleCall:
+    """`torch.nn.<cls>(*args, **kwargs)`.
+
+    `kernel` is a literal kernel (nested lists, one channel's worth) copied into every channel
+    of the weight; `frozen` makes that weight a parameter that is not trained.
+    """
+
+    cls: str
+    args: tuple = ()
+    kwargs: Kwargs = ()
+    kernel: list | None = None
+    frozen: bool = False
+
+    def build(self):
+        import torch
+
+        module = getattr(torch.nn, self.cls)(*self.args, **dict(self.kwargs))
+        if self.kernel is not None:
+            from .runtime import literal_kernel
+
+            literal_kernel(module, self.kernel, self.frozen)
+        return module
+
+    def source(self) -> str:
+        """The constructor call as Python text: `nn.Conv2d(1, 6, kernel_size=(5, 5))`."""
+        parts = [py(a) for a in self.args] + [f"{k}={py(v)}" for k, v in self.kwargs]
+        call = f"nn.{self.cls}({', '.join(parts)})"
+        if self.kernel is not None:
+            return f"literal_kernel({call}, {py(self.kernel)}, {py(self.frozen)})"
+        return call
+
+
+@dataclass(frozen=True)
+class Lowering:
+    """What one layer kind becomes; exactly one of the three fields is set."""
+
+    module: Callable[[dict], ModuleCall] | None = None
+    # (args, input fx nodes, call) -> the result node, where `call(target, args)` adds one fx
+    # call_function node.
+    function: Callable[[dict, list, Callable], object] | None = None
+    passthrough: bool = False
+    doc: str = field(default="", compare=False)
+
+
+def py(value) -> str:
+    """A constructor argument as Python source; strings in double quotes, as fx prints them."""
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(py(v) for v in value)
+        if isinstance(value, list):
+            return f"[{inner}]"
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    return repr(value)
+
+
+def _torch_dim(d: int) -> int:
+    return d + 1 if d >= 0 else d
+
+
+def _nondefault(**kw) -> Kwargs:
+    """Keyword arguments without those equal to torch's defaults, so printed calls stay short.
+
+    Each value is paired with its default: `stride=((1, 1), 1)`.
+    """
+    out = []
+    for key, (value, default) in kw.items():
+        same = value == default or (isinstance(value, tuple) and set(value) == {default})
+        if not same:
+            out.append((key, value))
+    return tuple(out)
+
+
+def _conv(a: dict) -> ModuleCall:
+    kwargs = _nondefault(stride=(a["stride"], 1), padding=(a["pad"], 0),
+                         dilation=(a["dilation"], 1), groups=(a["groups"], 1),
+                         bias=(a["bias"], True))
+    return ModuleCall(f"Conv{a['rank']}d", (a["in_channels"], a["filters"], a["kernel"]), kwargs,
+                      kernel=a.get("weights"), frozen=not a.get("trainable", True))
+
+
+def _pool(kind: str, adaptive: str) -> Callable[[dict], ModuleCall]:
+    def lower(a: dict) -> ModuleCall:
+        n = a["rank"]
+        if a.get("global"):
+            # The whole map: an adaptive pool to 1 does not depend on the input size.
+            return ModuleCall(f"{adaptive}{n}d", (1,))
+        # torch's stride defaults to the window, as the IR's does.
+        kw = {"stride": (a["stride"], a["kernel"]), "padding": (a["pad"], 0)}
+        if kind == "MaxPool":
+            kw["dilation"] = (a["dilation"], 1)
+        kw["ceil_mode"] = (a["ceil"], False)
+        if "count_include_pad" in a:
+            kw["count_include_pad"] = (a["count_include_pad"], True)
+        return ModuleCall(f"{kind}{n}d", (a["kernel"],), _nondefault(**kw))
+
+    return lower
+
+
+def _batchnorm(a: dict) -> ModuleCall:
+    # A vector (C,) has rank 0 and a sequence (C, L) rank 1: both are BatchNorm1d's.
+    return ModuleCall(f"BatchNorm{max(a['rank'], 1)}d", (a["features"],),
+                      _nondefault(eps=(a["eps"], 1e-5), momentum=(a["momentum"], 0.1),
+                                  affine=(a["affine"], True),
+                                  track_running_stats=(a["track"], True)))
+
+
+def _inplace(cls: str) -> Callable[[dict], ModuleCall]:
+    return lambda a: ModuleCall(cls, (), _nondefault(inplace=(a.get("inplace", False), False)))
+
+
+def _cat(a: dict, ins: list, call):
+    import torch
+
+    return call(torch.cat, (list(ins), _torch_dim(a.get("dim", 0))))
+
+
+def _add(a: dict, ins: list, call):
+    # Several summands become a chain of `+`, each printed as `a + b` by fx.
+    out = ins[0]
+    for other in ins[1:]:
+        out = call(operator.add, (out, other))
+    return out
+
+
+LOWERINGS: dict[str, Lowering] = {
+    "input": Lowering(doc="the forward's argument (an fx placeholder)"),
+    "conv": Lowering(module=_conv, doc="Conv1d/2d/3d by rank; a literal kernel is frozen"),
+    "maxpool": Lowering(module=_pool("MaxPool", "AdaptiveMaxPool")),
+    "avgpool": Lowering(module=_pool("AvgPool", "AdaptiveAvgPool")),
+    "adaptive_avgpool": Lowering(module=lambda a: ModuleCall(
+        f"AdaptiveAvgPool{a['rank']}d", (a["size"] if len(set(a["size"])) > 1 else
+                                         a["size"][0],))),
+    "linear": Lowering(module=lambda a: ModuleCall(
+        "Linear", (a["in_features"], a["features"]), _nondefault(bias=(a["bias"], True)))),
+    "flatten": Lowering(module=lambda a: ModuleCall("Flatten")),
+    "batchnorm": Lowering(module=_batchnorm),
+    "lrn": Lowering(module=lambda a: ModuleCall(
+        "LocalResponseNorm", (a["size"],),
+        _nondefault(alpha=(a["alpha"], 1e-4), beta=(a["beta"], 0.75), k=(a["k"], 1.0)))),
+    "dropout": Lowering(module=lambda a: ModuleCall(
+        "Dropout", (a["p"],), _nondefault(inplace=(a.get("inplace", False), False)))),
+    "relu": Lowering(module=_inplace("ReLU")),
+    "relu6": Lowering(module=_inplace("ReLU6")),
+    "leaky_relu": Lowering(module=lambda a: ModuleCall(
+        "LeakyReLU", (a["slope"],), _nondefault(inplace=(a.get("inplace", False), False)))),
+    "tanh": Lowering(module=lambda a: ModuleCall("Tanh")),
+    "sigmoid": Lowering(module=lambda a: ModuleCall("Sigmoid")),
+    "gelu": Lowering(module=lambda a: ModuleCall(
+        "GELU", (), _nondefault(approximate=(a.get("approximate", "none"), "none")))),
+    "softmax": Lowering(module=lambda a: ModuleCall("Softmax", (), (("dim", _torch_dim(
+        a["dim"])),))),
+    "identity": Lowering(passthrough=True, doc="no module: the input flows through"),
+    "concat": Lowering(function=_cat, doc="torch.cat in input order"),
+    "add": Lowering(function=_add, doc="a + b (+ c ...)"),
+}
+
+
+class LoweringError(Exception):
+    """A layer kind that has no torch lowering (a custom kind without `register_lowering`)."""
+
+
+def register_lowering(kind: str, lowering: Lowering, *, replace: bool = False) -> None:
+    """Teach the torch backend a custom layer kind (registered with `archdsl.register_op`).
+
+    >>> from archdsl.backends.torch.lowering import Lowering, ModuleCall, register_lowering
+    >>> register_lowering("swish", Lowering(module=lambda a: ModuleCall("SiLU")))
+    """
+    if kind in LOWERINGS and not replace:
+        raise ValueError(f"kind `{kind}` already has a torch lowering")
+    LOWERINGS[kind] = lowering
+
+
+def lowering_for(kind: str, name: str, location: str) -> Lowering:
+    low = LOWERINGS.get(kind)
+    if low is None:
+        raise LoweringError(
+            f"{location}: layer `{name}` is a `{kind}`, which has no PyTorch lowering; give it "
+            "one with archdsl.backends.torch.register_lowering")
+    return low

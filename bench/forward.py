@@ -1,0 +1,152 @@
+"""Forward and construction time of compiled modules against hand-written PyTorch (issue 3).
+
+For LeNet-5 and ResNet-50 (zoo), batch 1 and 8: `net.to_torch()` against the equivalent
+module in bench/_handwritten.py (and torchvision's resnet50 when torchvision is installed),
+with the compiled weights loaded into the others and outputs checked equal first. CPU,
+`torch.set_num_threads(2)`, eval mode under `torch.inference_mode()`. Runs are interleaved
+(compiled, hand-written, ... alternating which goes first) and each figure is the median of
+the per-call times of the repeats. Also:
+
+- construction: `net.to_torch()` (the network already loaded and checked) against calling the
+  hand-written class, interleaved, median;
+- the cost of the run-time error mapping: the compiled module against a plain
+  `torch.fx.GraphModule` over the same graph and submodules.
+
+Usage: python bench/forward.py [--quick]     (targets: forward <= 1.02, construction <= 1.2)
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+import _handwritten  # noqa: E402
+
+import archdsl  # noqa: E402
+
+TARGET_FORWARD = 1.02
+TARGET_BUILD = 1.2
+
+
+def per_call(fn, x, iters: int) -> float:
+    t = time.perf_counter()
+    for _ in range(iters):
+        fn(x)
+    return (time.perf_counter() - t) / iters
+
+
+def interleaved(fns: dict, x, iters: int, repeats: int) -> dict[str, float]:
+    """Median seconds per call for each function, runs alternating (order rotated)."""
+    times = {k: [] for k in fns}
+    names = list(fns)
+    with torch.inference_mode():
+        for fn in fns.values():  # warm-up
+            per_call(fn, x, max(1, iters // 2))
+        for r in range(repeats):
+            order = names[r % len(names):] + names[:r % len(names)]
+            for k in order:
+                times[k].append(per_call(fns[k], x, iters))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def build_times(fns: dict, repeats: int) -> dict[str, float]:
+    times = {k: [] for k in fns}
+    names = list(fns)
+    for r in range(repeats):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for k in order:
+            t = time.perf_counter()
+            fns[k]()
+            times[k].append(time.perf_counter() - t)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def fmt(sec: float) -> str:
+    return f"{sec * 1e3:.3f} ms" if sec < 1 else f"{sec:.2f} s"
+
+
+def main(argv) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="few repeats (a smoke test)")
+    opts = ap.parse_args(argv)
+    torch.set_num_threads(2)
+    torch.manual_seed(0)
+
+    cases = [("lenet5", _handwritten.LeNet5, 1000, 1), ("resnet50", _handwritten.ResNet50, 5, 8)]
+    try:
+        import torchvision
+
+        tv = {"resnet50": lambda: torchvision.models.resnet50(weights=None)}
+    except ImportError:
+        tv = {}
+
+    rows, build_rows, ok = [], [], True
+    for name, hand_cls, base_iters, base_batch_div in cases:
+        net = archdsl.zoo(name)
+        compiled = net.to_torch().eval()
+        others = {"hand-written": hand_cls().eval()}
+        if name in tv:
+            others["torchvision"] = tv[name]().eval()
+        for m in others.values():
+            m.load_state_dict(compiled.state_dict())
+        for batch in (1, 8):
+            x = torch.randn(batch, *net.input_shape)
+            with torch.inference_mode():
+                want = compiled(x)
+                for label, m in others.items():
+                    torch.testing.assert_close(m(x), want, rtol=1e-4, atol=1e-4,
+                                               msg=f"{label} {name} differs from compiled")
+            iters = max(1, base_iters // (batch if batch > 1 else 1) * (1 if name == "lenet5"
+                                                                         else 1))
+            if name == "resnet50" and batch == 8:
+                iters = 1
+            repeats = 3 if opts.quick else (31 if name == "lenet5" else 11)
+            fns = {"compiled": compiled, **others}
+            med = interleaved(fns, x, iters if not opts.quick else max(1, iters // 10), repeats)
+            for label in others:
+                ratio = med["compiled"] / med[label]
+                rows.append((name, batch, label, med["compiled"], med[label], ratio))
+                ok &= ratio <= TARGET_FORWARD or label == "torchvision"
+        repeats = 3 if opts.quick else (15 if name == "lenet5" else 7)
+        builds = {"to_torch()": net.to_torch, "hand-written": hand_cls, **tv.get(name, {})}
+        bt = build_times(builds, repeats)
+        build_rows.append((name, bt["to_torch()"], bt["hand-written"],
+                           bt["to_torch()"] / bt["hand-written"]))
+        ok &= bt["to_torch()"] / bt["hand-written"] <= TARGET_BUILD
+
+    # The error mapping's cost: ArchModule.__call__ against a plain GraphModule, LeNet-5 batch 1
+    # (the smallest network, where a fixed per-call cost would show most).
+    lenet = archdsl.zoo("lenet5").to_torch().eval()
+    plain = torch.fx.GraphModule(lenet, lenet.graph).eval()
+    med = interleaved({"ArchModule": lenet, "GraphModule": plain}, torch.randn(1, 1, 32, 32),
+                      300 if opts.quick else 2000, 3 if opts.quick else 31)
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU; median of "
+          "interleaved repeats")
+    print()
+    print("| network | batch | compiled | reference | reference time | ratio |")
+    print("|---|---:|---:|---|---:|---:|")
+    for name, batch, label, c, h, r in rows:
+        print(f"| {name} | {batch} | {fmt(c)} | {label} | {fmt(h)} | {r:.3f} |")
+    print()
+    print("| network | to_torch() | hand-written constructor | ratio |")
+    print("|---|---:|---:|---:|")
+    for name, c, h, r in build_rows:
+        print(f"| {name} | {fmt(c)} | {fmt(h)} | {r:.3f} |")
+    print()
+    print(f"error mapping: ArchModule {fmt(med['ArchModule'])} vs plain fx.GraphModule "
+          f"{fmt(med['GraphModule'])} per LeNet-5 call (ratio "
+          f"{med['ArchModule'] / med['GraphModule']:.3f})")
+    print(f"targets: forward <= {TARGET_FORWARD}, construction <= {TARGET_BUILD}: "
+          f"{'met' if ok else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

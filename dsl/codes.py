@@ -1,0 +1,359 @@
+"""The error catalogue: every diagnostic code, with a title, an explanation, a wrong example and
+a right one. `archdsl explain E0301` prints an entry; a test checks that every code used in the
+code base is here, that each wrong example fails with exactly its code and that each right
+example checks clean.
+
+Codes are grouped by hundreds: E01xx syntax, E02xx names, arguments and values, E03xx shape
+rules, E04xx imports, E05xx recursion and resource limits. A code, once given, keeps its meaning.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One code. `files` are other files the examples import (path relative to the example's
+    folder -> text); `limits` and `sandbox` are what both examples run with; `params` are the
+    network parameters given to the wrong example (`--set`), `right_params` to the right one."""
+
+    code: str
+    title: str
+    explanation: str
+    wrong: str
+    right: str
+    files: dict[str, str] = field(default_factory=dict)
+    params: dict[str, object] = field(default_factory=dict)
+    right_params: dict[str, object] = field(default_factory=dict)
+    limits: dict[str, int] = field(default_factory=dict)
+    sandbox: bool = False
+
+
+_BLOCKS = "block unit(width) {\n    conv(width, 3x3, pad=1)\n    relu\n}\n"
+_DEEP = "[" * 120 + "1" + "]" * 120
+
+ENTRIES = [
+    # ------------------------------------------------------------------ E01xx syntax
+    Entry("E0101", "unexpected token or character",
+          "The parser met something it cannot use at this point: a number where a layer should "
+          "start, a `:` inside an argument list, two arguments without a comma, or a character "
+          "that is not part of the language at all. The message says what was expected there.",
+          "network net {\n    input 3x32x32\n    conv(16 3x3)\n}\n",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3)\n}\n"),
+    Entry("E0102", "unclosed bracket",
+          "A `{`, `(` or `[` is never closed, or is closed by the wrong kind of bracket. The "
+          "diagnostic points at the opening bracket and, when another bracket closed too early, "
+          "at that one as well.",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3\n}\n",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3)\n}\n"),
+    Entry("E0103", "unexpected end of file",
+          "The file ends in the middle of something: a definition without its body, an "
+          "expression without its right-hand side. Finish the construct, or remove it.",
+          "network net(classes = 10)\n",
+          "network net(classes = 10) {\n    input 100\n    linear(classes)\n}\n"),
+    Entry("E0104", "unmatched closing bracket",
+          "A `}`, `)` or `]` closes nothing: there is no open bracket of its kind before it. "
+          "Usually one bracket too many was typed.",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3))\n}\n",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3)\n}\n"),
+    Entry("E0105", "unterminated string",
+          "A string starts with `\"` but does not end on the same line. Strings (import paths, "
+          "`pad=\"same\"`) cannot span lines.",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3, pad=\"same)\n}\n",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3, pad=\"same\")\n}\n"),
+    # ------------------------------------------------------------------ E02xx names, arguments
+    Entry("E0201", "unknown layer kind or block",
+          "An item names something that is neither a built-in layer kind, nor a block defined "
+          "in this file or an imported one, nor a value bound with `x = ...`. A close match is "
+          "suggested (`covn` -> `conv`).",
+          "network net {\n    input 3x32x32\n    covn(16, 3x3)\n}\n",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3)\n}\n"),
+    Entry("E0202", "unknown argument",
+          "A keyword argument that the layer kind (or block, or init function) does not take. "
+          "The help lists the arguments it does take; a close match is suggested.",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3, strid=2)\n}\n",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3, stride=2)\n}\n"),
+    Entry("E0203", "missing argument or parameter",
+          "A required argument was not given: `linear` needs its number of outputs, `conv` its "
+          "filters and kernel, a block its parameters without defaults, a network its parameters "
+          "without defaults (give those with `--set` or as keywords to `archdsl.load`).",
+          "network net {\n    input 100\n    linear\n}\n",
+          "network net {\n    input 100\n    linear(10)\n}\n"),
+    Entry("E0204", "wrong type or value",
+          "A value of the wrong kind or out of range: `bias=1` instead of `bias=true`, zero or "
+          "negative filters, a dropout probability above 1, a repetition count that is not an "
+          "integer, an input shape with too many dimensions.",
+          "network net {\n    input 100\n    dropout(50)\n}\n",
+          "network net {\n    input 100\n    dropout(0.5)\n}\n"),
+    Entry("E0205", "misplaced positional argument",
+          "Too many positional arguments, or a positional argument after a keyword one. Each "
+          "layer kind takes a few arguments by position (conv: filters, kernel); name the rest.",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3, 2)\n}\n",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3, stride=2)\n}\n"),
+    Entry("E0206", "argument given twice",
+          "The same argument was given twice, perhaps once by position and once by name, or "
+          "under two of its names (`stride` and `s`).",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3, stride=2, s=1)\n}\n",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3, stride=2)\n}\n"),
+    Entry("E0207", "unknown name in an expression",
+          "An expression uses a name that is not a parameter of the enclosing block or network, "
+          "a value bound with `x = ...`, `in`, or a constant such as `same`.",
+          "block unit(width) {\n    conv(widht, 3x3)\n}\n"
+          "network net {\n    input 3x32x32\n    unit(16)\n}\n",
+          "block unit(width) {\n    conv(width, 3x3)\n}\n"
+          "network net {\n    input 3x32x32\n    unit(16)\n}\n"),
+    Entry("E0208", "definition clash in one file",
+          "Two blocks or networks of one file share a name, or a definition takes the name of a "
+          "built-in layer kind (which would make the layer impossible to call).",
+          "block conv(width) {\n    relu\n}\nnetwork net {\n    input 3x32x32\n    relu\n}\n",
+          "block my_conv(width) {\n    relu\n}\nnetwork net {\n    input 3x32x32\n    relu\n}\n"),
+    Entry("E0209", "duplicate name in a scope",
+          "Two items of one scope have the same label. Labels become module paths "
+          "(`layer1.0.conv1`), which must be unique; an item also takes only one label.",
+          "network net {\n    input 3x32x32\n    conv1: conv(16, 3x3)\n"
+          "    conv1: conv(32, 3x3)\n}\n",
+          "network net {\n    input 3x32x32\n    conv1: conv(16, 3x3)\n"
+          "    conv2: conv(32, 3x3)\n}\n"),
+    Entry("E0210", "arguments that do not go together",
+          "Arguments that are fine alone but contradict each other: `pad=\"same\"` with a stride "
+          "other than 1, or a literal kernel together with a filter count or `groups` (a "
+          "literal kernel is applied to each channel, so it sets both itself).",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3, stride=2, pad=\"same\")\n}\n",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3, stride=2, pad=1)\n}\n"),
+    Entry("E0211", "unknown network parameter",
+          "A value was given (with `--set NAME=VALUE` or as a keyword to `archdsl.load`) for a "
+          "parameter the network does not declare.",
+          "network net(classes = 1000) {\n    input 512\n    linear(classes)\n}\n",
+          "network net(classes = 1000) {\n    input 512\n    linear(classes)\n}\n",
+          params={"clases": 10}, right_params={"classes": 10}),
+    Entry("E0212", "no network to run",
+          "The file defines no network (only blocks, for importing), or several networks and "
+          "none was chosen. Choose one with `--network NAME` or `network=...` in the API; a file "
+          "whose name matches one of its networks picks that one.",
+          "block unit(width) {\n    conv(width, 3x3)\n}\n",
+          "block unit(width) {\n    conv(width, 3x3)\n}\n"
+          "network net {\n    input 3x32x32\n    unit(16)\n}\n"),
+    Entry("E0213", "misplaced or missing input",
+          "A network states the shape of one sample with `input` (batch left out) as the first "
+          "line of its body, once. Blocks have no `input`: they take their caller's output.",
+          "network net {\n    conv(16, 3x3)\n}\n",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3)\n}\n"),
+    Entry("E0214", "bad expression",
+          "An operator met values it cannot work on: arithmetic on something that is not a "
+          "number, division by zero, a condition that is not true or false (`if stride` "
+          "instead of `if stride != 1`).",
+          "block unit(width, stride = 1) {\n    conv(width, 3x3, stride=stride, pad=1)\n"
+          "    if stride { batchnorm }\n}\nnetwork net {\n    input 3x32x32\n    unit(16)\n}\n",
+          "block unit(width, stride = 1) {\n    conv(width, 3x3, stride=stride, pad=1)\n"
+          "    if stride != 1 { batchnorm }\n}\n"
+          "network net {\n    input 3x32x32\n    unit(16)\n}\n"),
+    Entry("E0215", "unknown attribute",
+          "Attributes read a tensor's shape: `in.channels`, `.height`, `.width`, `.depth`, "
+          "`.length`, `.features`, `.rank`, `.size`, `.shape`. Numbers have no attributes, and a "
+          "tensor lacks those its rank does not have (a vector has no `.height`).",
+          "block unit(width) {\n    conv(in.channel * 2, 3x3)\n}\n"
+          "network net {\n    input 3x32x32\n    unit(16)\n}\n",
+          "block unit(width) {\n    conv(in.channels * 2, 3x3)\n}\n"
+          "network net {\n    input 3x32x32\n    unit(16)\n}\n"),
+    Entry("E0216", "a value used as a layer",
+          "A body lists layers, block calls and values. A named value (`x = conv(...)`) can be "
+          "written alone to continue from it, but it cannot be called or labelled; a number "
+          "cannot stand where a layer goes.",
+          "network net {\n    input 3x32x32\n    x = conv(16, 3x3, pad=1)\n    x(16)\n}\n",
+          "network net {\n    input 3x32x32\n    x = conv(16, 3x3, pad=1)\n"
+          "    { x; conv(16, 3x3) }\n}\n"),
+    Entry("E0217", "misplaced init",
+          "`init` statements apply to every matching layer of the block or network whose body "
+          "states them, so they belong at the top level of that body, not inside a branch, a "
+          "group or a conditional.",
+          "network net {\n    input 3x32x32\n    { init conv.weight = zeros; conv(3, 3x3) }\n}\n",
+          "network net {\n    input 3x32x32\n    init conv.weight = zeros\n    conv(3, 3x3)\n}\n"),
+    Entry("E0220", "a network called like a block",
+          "Only blocks can be called from a body. A network is a whole model with its own "
+          "input; put the shared part in a block and call that.",
+          "network stem {\n    input 3x32x32\n    conv(16, 3x3)\n}\n"
+          "network main {\n    input 3x32x32\n    stem\n}\n",
+          "block stem {\n    conv(16, 3x3)\n}\n"
+          "network main {\n    input 3x32x32\n    stem\n}\n"),
+    Entry("E0221", "a merge without enough branches",
+          "`add` sums at least two branches and `concat` needs at least one. An empty branch "
+          "`{}` is the identity (the shortcut of a residual block).",
+          "network net {\n    input 64x8x8\n    add {\n        { conv(64, 3x3, pad=1) }\n"
+          "    }\n}\n",
+          "network net {\n    input 64x8x8\n    add {\n        { conv(64, 3x3, pad=1) }\n"
+          "        {}\n    }\n}\n"),
+    Entry("E0222", "bad init statement",
+          "An `init` statement names an unknown init function, or a target that is not a layer "
+          "kind or label followed by `.weight` or `.bias`.",
+          "network net {\n    input 3x32x32\n    init conv.weight = kaiming_normall\n"
+          "    conv(16, 3x3)\n}\n",
+          "network net {\n    input 3x32x32\n    init conv.weight = kaiming_normal\n"
+          "    conv(16, 3x3)\n}\n"),
+    # ------------------------------------------------------------------ E03xx shape rules
+    Entry("E0301", "kernel or window does not fit",
+          "A conv or pool's output size W2 = floor((W1 - F + 2P)/S) + 1 came out below 1: the "
+          "window is larger than its padded input. The notes show the arithmetic with the "
+          "numbers of this layer and where its input came from.",
+          "network net {\n    input 16x5x5\n    conv(120, 7x7)\n}\n",
+          "network net {\n    input 16x5x5\n    conv(120, 5x5)\n}\n"),
+    Entry("E0302", "rank mismatch",
+          "A sliding window needs spatial dimensions (a conv after `flatten` has none), and a "
+          "kernel, stride or padding given per dimension must have as many numbers as the input "
+          "has spatial dimensions (3x3 for images, 3x3x3 for volumes).",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3x3)\n}\n",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3)\n}\n"),
+    Entry("E0303", "groups do not divide the channels",
+          "A grouped conv splits input channels and filters into `groups` equal parts, so both "
+          "must be divisible by it.",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3, groups=2)\n}\n",
+          "network net {\n    input 4x32x32\n    conv(16, 3x3, groups=2)\n}\n"),
+    Entry("E0304", "concat of mismatched shapes",
+          "concat stacks its inputs along the channels, so every other dimension (height, "
+          "width) must agree. Give every branch the same stride and padding.",
+          "network net {\n    input 64x28x28\n    concat {\n        { conv(32, 1x1) }\n"
+          "        { conv(32, 3x3) }\n    }\n}\n",
+          "network net {\n    input 64x28x28\n    concat {\n        { conv(32, 1x1) }\n"
+          "        { conv(32, 3x3, pad=1) }\n    }\n}\n"),
+    Entry("E0305", "add of mismatched shapes",
+          "add sums its inputs element by element: channels, height and width must all agree. "
+          "In a residual block, project the shortcut (1x1 conv with the main path's stride and "
+          "channels) when they differ.",
+          "network net {\n    input 64x56x56\n    add {\n        { conv(128, 3x3, pad=1) }\n"
+          "        {}\n    }\n}\n",
+          "network net {\n    input 64x56x56\n    add {\n        { conv(128, 3x3, pad=1) }\n"
+          "        { conv(128, 1x1) }\n    }\n}\n"),
+    Entry("E0306", "linear on a volume",
+          "linear (fully connected) takes a vector. After convolutions the data is a CxHxW "
+          "volume: put `flatten` before the first linear layer.",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3)\n    linear(10)\n}\n",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3)\n    flatten\n    linear(10)\n}\n"),
+    Entry("E0307", "normalisation on the wrong rank",
+          "batchnorm handles maps with 1 to 3 spatial dimensions (and vectors); local response "
+          "norm needs channels and at least one spatial dimension.",
+          "network net {\n    input 3x32x32\n    flatten\n    lrn(5)\n}\n",
+          "network net {\n    input 3x32x32\n    lrn(5)\n    flatten\n}\n"),
+    Entry("E0308", "pool padding larger than half the window",
+          "PyTorch requires a pool's padding to be at most half its (dilated) window; more "
+          "padding would make windows that see only padding.",
+          "network net {\n    input 3x32x32\n    maxpool(2x2, pad=2)\n}\n",
+          "network net {\n    input 3x32x32\n    maxpool(3x3, stride=2, pad=1)\n}\n"),
+    Entry("E0309", "dimension out of range",
+          "softmax and concat take a `dim` counted from 0 = channels, with the batch left out "
+          "(torch's dim is this + 1); negative dims count from the end. It must exist in the "
+          "input.",
+          "network net {\n    input 100\n    linear(10)\n    softmax(dim=1)\n}\n",
+          "network net {\n    input 100\n    linear(10)\n    softmax(dim=0)\n}\n"),
+    Entry("E0310", "literal kernel of the wrong rank",
+          "A literal kernel slides over the input's spatial dimensions, so it needs one level of "
+          "brackets per spatial dimension: `[[...], [...]]` for an image.",
+          "network net {\n    input 1x28x28\n    conv([1, 2, 1])\n}\n",
+          "network net {\n    input 1x28x28\n"
+          "    conv([[1, 2, 1], [2, 4, 2], [1, 2, 1]] / 16)\n}\n"),
+    # ------------------------------------------------------------------ E04xx imports
+    Entry("E0401", "import not found or not an .arch file",
+          "Imports resolve relative to the importing file, then along the search path "
+          "(`-I DIR`). Only `.arch` files can be imported: a `.arch` file never runs code.",
+          f"import \"blocks.py\"\n{_BLOCKS}"
+          "network net {\n    input 3x32x32\n    conv(8, 3x3)\n}\n",
+          "import \"blocks.arch\"\nnetwork net {\n    input 3x32x32\n    unit(8)\n}\n",
+          files={"blocks.arch": _BLOCKS}),
+    Entry("E0402", "import cycle",
+          "Files import each other in a circle. Move the shared blocks into a third file that "
+          "both import.",
+          "import \"blocks.arch\"\nnetwork net {\n    input 3x32x32\n    unit(8)\n}\n",
+          "import \"base.arch\"\nnetwork net {\n    input 3x32x32\n    unit(8)\n}\n",
+          files={"blocks.arch": "import \"main.arch\"\n" + _BLOCKS, "base.arch": _BLOCKS}),
+    Entry("E0403", "the same name from two files",
+          "Two definitions with one name reach a file, through two imports or an import and a "
+          "local definition. Rename one of them.",
+          "import \"blocks.arch\"\n" + _BLOCKS +
+          "network net {\n    input 3x32x32\n    unit(8)\n}\n",
+          "import \"blocks.arch\"\nnetwork net {\n    input 3x32x32\n    unit(8)\n}\n",
+          files={"blocks.arch": _BLOCKS}),
+    Entry("E0404", "import outside the sandbox",
+          "With `--sandbox` (`sandbox=True` in the API) no import may leave the folder of the "
+          "first file, so a file from a stranger cannot read files elsewhere on your disk.",
+          "import \"../shared/blocks.arch\"\nnetwork net {\n    input 3x32x32\n    unit(8)\n}\n",
+          "import \"blocks.arch\"\nnetwork net {\n    input 3x32x32\n    unit(8)\n}\n",
+          files={"../shared/blocks.arch": _BLOCKS, "blocks.arch": _BLOCKS}, sandbox=True),
+    # ------------------------------------------------------------------ E05xx recursion, limits
+    Entry("E0501", "a block that calls itself",
+          "A block contains itself, directly or through other blocks, so it would never end. "
+          "Repeat a block with `* N` or a list instead.",
+          "block tower(width) {\n    conv(width, 3x3, pad=1)\n    tower(width)\n}\n"
+          "network net {\n    input 3x32x32\n    tower(16)\n}\n",
+          "block tower(width) {\n    conv(width, 3x3, pad=1)\n}\n"
+          "network net {\n    input 3x32x32\n    tower(16) * 3\n}\n"),
+    Entry("E0502", "bad repetition count",
+          "`item * N` repeats an item N times; N must be 0 or more and at most the limit "
+          "(`--max-repeat`, default 100,000).",
+          "network net(depth = 3) {\n    input 3x32x32\n    conv(8, 3x3, pad=1) * (depth - 5)\n}\n",
+          "network net(depth = 3) {\n    input 3x32x32\n    conv(8, 3x3, pad=1) * depth\n}\n"),
+    Entry("E0503", "too many layers",
+          "The network expands to more layers than the limit (`--max-layers`, default "
+          "1,000,000). Elaboration stops there, before any more memory is used.",
+          "network net {\n    input 3x32x32\n    relu * 20\n}\n",
+          "network net {\n    input 3x32x32\n    relu * 5\n}\n", limits={"max_layers": 10}),
+    Entry("E0504", "blocks nested too deeply",
+          "Block calls nest deeper than the limit (`--max-depth`, default 100).",
+          "block a(w) { b(w) }\nblock b(w) { c(w) }\nblock c(w) { conv(w, 3x3) }\n"
+          "network net {\n    input 3x32x32\n    a(8)\n}\n",
+          "block a(w) { conv(w, 3x3) }\n"
+          "network net {\n    input 3x32x32\n    a(8)\n}\n", limits={"max_depth": 1}),
+    Entry("E0505", "too many parameters",
+          "The network has more parameters than the limit (`--max-params`, default 10^11). "
+          "Counting is arithmetic on shapes; nothing is allocated, so a file asking for "
+          "10^15 parameters fails at once.",
+          "network net {\n    input 100\n    linear(1000)\n}\n",
+          "network net {\n    input 100\n    linear(10)\n}\n", limits={"max_params": 10_000}),
+    Entry("E0506", "tensor too large",
+          "One activation (one sample's output of a layer, or the input) has more elements "
+          "than the limit (`--max-tensor`, 2^40 by default).",
+          "network net {\n    input 3x1024x1024\n    conv(2000000, 3x3, pad=1)\n}\n",
+          "network net {\n    input 3x1024x1024\n    conv(64, 3x3, pad=1)\n}\n"),
+    Entry("E0507", "number too large",
+          "An integer literal or the result of integer arithmetic is beyond 2^62: no real "
+          "network needs it, and such numbers only make the compiler slow.",
+          "network net {\n    input 3x32x32\n    conv(2 ** 64, 3x3)\n}\n",
+          "network net {\n    input 3x32x32\n    conv(2 ** 6, 3x3)\n}\n"),
+    Entry("E0508", "imports nested too deeply",
+          "A chain of imports is longer than the limit (`--max-import-depth`, 32 files by "
+          "default).",
+          "import \"blocks.arch\"\nnetwork net {\n    input 3x32x32\n    unit(8)\n}\n",
+          "network net {\n    input 3x32x32\n    conv(8, 3x3, pad=1)\n    relu\n}\n",
+          files={"blocks.arch": _BLOCKS}, limits={"max_import_depth": 1}),
+    Entry("E0509", "nesting too deep",
+          "Brackets, expressions or blocks nest deeper than the compiler follows (100 levels "
+          "of syntax). Split deep expressions into named parameters or blocks.",
+          f"network net {{\n    input 100\n    conv({_DEEP})\n}}\n",
+          "network net {\n    input 100\n    linear(1)\n}\n"),
+]
+
+CATALOGUE: dict[str, Entry] = {e.code: e for e in ENTRIES}
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line if line else "" for line in text.rstrip("\n").split("\n"))
+
+
+def explain(code: str) -> str:
+    """The catalogue entry for `code` as text: title, explanation, wrong and right examples."""
+    e = CATALOGUE[code.upper()]
+    main = " (main.arch)" if e.files else ""
+    out = [f"{e.code}: {e.title}", "", textwrap.fill(e.explanation, 88), "",
+           f"Wrong{main}:", "", _indent(e.wrong)]
+    out += _conditions(e.params, e)
+    out += ["", f"Right{main}:", "", _indent(e.right)]
+    out += _conditions(e.right_params, e)
+    for path, text in e.files.items():
+        out += ["", f"where {path} is:", "", _indent(text)]
+    return "\n".join(out) + "\n"
+
+
+def _conditions(params: dict, e: Entry) -> list[str]:
+    given = [f"--set {k}={v}" for k, v in params.items()]
+    given += [f"--{k.replace('_', '-')} {v}" for k, v in e.limits.items()]
+    given += ["--sandbox"] if e.sandbox else []
+    return ["", "  run with " + " ".join(given)] if given else []

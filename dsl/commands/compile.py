@@ -1,0 +1,55 @@
+"""`archdsl compile FILE|ZOO -o OUT.py`: standalone PyTorch source (needs only torch)."""
+
+from __future__ import annotations
+
+import sys
+
+from ..fileio import OutputRefused, check_output_path, write_atomic
+from .common import EXIT_INPUT, EXIT_OK, UsageError, add_target, load, report, resolve_target
+
+
+def add_parser(sub):
+    p = sub.add_parser("compile", help="write the network as standalone PyTorch source",
+                       description="Write one Python file that imports only torch and defines "
+                                   "an nn.Module class named after the network, with the same "
+                                   "state_dict keys as `Network.to_torch()`.")
+    add_target(p)
+    p.add_argument("-o", "--output", metavar="OUT.py",
+                   help="where to write the source (default: standard output)")
+    return p
+
+
+def check_output(args, what: str) -> None:
+    """Refuse a bad output path before any work: a .arch file, the input itself."""
+    if args.output in (None, "-"):
+        return
+    try:
+        check_output_path(args.output, (resolve_target(args.target)[0],))
+    except OutputRefused as exc:
+        raise UsageError(f"{what}: {exc}") from None
+
+
+def network(result):
+    from ..network import Network
+
+    return Network(result.ir, source=result.definition.span.path if result.definition else None,
+                   params_used=result.ir.attrs.get("params_used", {}),
+                   diagnostics=result.diagnostics.items)
+
+
+def run(args) -> int:
+    check_output(args, "compile")
+    result = load(args, args.target)
+    status = report(result)
+    if result.ir is None or status != EXIT_OK:
+        return EXIT_INPUT
+    from ..backends.torch import to_source
+
+    net = network(result)
+    src = to_source(net)
+    if args.output in (None, "-"):
+        sys.stdout.write(src)
+        return EXIT_OK
+    write_atomic(args.output, src, inputs=(resolve_target(args.target)[0],))
+    print(f"wrote {args.output}: {net.name} ({net.params:,} parameters) as standalone PyTorch")
+    return EXIT_OK

@@ -1,0 +1,35 @@
+"""`archdsl export FILE|ZOO -o OUT.onnx`: the network as ONNX (Netron, onnxruntime)."""
+
+from __future__ import annotations
+
+from .common import EXIT_INPUT, EXIT_OK, UsageError, add_target, load, report, resolve_target
+from .compile import check_output, network
+
+
+def add_parser(sub):
+    p = sub.add_parser("export", help="export the network to ONNX",
+                       description="Lower the network to PyTorch (fresh weights, PyTorch's "
+                                   "initialisation and the file's `init` rules) and export it "
+                                   "with torch.onnx; the batch dimension is dynamic.")
+    add_target(p)
+    p.add_argument("-o", "--output", metavar="OUT.onnx", required=True,
+                   help="where to write the ONNX file")
+    p.add_argument("--opset", type=int, default=17, metavar="N", help="ONNX opset (default 17)")
+    return p
+
+
+def run(args) -> int:
+    if args.output == "-":
+        raise UsageError("export: ONNX is binary; give a file name with -o")
+    check_output(args, "export")
+    result = load(args, args.target)
+    status = report(result)
+    if result.ir is None or status != EXIT_OK:
+        return EXIT_INPUT
+    from ..backends.torch import to_onnx
+
+    net = network(result)
+    to_onnx(net, args.output, opset=args.opset)
+    print(f"wrote {args.output}: {net.name} ({net.params:,} parameters) as ONNX opset "
+          f"{args.opset}")
+    return EXIT_OK

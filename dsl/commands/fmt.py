@@ -1,0 +1,79 @@
+"""`archdsl fmt FILE...`: rewrite `.arch` files in the canonical layout (docs/format.md).
+
+`--check` changes nothing: it prints a unified diff for each file that is not formatted and
+exits 1 (for CI). `-` reads standard input and writes the result to standard output. A file
+with syntax errors is left untouched and its diagnostics are printed (exit 1).
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+
+from ..diagnostics import ArchError, render_all
+from ..fileio import write_atomic
+from ..format import format_text
+from .common import EXIT_INPUT, EXIT_OK, UsageError
+
+
+def add_parser(sub):
+    p = sub.add_parser("fmt", help="format .arch files in the canonical layout",
+                       description="Rewrite each file in the canonical layout, comments kept. "
+                                   "The program does not change: it parses to the same tree. "
+                                   "Use `-` for standard input (written to standard output).")
+    p.add_argument("files", nargs="+", metavar="FILE", help="`.arch` files, or - for stdin")
+    p.add_argument("--check", action="store_true",
+                   help="change nothing; show a diff and exit 1 if a file is not formatted")
+    return p
+
+
+def run(args) -> int:
+    status = EXIT_OK
+    for name in args.files:
+        status = max(status, _one(name, args.check))
+    return status
+
+
+def _one(name: str, check: bool) -> int:
+    stdin = name == "-"
+    shown = "<stdin>" if stdin else name
+    try:
+        data = sys.stdin.buffer.read() if stdin else _read_bytes(name)
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {name}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{name} is a folder, not a .arch file") from None
+    try:
+        # strictly: rewriting a file must not turn undecodable bytes (even in a comment)
+        # into replacement characters
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        print(f"{shown}: error: not UTF-8 text (byte {exc.start}); file left unchanged",
+              file=sys.stderr)
+        return EXIT_INPUT
+    try:
+        out = format_text(text, shown)
+    except ArchError as exc:
+        print(render_all(exc.diagnostics), file=sys.stderr)
+        return EXIT_INPUT
+    if check:
+        if out == text:
+            return EXIT_OK
+        sys.stdout.writelines(difflib.unified_diff(
+            text.splitlines(keepends=True), out.splitlines(keepends=True),
+            f"{shown} (original)", f"{shown} (formatted)"))
+        if not out.endswith("\n") or not text.endswith("\n"):
+            sys.stdout.write("\n")
+        print(f"would reformat {shown}", file=sys.stderr)
+        return EXIT_INPUT
+    if stdin:
+        sys.stdout.write(out)
+    elif out != text:
+        write_atomic(name, out, allow_arch=True)
+        print(f"reformatted {name}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()

@@ -52,7 +52,7 @@ images: $(STAMP) graphviz
 	$(BIN)/archdsl draw resnet50 --depth 2 -o docs/images/resnet50-depth2.png
 
 fuzz: $(STAMP)
-	$(BIN)/python -m tests.fuzz.mutate --cases 100000
+	$(BIN)/python -m tests.fuzz.mutate --cases 100000 --save $(OUT)/fuzz
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist *.egg-info

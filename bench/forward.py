@@ -26,10 +26,12 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-import _handwritten  # noqa: E402
+import _handwritten
 
-import archdsl  # noqa: E402
+import archdsl
 
+# Calls per timed run: a run lasts tens of milliseconds or more.
+ITERS = {("lenet5", 1): 100, ("lenet5", 8): 50, ("resnet50", 1): 2, ("resnet50", 8): 1}
 TARGET_FORWARD = 1.02
 TARGET_BUILD = 1.2
 
@@ -78,7 +80,7 @@ def main(argv) -> int:
     torch.set_num_threads(2)
     torch.manual_seed(0)
 
-    cases = [("lenet5", _handwritten.LeNet5, 1000, 1), ("resnet50", _handwritten.ResNet50, 5, 8)]
+    cases = [("lenet5", _handwritten.LeNet5), ("resnet50", _handwritten.ResNet50)]
     try:
         import torchvision
 
@@ -87,7 +89,7 @@ def main(argv) -> int:
         tv = {}
 
     rows, build_rows, ok = [], [], True
-    for name, hand_cls, base_iters, base_batch_div in cases:
+    for name, hand_cls in cases:
         net = archdsl.zoo(name)
         compiled = net.to_torch().eval()
         others = {"hand-written": hand_cls().eval()}
@@ -102,11 +104,8 @@ def main(argv) -> int:
                 for label, m in others.items():
                     torch.testing.assert_close(m(x), want, rtol=1e-4, atol=1e-4,
                                                msg=f"{label} {name} differs from compiled")
-            iters = max(1, base_iters // (batch if batch > 1 else 1) * (1 if name == "lenet5"
-                                                                         else 1))
-            if name == "resnet50" and batch == 8:
-                iters = 1
-            repeats = 3 if opts.quick else (31 if name == "lenet5" else 11)
+            iters = ITERS[name, batch]
+            repeats = 3 if opts.quick else (15 if name == "lenet5" else 7)
             fns = {"compiled": compiled, **others}
             med = interleaved(fns, x, iters if not opts.quick else max(1, iters // 10), repeats)
             for label in others:
@@ -125,7 +124,7 @@ def main(argv) -> int:
     lenet = archdsl.zoo("lenet5").to_torch().eval()
     plain = torch.fx.GraphModule(lenet, lenet.graph).eval()
     med = interleaved({"ArchModule": lenet, "GraphModule": plain}, torch.randn(1, 1, 32, 32),
-                      300 if opts.quick else 2000, 3 if opts.quick else 31)
+                      100 if opts.quick else 500, 3 if opts.quick else 15)
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU; median of "
           "interleaved repeats")

@@ -40,6 +40,9 @@ class Limits:
     max_import_depth: int = 32         # files in one chain of imports (used by the loader)
 
 
+MAX_ERRORS = 100  # elaboration stops after this many diagnostics (like gcc's -fmax-errors)
+
+
 class _Abort(Exception):
     """Stop elaborating: a limit was hit and going on would only burn time."""
 
@@ -131,6 +134,7 @@ class Elaborator:
         cur = Tensor(nid, shape, "input", span)
         env.vars["in"] = cur
         scope = Scope(())
+        scope.taken["input"] = span  # the input node's name: no layer may take it
         self.stack.append((defn, defn.name_span))
         try:
             out = self._body(defn.body, cur, scope, env, network=True)
@@ -236,6 +240,8 @@ class Elaborator:
 
     def _item(self, it: s.Item, cur: Tensor, scope: Scope, env: Env) -> Tensor:
         self.where = it.span
+        if len(self.diags.items) >= MAX_ERRORS:
+            raise _Abort()  # enough to read; a broken file repeated 1000 times stops here
         if isinstance(it, s.Labeled):
             return self._labeled(it, cur, scope, env)
         if isinstance(it, s.Bind):

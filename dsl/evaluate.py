@@ -125,9 +125,9 @@ class Evaluator:
         op = e.op
         # scale a literal kernel: [[1,1],[1,1]] / 4
         if isinstance(left, list) and _is_num(right) and op in ("*", "/"):
-            return _map_list(left, lambda x: self._arith(op, x, right, e))
+            return _map_list(left, lambda x: self._arith(op, x, right, e), e.left.span)
         if isinstance(right, list) and _is_num(left) and op == "*":
-            return _map_list(right, lambda x: self._arith(op, left, x, e))
+            return _map_list(right, lambda x: self._arith(op, left, x, e), e.right.span)
         if not (_is_num(left) and _is_num(right)):
             bad = left if not _is_num(left) else right
             raise EvalError("E0214", f"`{op}` needs numbers, found {type_name(bad)} "
@@ -236,9 +236,9 @@ class Evaluator:
         return POISON if any(v is POISON for v in vals) else vals
 
 
-def _map_list(v, fn):
+def _map_list(v, fn, span):
     if isinstance(v, list):
-        return [_map_list(x, fn) for x in v]
+        return [_map_list(x, fn, span) for x in v]
     if not _is_num(v):
-        raise EvalError("E0214", f"a literal kernel holds numbers, found {type_name(v)}", None)
+        raise EvalError("E0214", f"a literal kernel holds numbers, found {type_name(v)}", span)
     return fn(v)

@@ -14,19 +14,20 @@ import hashlib
 import io
 import os
 import sys
-from importlib import resources
 
 import lark
 from lark import Lark
-
-from .fileio import write_atomic
 
 OPTIONS = {"parser": "lalr", "lexer": "contextual", "propagate_positions": True,
            "maybe_placeholders": True}
 
 
 def grammar_text() -> str:
-    return resources.files("archdsl.grammar").joinpath("archdsl.lark").read_text(encoding="utf-8")
+    from . import grammar  # the package data folder (see zoo_index.zoo_dir for why not resources)
+
+    path = os.path.join(os.path.dirname(os.path.abspath(grammar.__file__)), "archdsl.lark")
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
 
 
 def cache_dir() -> str:
@@ -53,6 +54,8 @@ def lark_parser() -> Lark:
     parser = Lark(text, **OPTIONS)
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
+        from .fileio import write_atomic
+
         buf = io.BytesIO()
         parser.save(buf)
         write_atomic(path, buf.getvalue())

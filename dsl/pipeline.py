@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from . import syntax as s
 from .diagnostics import Diagnostics
 from .elaborate import Elaborator, Limits
+from .gcpause import paused_gc
 from .ir import IR
 from .loader import Loader, LoadOptions
 from .passes import analysis
@@ -66,6 +67,7 @@ def choose_network(module: s.Module, diags: Diagnostics, name: str | None,
     return None
 
 
+@paused_gc()
 def run(**kw) -> Result:
     """Run the front end (keywords as for `_run`); an internal error (a bug) leaves with
     `arch_location`, the `.arch` file or line being processed, for the CLI's one-line report."""

@@ -134,7 +134,8 @@ def _table(ir: IR, depth: int | None) -> str:
         pad = max(len(k) for k, _ in _totals_lines(totals))
         out += [f"{k.ljust(pad)}  {v}" for k, v in _totals_lines(totals)]
     if any(r["error"] for r in rows):
-        out.append("(stopped at the first shape error; see the diagnostics)")
+        out.append("(stopped at the first shape error: the totals cover only the layers "
+                   "above; see the diagnostics)")
     return "\n".join(out)
 
 

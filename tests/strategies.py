@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 MAX_CH = 12  # channels a drawn layer may produce
 MAX_ELEMS = 3000  # elements of one activation (one sample)
-ACTIVATIONS = ("relu", "relu6", "tanh", "sigmoid", "gelu", "leaky_relu(0.2)", "identity")
+ACTIVATIONS = ("relu", "relu6", "tanh", "sigmoid", "gelu", "leaky_relu(0.2)", "identity",
+               "relu(inplace=true)", "relu6(inplace=true)", "leaky_relu(0.1, inplace=true)")
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class Gen:
         self.names = 0
         self.features: set[str] = set()
         self.blocks: list[BlockTemplate] = []
-        self.no_groups = False  # inside a repetition the input channels change after copy 1
+        self.in_repeat = False  # in a repetition, copies after the first see other inputs
         self.depth = 0  # merges nested around the current item
 
     def d(self, strategy):
@@ -112,7 +113,7 @@ class Gen:
         n = len(sp)
         groups = 1
         if out_ch is None:
-            if c > 1 and not self.no_groups and self.flag(0.25):
+            if c > 1 and not self.in_repeat and self.flag(0.25):
                 groups = self.d(st.sampled_from([g for g in range(1, c + 1) if c % g == 0]))
                 out_ch = groups * self.d(st.integers(1, max(1, MAX_CH // groups)))
                 self.features.add("groups")
@@ -196,7 +197,7 @@ class Gen:
             s = stride or 1
             k = self.d(st.sampled_from([1, 3, 5]))
             if kind == "avgpool" and n == 3:  # torch's avg_pool3d: window <= unpadded input
-                k = 1 if min(sp) < 3 else k if min(sp) >= k else 3
+                k = 1 if min(sp) < 3 or self.in_repeat else k if min(sp) >= k else 3
             args = [_dims(self.draw, (k,) * n), f"stride={s}"]
             if k > 1:
                 args.append(f"pad={k // 2}")
@@ -242,7 +243,7 @@ class Gen:
         if what == "act":
             return self.d(st.sampled_from(ACTIVATIONS)), shape
         if what == "dropout":
-            return self.d(st.sampled_from(["dropout", "dropout(0.1)", "dropout(p=0.3)"])), shape
+            return self.d(st.sampled_from(["dropout", "dropout(0.1)", "dropout(p=0.3)", "dropout(0.2, inplace=true)"])), shape
         if what == "batchnorm":
             extra = self.d(st.sampled_from(["", "(affine=false)", "(track=false)",
                                             "(eps=0.001, momentum=0.2)"]))
@@ -328,7 +329,7 @@ class Gen:
         c = shape[0] if self.flag(0.4) else self.channels()
         branches = []
         for i in range(self.d(st.integers(2, 3))):
-            if s == 1 and c == shape[0] and (i == 1 or self.flag(0.2)):
+            if s == 1 and c == shape[0] and not self.in_repeat and (i == 1 or self.flag(0.2)):
                 branches.append(self.d(st.sampled_from(["{}", "{ identity }"])))
                 continue
             items, _ = self.chain(shape, self.d(st.integers(1, 3)), stride=s, out_ch=c)
@@ -380,9 +381,9 @@ class Gen:
         times = self.d(st.integers(0, 3))
         s = self.d(st.sampled_from([1, 1, 2]))
         c = self.channels()
-        self.no_groups = True
+        self.in_repeat = True
         items, out = self.chain(shape, self.d(st.integers(1, 2)), stride=s, out_ch=c)
-        self.no_groups = False
+        self.in_repeat = False
         out = shape
         for _ in range(times):
             out = (c, *(down(x, s) for x in out[1:]))

@@ -115,8 +115,10 @@ def layer(draw, names: tuple[str, ...]) -> str:
             extra = [e for e in extra if not e.startswith(("stride", "s=", "padd"))]
         return "conv(" + ", ".join([filters, k, *extra]) + ")"
     if kind == 2:
-        return f"linear({draw(int_expr(names))}, bias={draw(st.sampled_from(['true', 'false']))})"
-    return f"conv([[1, 2, 1], [2, 4, 2], [1, 2, 1]] / {draw(st.sampled_from(['16', '16.0']))}, pad=1)"
+        bias = draw(st.sampled_from(["true", "false"]))
+        return f"linear({draw(int_expr(names))}, bias={bias})"
+    scale = draw(st.sampled_from(["16", "16.0"]))
+    return f"conv([[1, 2, 1], [2, 4, 2], [1, 2, 1]] / {scale}, pad=1)"
 
 
 @st.composite

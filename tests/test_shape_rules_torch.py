@@ -19,6 +19,7 @@ import archdsl
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _tuple(values):
@@ -98,6 +99,8 @@ def _ir_shape(text):
 @example(("avgpool", 1, (4, 4), (3, 3), (2, 2), (1, 1), (1, 1), True, 1, False))
 # maxpool's padding is bounded by half the window, not half the dilated window
 @example(("maxpool", 1, (10, 10), (3, 3), (1, 1), (2, 2), (2, 2), False, 1, False))
+# torch's 3-D average pooling alone refuses a window larger than the unpadded input
+@example(("avgpool", 1, (1, 1, 1), (4, 1, 1), (1, 1, 1), (2, 0, 0), (1, 1, 1), False, 1, False))
 # a window exactly as large as the padded input, and one larger
 @example(("conv", 1, (3, 3), (5, 5), (1, 1), (1, 1), (1, 1), False, 1, False))
 @example(("conv", 1, (3, 3), (3, 3), (1, 1), (0, 0), (2, 2), False, 1, False))

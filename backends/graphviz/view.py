@@ -283,9 +283,12 @@ class _Builder:
                 if dst.role == "block":
                     dst.in_shapes.append(shape)
             shape = self.g.nodes[nid]["shape"]
-            if dst.role == "block" and shape is not None and (nid == self.ir.output or any(
-                    self.unit_of.get(u) is not dst for u in self.ir.users(nid))):
-                dst.out_shape = shape  # what leaves the block
+            if dst.role == "block" and shape is not None:
+                readers = self.ir.users(nid)
+                if nid == self.ir.output or any(self.unit_of.get(u) is not dst for u in readers):
+                    dst.out_shape = shape  # what leaves the block
+                elif not readers and dst.out_shape is None:
+                    dst.out_shape = shape  # a dead end (GoogLeNet's aux heads): what it computes
             outside = [u for u in self.ir.users(nid)
                        if u not in vis and self.g.nodes[u]["shape"] is not None]
             if self.opt.focus is not None and outside:

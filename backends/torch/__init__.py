@@ -6,10 +6,10 @@ from .lowering import Lowering, LoweringError, ModuleCall, register_lowering
 from .module import ArchModule, ArchRuntimeError
 
 
-def to_source(net) -> str:
+def to_source(net, optimize: bool = False) -> str:
     from .source import to_source as _to_source
 
-    return _to_source(net)
+    return _to_source(net, optimize=optimize)
 
 
 def to_onnx(net, path, **kw):

@@ -48,9 +48,32 @@ def _info(ir, nid: int, data: dict) -> LayerInfo:
                      tuple(tuple(s) for s in ir.input_shapes(nid)))
 
 
+def _shared_tensors(ir, live: set[int]) -> set[int]:
+    """Nodes whose output an in-place layer must not overwrite: the network's input (it is
+    the caller's tensor) and any output read by more than one live layer. Identity layers
+    pass their input's tensor on, so they are looked through."""
+
+    readers: dict[int, int] = {}
+    for nid in live:
+        if lowering_for(ir.node(nid)["op"], "", "").passthrough:
+            continue
+        for src in ir.inputs(nid):
+            r = _root_of(ir, src)
+            readers[r] = readers.get(r, 0) + 1
+    shared = {r for r, n in readers.items() if n > 1}
+    return shared | {_root_of(ir, ir.input)}
+
+
+def _root_of(ir, nid: int) -> int:
+    while lowering_for(ir.node(nid)["op"], "", "").passthrough and ir.inputs(nid):
+        nid = ir.inputs(nid)[0]
+    return nid
+
+
 def plan(ir) -> Plan:
     graph = fx.Graph()
     live = ir.live()
+    shared = _shared_tensors(ir, live)
     env: dict[int, fx.Node] = {}
     modules = []
     layers: dict[str, LayerInfo] = {}
@@ -68,7 +91,10 @@ def plan(ir) -> Plan:
                 env[nid] = ins[0]
             continue
         if low.module is not None:
-            modules.append((name, low.module(data["args"]), span))
+            args = data["args"]
+            if args.get("inplace") and any(_root_of(ir, i) in shared for i in ir.inputs(nid)):
+                args = {**args, "inplace": False}  # would overwrite a tensor others still read
+            modules.append((name, low.module(args), span))
             if nid in live:
                 node = graph.create_node("call_module", name, tuple(ins),
                                          name=var_name(name, op))
@@ -79,8 +105,9 @@ def plan(ir) -> Plan:
         if nid not in live:
             continue
         info = _info(ir, nid, data)
+        fx_name = var_name(name, op)
 
-        def call(target, args, _meta=meta, _name=var_name(name, op), _info=info):
+        def call(target, args, _meta=meta, _name=fx_name, _info=info):
             node = graph.create_node("call_function", target, args, name=_name)
             node.meta.update(_meta)
             layers[node.name] = _info

@@ -2,10 +2,10 @@
 
 Each node lists the rules that reach it (`dsl/inits.py`), outer first; a later rule replaces an
 earlier one for the same parameter, so only the last one per parameter is applied (`default`
-means: keep PyTorch's own initialisation). Rules run after PyTorch's defaults, in IR order, so a
-seeded build is reproducible. A rule for a parameter a layer does not have (`conv.bias` on a
-conv with `bias=false`, a literal kernel's weight) is skipped: the rule names a kind, and not
-every layer of that kind has the parameter.
+means: keep PyTorch's own initialisation). Rules run after PyTorch's defaults, in a fixed order
+(IR order within each distinct rule), so a seeded build is reproducible. A rule for a
+parameter a layer does not have (`conv.bias` on a conv with `bias=false`, a literal kernel's
+weight) is skipped: the rule names a kind, and not every layer of that kind has it.
 """
 
 from __future__ import annotations
@@ -61,7 +61,13 @@ def init_steps(ir) -> list[InitStep]:
             func, rename = INIT_CALLS[rule.func]
             kwargs = tuple((rename.get(k, k), v) for k, v in rule.args)
             steps.append(InitStep(data["name"], param, func, kwargs))
-    return steps
+    # Group the steps that do the same thing (one loop each in the standalone source). Each
+    # (layer, parameter) has one step, so the order between groups changes no value; it only
+    # fixes the order of random draws, the same for to_torch and the standalone source.
+    groups: dict[tuple, list[InitStep]] = {}
+    for step in steps:
+        groups.setdefault((step.param, step.func, step.kwargs), []).append(step)
+    return [step for group in groups.values() for step in group]
 
 
 def apply(model, steps: list[InitStep]) -> None:

@@ -14,7 +14,7 @@ def _ir(net):
     return getattr(net, "ir", net)
 
 
-def to_torch(net, device=None, dtype=None) -> ArchModule:
+def to_torch(net, device=None, dtype=None, optimize=False) -> ArchModule:
     """Lower a checked network to a module whose `forward` is straight-line fx code.
 
     Submodules sit at their `.arch` names (`state_dict()` keys are `layer1.0.conv1.weight`...),
@@ -35,4 +35,9 @@ def to_torch(net, device=None, dtype=None) -> ArchModule:
     inits.apply(model, inits.init_steps(ir))
     if device is not None or dtype is not None:
         model.to(device=device, dtype=dtype)
+    if optimize:  # True, or a dict of options: see archdsl.backends.torch.optimize
+        from .optimize import optimize as _optimize
+
+        model = _optimize(model, net, inplace=True,
+                          **(optimize if isinstance(optimize, dict) else {}))
     return model

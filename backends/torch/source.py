@@ -5,6 +5,11 @@ same submodules, built by the same `ModuleCall`s, in the same order as `to_torch
 `state_dict` keys, shapes and order are identical; its `forward` is the fx code of `to_torch`'s
 module, printed once more. The helpers it needs (`place`, `literal_kernel`) are copied from
 `runtime.py`. The output is deterministic: the same network gives the same bytes.
+
+With `optimize=True` the class is unchanged (trained state_dicts still load) and the file also
+defines `optimize(model)`: it traces the module with `torch.fx` and runs the passes of
+`optimize/fold_bn.py` and `optimize/channels_last.py` on it, their functions copied verbatim,
+so the file folds exactly the batch norms `to_torch(optimize=True)` folds, the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from archdsl import __version__
 
 from . import inits, runtime
 from .build import class_name, plan
+from .optimize import channels_last, fold_bn
 
 
 def _fmt_shape(shape) -> str:
@@ -71,19 +77,66 @@ def _init_lines(steps: list[inits.InitStep]) -> list[str]:
             s = group[0]
             out.append(s.source(f'self.get_submodule("{s.path}").{s.param}'))
         else:
-            paths = _wrap_tuple([f'"{s.path}"' for s in group], " " * 8)
+            # The body is indented by 8 later; wrap as if it were.
+            paths = _wrap_tuple([f'"{s.path}"' for s in group], "", width=92)
             out.append(f"for path in {paths}:")
             out.append("    " + group[0].source(f"self.get_submodule(path).{group[0].param}"))
         i = j + 1
     return out
 
 
-def to_source(net) -> str:
+# `optimize(model)` of a file compiled with `optimize=True`. The passes it calls are copied
+# from the modules `to_torch(optimize=True)` runs (their `run` renamed), not rewritten.
+_OPTIMIZE = '''
+def optimize(model: nn.Module) -> nn.Module:
+    """`model` (weights loaded) made ready for inference: in eval mode, each batch norm whose
+    input is a conv used by nothing else is folded into that conv, and 4-D tensors are laid out
+    channels-last. It computes what `model.eval()` computes, up to float rounding.
+
+    The result is a `torch.fx.GraphModule` that shares tensors with `model`: use it in its
+    place (`model = optimize(model)`). Keep, train or save the unoptimised module: its
+    `state_dict` is the one the class loads.
+    """
+    model = fx.symbolic_trace(model.eval())
+    return channels_last(fold_bn(model))
+'''
+
+
+def _renamed_run(module, name: str) -> str:
+    """The source of `module.run`, named `name`."""
+    src = inspect.getsource(module.run)
+    assert src.startswith("def run("), module.__name__
+    return f"def {name}(" + src[len("def run("):]
+
+
+def _optimize_helpers() -> list[str]:
+    """The optimisation passes' functions and constants, as source, then `optimize`."""
+
+    def classes(name: str, kinds) -> str:
+        return f"{name} = (" + ", ".join(f"nn.{k.__name__}" for k in kinds) + ")"
+
+    return [
+        classes("_CONVS", fold_bn._CONVS) + "\n" + classes("_NORMS", fold_bn._NORMS),
+        *(inspect.getsource(f) for f in (fold_bn.fold, fold_bn._foldable, fold_bn._replace)),
+        _renamed_run(fold_bn, "fold_bn"),
+        inspect.getsource(channels_last.to_channels_last),
+        _renamed_run(channels_last, "channels_last"),
+        _OPTIMIZE.lstrip("\n"),
+    ]
+
+
+def to_source(net, optimize: bool = False) -> str:
     """The network as standalone PyTorch source (a string; `archdsl compile` writes it).
 
     >>> import archdsl
     >>> src = archdsl.zoo("lenet5").to_source()
     >>> "class Lenet5(nn.Module):" in src
+    True
+
+    With `optimize=True` the file also defines `optimize(model)` (batch norms folded into
+    convs, channels-last), for inference after the weights are loaded:
+
+    >>> "def optimize(model" in archdsl.zoo("resnet18").to_source(optimize=True)
     True
     """
     ir = getattr(net, "ir", net)
@@ -102,7 +155,8 @@ def to_source(net) -> str:
         init_body.append(f"{_register_line(name, call.source())}  # {span.short()}")
     steps = inits.init_steps(ir)
     if steps:
-        init_body.append("# Initialisation stated in the .arch file (PyTorch's defaults elsewhere).")
+        init_body.append("# Initialisation stated in the .arch file (PyTorch's defaults "
+                         "elsewhere).")
         init_body += _init_lines(steps)
 
     # The forward refers to `torch` (torch.cat) and builtins only; tests run the file alone.
@@ -112,6 +166,8 @@ def to_source(net) -> str:
     helpers = [inspect.getsource(runtime.place)]
     if any(call.kernel is not None for _, call, _ in p.modules):
         helpers.append(inspect.getsource(runtime.literal_kernel))
+    if optimize:
+        helpers += _optimize_helpers()
 
     settings = ", ".join(f"{k}={v!r}" for k, v in sorted(params_used.items())) or "(none)"
     header = [
@@ -121,14 +177,18 @@ def to_source(net) -> str:
         + (f"; {params}." if params else "."),
         "# Needs only PyTorch. Regenerate it rather than edit it:",
         f"#   archdsl compile {source_path}" + "".join(
-            f" --set {k}={v}" for k, v in sorted(params_used.items())),
+            f" --set {k}={v}" for k, v in sorted(params_used.items()))
+        + (" --optimize" if optimize else ""),
     ]
     lines = [
         *header,
-        f'"""`{ir.name}` as a PyTorch module, compiled from {source_path} by archdsl."""',
+        f'"""`{ir.name}` as a PyTorch module, compiled from {source_path} by archdsl.'
+        + ('"""' if not optimize else "\n\nFor inference: build the module, load its weights, "
+           "`model.eval()`, then\n`model = optimize(model)` (batch norms folded into convs, "
+           'channels-last).\n"""'),
         "",
         "import torch",
-        "from torch import nn",
+        "from torch import fx, nn" if optimize else "from torch import nn",
         "",
         "",
     ]
@@ -146,7 +206,12 @@ def to_source(net) -> str:
         "",
         "",
         'if __name__ == "__main__":',
-        f"    model = {cls}().eval()",
+        *([f"    model = {cls}().eval()"] if not optimize else [
+            f"    model = {cls}()",
+            '    # model.load_state_dict(torch.load("weights.pt"))  # trained weights, if any',
+            "    model.eval()",
+            "    model = optimize(model)  # after loading: folds batch norms, channels-last",
+        ]),
         "    with torch.inference_mode():",
         f"        y = model(torch.randn(1, {', '.join(map(str, in_shape))}))",
         f'    print("{cls}: input", (1, {", ".join(map(str, in_shape))}), "-> output", '

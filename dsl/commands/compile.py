@@ -16,6 +16,9 @@ def add_parser(sub):
     add_target(p)
     p.add_argument("-o", "--output", metavar="OUT.py",
                    help="where to write the source (default: standard output)")
+    p.add_argument("--optimize", action="store_true",
+                   help="also define optimize(model) for inference: batch norms folded into "
+                        "the convs before them, channels-last (the class is unchanged)")
     return p
 
 
@@ -46,7 +49,7 @@ def run(args) -> int:
     from ..backends.torch import to_source
 
     net = network(result)
-    src = to_source(net)
+    src = to_source(net, optimize=args.optimize)
     if args.output in (None, "-"):
         sys.stdout.write(src)
         return EXIT_OK

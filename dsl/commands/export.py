@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import EXIT_INPUT, EXIT_OK, UsageError, add_target, load, report, resolve_target
+from .common import EXIT_INPUT, EXIT_OK, UsageError, add_target, load, report
 from .compile import check_output, network
 
 

@@ -56,6 +56,9 @@ def _one(name: str, check: bool) -> int:
     except ArchError as exc:
         print(render_all(exc.diagnostics), file=sys.stderr)
         return EXIT_INPUT
+    except Exception as exc:  # a bug: the CLI reports it in one line, naming the file
+        exc.arch_location = getattr(exc, "arch_location", shown)
+        raise
     if check:
         if out == text:
             return EXIT_OK

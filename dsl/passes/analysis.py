@@ -32,6 +32,7 @@ def run(ir: IR) -> Totals:
     """Annotates every node with `params`, `weights`, `biases`, `buffers`, `trainable`,
     `macs`, `rf` and `jump`; returns the network's totals (over nodes with known shapes)."""
     weights = biases = buffers = frozen = macs = act = 0
+    live = ir.live()  # a branch the output does not depend on never runs: no MACs in the total
     for nid, data in ir.nodes():
         spec = ops.get(data["op"])
         ins = ir.input_shapes(nid)
@@ -46,7 +47,7 @@ def run(ir: IR) -> Totals:
         biases += counts.biases
         buffers += counts.buffers
         frozen += counts.frozen
-        macs += m
+        macs += m if nid in live else 0
         if shape is not None:
             act += math.prod(shape) * BYTES_PER_ELEMENT
     totals = Totals(weights + biases, weights + biases - frozen, weights, biases, buffers, macs,
@@ -70,8 +71,11 @@ def _receptive_field(ir: IR, nid: int, data: dict) -> None:
     if not fields or any(f[0] is None for f in fields) or shape is None:
         data["rf"], data["jump"] = None, None
         return
-    rf = tuple(max(f[0][i] for f in fields) for i in range(len(fields[0][0])))
-    jump = tuple(max(f[1][i] for f in fields) for i in range(len(fields[0][1])))
+    if len(fields) == 1:  # the common case, without the per-dimension max
+        rf, jump = fields[0]
+    else:
+        rf = tuple(max(f[0][i] for f in fields) for i in range(len(fields[0][0])))
+        jump = tuple(max(f[1][i] for f in fields) for i in range(len(fields[0][1])))
     args = data["args"]
     op = data["op"]
     if op in ("conv", "maxpool", "avgpool") and not args.get("global"):

@@ -119,3 +119,15 @@ def test_bad_options_are_refused():
         to_dot(zoo("lenet5"), depth=0)
     with pytest.raises(ValueError):
         to_dot(zoo("lenet5"), rankdir="XY")
+
+
+def test_collapsed_dead_end_block_shows_what_it_computes():
+    # GoogLeNet's aux heads feed nothing: collapsed, they still show their output shape.
+    from archdsl import zoo_index
+    from archdsl.pipeline import run
+
+    result = run(path=zoo_index.path_of("googlenet"), params={"aux": True},
+                 display=zoo_index.display_path("googlenet"))
+    text = to_dot(result.ir, depth=1)
+    assert "512×14×14 → 1000" in text and "528×14×14 → 1000" in text
+    assert "→ ?" not in text

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from tests.conftest import run_cli  # noqa: E402
+from tests.conftest import run_cli
 
 
 def test_compile_writes_a_runnable_file(tmp_path):
@@ -50,7 +50,7 @@ def test_compile_input_errors_are_diagnostics(tmp_path):
 def test_export_writes_onnx(tmp_path):
     onnx = pytest.importorskip("onnx")
     out = tmp_path / "lenet5.onnx"
-    code, stdout, err = run_cli("export", "lenet5", "-o", str(out))
+    code, _, err = run_cli("export", "lenet5", "-o", str(out))
     assert code == 0, err
     onnx.checker.check_model(onnx.load(str(out)))
     assert run_cli("export", "lenet5", "-o", str(tmp_path / "x.arch"))[0] == 2

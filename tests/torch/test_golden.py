@@ -7,10 +7,10 @@ import pytest
 
 pytest.importorskip("torch")
 
-import archdsl  # noqa: E402
-from tests.conftest import check_golden  # noqa: E402
+import archdsl
+from tests.conftest import check_golden
 
-from .helpers import BRANCHED, GOLDEN  # noqa: E402
+from .helpers import BRANCHED, GOLDEN
 
 
 def _net(which):
@@ -23,9 +23,9 @@ def _net(which):
 
 @pytest.mark.parametrize("which", ["lenet5", "branched"])
 def test_model_code(which, bless):
-    check_golden(GOLDEN / f"{which}.code.py", _net(which).to_torch().code, bless)
+    check_golden(GOLDEN / f"{which}.code.py.txt", _net(which).to_torch().code, bless)
 
 
 @pytest.mark.parametrize("which", ["lenet5", "branched"])
 def test_standalone_source(which, bless):
-    check_golden(GOLDEN / f"{which}.standalone.py", _net(which).to_source(), bless)
+    check_golden(GOLDEN / f"{which}.standalone.py.txt", _net(which).to_source(), bless)

@@ -143,7 +143,7 @@ def test_custom_kind_needs_a_lowering():
     archdsl.register_op(OpSpec("swish_t", "activation"), replace=True)
     net = archdsl.parse("network t { input 4 \n swish_t }")
     LOWERINGS.pop("swish_t", None)
-    with pytest.raises(LoweringError, match="swish_t.*register_lowering"):
+    with pytest.raises(LoweringError, match=r"swish_t.*register_lowering"):
         net.to_torch()
     register_lowering("swish_t", Lowering(module=lambda a: ModuleCall("SiLU")))
     try:

@@ -53,7 +53,7 @@ def test_fixed_kernels_inits_and_dead_branches_survive():
         { h; aux: { flatten; linear(2) } }
         h
         c: conv(4, 3x3); flatten; fc: linear(3) }""")
-    src, ours, theirs = _same_as_to_torch(net, "OddOne", torch.randn(2, 2, 8, 8))
+    src, ours, _ = _same_as_to_torch(net, "OddOne", torch.randn(2, 2, 8, 8))
     fresh = load_source(src, "OddOne")
     assert not fresh.blur.weight.requires_grad
     assert torch.equal(fresh.blur.weight, ours.blur.weight)
@@ -89,3 +89,24 @@ def test_header_records_file_and_parameters():
 def test_deterministic():
     net = branched()
     assert net.to_source() == net.to_source() == branched().to_source()
+
+
+def test_same_seed_same_weights_including_init_rules():
+    # Both build the same modules in the same order and draw the init rules in the same
+    # order, so one seed gives identical weights: the standalone file initialises as
+    # to_torch() does, not just with the same shapes.
+    net = archdsl.parse("""
+        block b { init bn3.weight = zeros; c: conv(4, 3x3, pad=1); bn3: batchnorm }
+        network tiny_res { input 4x8x8
+            init conv.weight = kaiming_normal(mode="fan_out", nonlinearity="relu")
+            init linear.bias = normal(0.1)
+            stage: b * 3; flatten; fc: linear(5) }""")
+    src = net.to_source()
+    assert src.count("for path in (") == 2
+    ours = seeded(net, 11)
+    torch.manual_seed(11)
+    theirs = load_source(src, "TinyRes")
+    for (k, a), (_, b) in zip(ours.state_dict().items(), theirs.state_dict().items(),
+                              strict=True):
+        assert torch.equal(a, b), k
+    assert torch.count_nonzero(theirs.get_submodule("stage.2.bn3").weight) == 0

@@ -1,0 +1,255 @@
+"""A file from a stranger cannot hurt: no code execution on the input path, imports only of
+`.arch` files (relative, or along an explicit search path; `--sandbox` keeps them under the
+first file's folder), atomic outputs that never overwrite a `.arch` input, and internal
+errors reported in one line with the `.arch` location (exit 3, no traceback)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+
+import pytest
+
+import archdsl
+from archdsl import fileio
+from archdsl.commands import COMMANDS
+from archdsl.ops import registry
+from tests.conftest import ROOT, run_cli
+
+# ---------------------------------------------------------------------------- no code execution
+
+FORBIDDEN = re.compile(
+    r"(?<![\w.])(?<!def )(eval|exec|compile|__import__|execfile)\s*\("  # builtins, not methods
+    r"|\bimport\s+(pickle|marshal|shelve|dill)\b|\bfrom\s+(pickle|marshal|shelve)\b"
+    r"|\b(pickle|marshal)\.loads?\(|\bLark\.load\(|\bos\.system\(|shell\s*=\s*True"
+    r"|\bimportlib\.import_module\((?!f\"archdsl\.)")
+
+# Reviewed exceptions, each with why it is safe: (path, pattern that is allowed there).
+ALLOWED = {
+    # the grammar's LALR tables, cached by archdsl itself in the user's cache folder (as
+    # Python caches .pyc files); never a file a .arch file names, never from the input
+    ("dsl/load_grammar.py", "Lark.load("),
+}
+
+
+def _sources():
+    for top in ("dsl", "backends"):
+        for path in sorted((ROOT / top).rglob("*.py")):
+            yield path.relative_to(ROOT).as_posix(), path.read_text(encoding="utf-8")
+
+
+def test_no_eval_exec_or_unpickling_on_the_input_path():
+    found = []
+    for rel, text in _sources():
+        for lineno, line in enumerate(text.splitlines(), 1):
+            code = line.split("#", 1)[0]
+            for m in FORBIDDEN.finditer(code):
+                if not any(rel == p and allowed in code for p, allowed in ALLOWED):
+                    found.append(f"{rel}:{lineno}: {m.group(0)}")
+    assert not found, "code execution on the input path:\n" + "\n".join(found)
+
+
+def test_the_grep_would_catch_it():
+    assert FORBIDDEN.search("x = eval(text)") and FORBIDDEN.search("exec(code, g)")
+    assert FORBIDDEN.search("import pickle") and FORBIDDEN.search("__import__('os')")
+    assert not FORBIDDEN.search("self.ev.eval(expr, env)")
+    assert not FORBIDDEN.search("re.compile(r'x')")
+    assert not FORBIDDEN.search("    def eval(self, expr, env):")
+
+
+def test_python_in_a_file_is_just_an_unknown_name():
+    with pytest.raises(archdsl.ArchError) as info:
+        archdsl.parse('network n { input 1x8x8\n __import__("os") }')
+    assert info.value.diagnostics[0].code == "E0201"
+
+
+# ---------------------------------------------------------------------------- imports
+
+BLOCK = "block unit { relu }\n"
+USE = "network n {\n    input 1x8x8\n    unit\n}\n"
+
+
+def _codes(path, **kw) -> list[str]:
+    try:
+        archdsl.load(path, **kw)
+    except archdsl.ArchError as exc:
+        return [d.code for d in exc.diagnostics]
+    return []
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """root/main.arch, root/sub/lib.arch, and outside/lib.arch next to root."""
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (root / "sub" / "lib.arch").write_text(BLOCK)
+    (outside / "lib.arch").write_text(BLOCK)
+    (outside / "secret.txt").write_text("block unit { relu }\n")
+    (outside / "model.py").write_text("import os\n")
+    return root, outside
+
+
+def _main(root, imp: str):
+    p = root / "main.arch"
+    p.write_text(f'import "{imp}"\n' + USE)
+    return p
+
+
+def test_imports_are_relative_to_the_importing_file(tree, monkeypatch):
+    root, _ = tree
+    main = _main(root, "sub/lib.arch")
+    monkeypatch.chdir(root.parent)  # not the file's folder
+    assert _codes(main) == []
+    assert _codes(main, sandbox=True) == []
+
+
+def test_only_arch_files(tree):
+    root, outside = tree
+    assert _codes(_main(root, "../outside/model.py"))[0] == "E0401"
+    os.symlink(outside / "secret.txt", root / "link.arch")
+    assert _codes(_main(root, "link.arch"))[0] == "E0401"
+
+
+def test_absolute_paths_are_refused(tree):
+    root, outside = tree
+    assert _codes(_main(root, str(outside / "lib.arch")))[0] == "E0401"
+
+
+def test_search_path(tree):
+    root, outside = tree
+    main = _main(root, "lib.arch")
+    assert _codes(main)[0] == "E0401"
+    assert _codes(main, search_path=[str(outside)]) == []
+    assert run_cli("check", str(main), "-I", str(outside))[0] == 0
+
+
+def test_sandbox_refuses_dotdot(tree):
+    root, _ = tree
+    main = _main(root, "../outside/lib.arch")
+    assert _codes(main) == []
+    assert _codes(main, sandbox=True)[0] == "E0404"
+    code, _, err = run_cli("check", "--sandbox", str(main))
+    assert code == 1 and "E0404" in err and "outside the sandbox" in err
+
+
+def test_sandbox_refuses_symlinks_out(tree):
+    root, outside = tree
+    os.symlink(outside / "lib.arch", root / "sub" / "link.arch")
+    os.symlink(outside, root / "door")
+    assert _codes(_main(root, "sub/link.arch"), sandbox=True)[0] == "E0404"
+    assert _codes(_main(root, "door/lib.arch"), sandbox=True)[0] == "E0404"
+    assert _codes(_main(root, "door/lib.arch")) == []
+
+
+def test_sandbox_refuses_the_search_path_outside(tree):
+    root, outside = tree
+    main = _main(root, "lib.arch")
+    assert _codes(main, sandbox=True, search_path=[str(outside)])[0] == "E0404"
+
+
+def test_sandbox_inside_nested_imports(tree):
+    root, _ = tree
+    (root / "sub" / "mid.arch").write_text('import "../../outside/lib.arch"\n')
+    assert _codes(_main(root, "sub/mid.arch"), sandbox=True)[0] == "E0404"
+
+
+# ---------------------------------------------------------------------------- outputs
+
+class Interrupted(BaseException):
+    pass
+
+
+def test_interrupted_write_leaves_the_old_file(tmp_path, monkeypatch):
+    p = tmp_path / "out.py"
+    p.write_text("old\n")
+
+    def cut(src, dst):
+        raise Interrupted()
+
+    monkeypatch.setattr(fileio.os, "replace", cut)
+    with pytest.raises(Interrupted):
+        fileio.write_atomic(str(p), "new " * 100_000)
+    assert p.read_text() == "old\n"
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["out.py"]
+
+
+def test_interrupted_write_of_a_new_file_leaves_nothing(tmp_path, monkeypatch):
+    p = tmp_path / "new.py"
+    real_fsync = os.fsync
+
+    def fail(fd):
+        real_fsync(fd)
+        raise Interrupted()
+
+    monkeypatch.setattr(fileio.os, "fsync", fail)
+    with pytest.raises(Interrupted):
+        fileio.write_atomic(str(p), "x" * 1_000_000)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_atomic_refuses_arch_files(tmp_path):
+    with pytest.raises(fileio.OutputRefused):
+        fileio.write_atomic(str(tmp_path / "net.arch"), "x")
+    src = tmp_path / "net.py"
+    src.write_text("keep")
+    with pytest.raises(fileio.OutputRefused):
+        fileio.write_atomic(str(src), "x", inputs=(str(src),))
+    assert src.read_text() == "keep"
+
+
+@pytest.mark.parametrize("command", ["compile", "draw", "export"])
+def test_outputs_never_overwrite_the_input(command, tmp_path):
+    if command not in COMMANDS:
+        pytest.skip(f"no `{command}` command yet")
+    src = tmp_path / "n.arch"
+    text = (ROOT / "architectures" / "lenet5.arch").read_text()
+    src.write_text(text)
+    extra = ["--format", "svg"] if command == "draw" else []
+    code, _, err = run_cli(command, str(src), "-o", str(src), *extra)
+    assert code == 2 and "refusing" in err
+    assert src.read_text() == text
+    other = tmp_path / "other.arch"
+    code, _, err = run_cli(command, str(src), "-o", str(other), *extra)
+    assert code == 2 and not other.exists()
+
+
+# ---------------------------------------------------------------------------- internal errors
+
+@pytest.fixture
+def broken_relu(monkeypatch):
+    spec = registry.get("relu")
+
+    def boom(args, in_shapes):
+        raise ZeroDivisionError("a bug in a shape rule")
+
+    monkeypatch.setitem(registry._REGISTRY, "relu", dataclasses.replace(spec, shape=boom))
+
+
+def test_internal_error_is_one_line_with_the_location(tmp_path, broken_relu):
+    p = tmp_path / "n.arch"
+    p.write_text("network n {\n    input 1x8x8\n    conv(4, 3x3)\n    relu\n}\n")
+    code, out, err = run_cli("check", str(p))
+    assert code == 3 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "internal error" in lines[0] and "please report" in lines[0]
+    assert "ZeroDivisionError" in lines[0] and "n.arch:4:5" in lines[0]
+    assert "Traceback" not in err
+
+
+def test_internal_error_with_debug_shows_the_traceback(tmp_path, broken_relu):
+    p = tmp_path / "n.arch"
+    p.write_text("network n {\n    input 1x8x8\n    relu\n}\n")
+    with pytest.raises(ZeroDivisionError) as info:
+        run_cli("--debug", "check", str(p))
+    assert info.value.arch_location.endswith("n.arch:3:5")
+
+
+def test_internal_error_in_a_block_names_the_line_inside_it(tmp_path, broken_relu):
+    p = tmp_path / "n.arch"
+    p.write_text("block b {\n    conv(4, 1x1)\n    relu\n}\n"
+                 "network n {\n    input 1x8x8\n    b\n}\n")
+    code, _, err = run_cli("check", str(p))
+    assert code == 3 and "n.arch:3:5" in err

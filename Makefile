@@ -30,8 +30,10 @@ demo: $(STAMP) graphviz
 	$(BIN)/archdsl check architectures/lenet5.arch
 	$(BIN)/archdsl summary lenet5
 	$(BIN)/archdsl summary resnet50 --depth 2
+	$(BIN)/archdsl draw lenet5 -o $(OUT)/lenet5.dot
 	-$(BIN)/archdsl draw lenet5 -o $(OUT)/lenet5.svg
-	-$(BIN)/archdsl compile lenet5 -o $(OUT)/lenet5.py
+	$(BIN)/archdsl compile lenet5 -o $(OUT)/lenet5.py
+	$(BIN)/python $(OUT)/lenet5.py
 
 test: $(STAMP) graphviz
 	$(BIN)/ruff check .
@@ -39,7 +41,7 @@ test: $(STAMP) graphviz
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check dsl backends tests bench
+	$(BIN)/archdsl fmt --check architectures/*.arch
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py $(BENCH)

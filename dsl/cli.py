@@ -11,7 +11,7 @@ import sys
 
 from ._version import __version__
 from .commands import COMMANDS
-from .commands.common import EXIT_INTERNAL, EXIT_USAGE, UsageError
+from .commands.common import EXIT_INPUT, EXIT_INTERNAL, EXIT_USAGE, UsageError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # the file system said no: a full disk, a missing permission
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"archdsl: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INPUT
     except Exception as exc:  # a bug in archdsl, never the user's fault
         if args.debug:
             raise

@@ -4,13 +4,16 @@ code base is here, that each wrong example fails with exactly its code and that 
 example checks clean.
 
 Codes are grouped by hundreds: E01xx syntax, E02xx names, arguments and values, E03xx shape
-rules, E04xx imports, E05xx recursion and resource limits. A code, once given, keeps its meaning.
+rules, E04xx imports, E05xx recursion and resource limits, E06xx export (found by a backend,
+not by `check`). A code, once given, keeps its meaning.
 """
 
 from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
+
+from .diagnostics import visible
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,12 @@ ENTRIES = [
           "`pad=\"same\"`) cannot span lines.",
           "network net {\n    input 3x32x32\n    conv(16, 3x3, pad=\"same)\n}\n",
           "network net {\n    input 3x32x32\n    conv(16, 3x3, pad=\"same\")\n}\n"),
+    Entry("E0106", "not a text file",
+          "The file holds NUL bytes, so it is binary (an image, a checkpoint, a compiled file), "
+          "not `.arch` source text. Nothing else is reported for it: its bytes would only make "
+          "a screenful of syntax errors. Check the path, or the import.",
+          "network net {\n    input 100\x00\n    linear(10)\n}\n",
+          "network net {\n    input 100\n    linear(10)\n}\n"),
     # ------------------------------------------------------------------ E02xx names, arguments
     Entry("E0201", "unknown layer kind or block",
           "An item names something that is neither a built-in layer kind, nor a block defined "
@@ -191,6 +200,14 @@ ENTRIES = [
           "    conv(16, 3x3)\n}\n",
           "network net {\n    input 3x32x32\n    init conv.weight = kaiming_normal\n"
           "    conv(16, 3x3)\n}\n"),
+    Entry("E0223", "a label that PyTorch reserves",
+          "Labels become attribute names of PyTorch modules (`model.layer1.conv1`), so a label "
+          "cannot be a Python keyword (`global`, `lambda`, `class`) or a name that "
+          "`torch.nn.Module` already uses (`forward`, `train`, `eval`, `to`, `type`, `float`, "
+          "`parameters`, ...). This holds for scopes too: a labelled block call or group. "
+          "Add an underscore (`forward_`) or pick another name.",
+          "network net {\n    input 3x32x32\n    forward: conv(16, 3x3)\n}\n",
+          "network net {\n    input 3x32x32\n    forward_: conv(16, 3x3)\n}\n"),
     # ------------------------------------------------------------------ E03xx shape rules
     Entry("E0301", "kernel or window does not fit",
           "A conv or pool's output size W2 = floor((W1 - F + 2P)/S) + 1 came out below 1: the "
@@ -329,12 +346,24 @@ ENTRIES = [
           "of syntax). Split deep expressions into named parameters or blocks.",
           f"network net {{\n    input 100\n    conv({_DEEP})\n}}\n",
           "network net {\n    input 100\n    linear(1)\n}\n"),
+    # ------------------------------------------------------------------ E06xx export
+    # Raised by `archdsl export` / `to_onnx`, not by `check`: the file is a valid network that
+    # ONNX cannot express. tests/torch/test_onnx.py exports both examples.
+    Entry("E0601", "a layer ONNX cannot express",
+          "`archdsl export` found a layer that the ONNX format (at the chosen opset) has no "
+          "operator for. ONNX has no adaptive pooling: an `adaptive_avgpool` exports only when "
+          "its output is 1 everywhere or divides its input size (it is then a plain average "
+          "pool). Other layers the exporter refuses are reported at the layer it names. "
+          "Change the input size, or use a layer with a fixed window.",
+          "network net {\n    input 3x20x20\n    conv(8, 3x3)\n    adaptive_avgpool(4x4)\n}\n",
+          "network net {\n    input 3x18x18\n    conv(8, 3x3)\n    adaptive_avgpool(4x4)\n}\n"),
 ]
 
 CATALOGUE: dict[str, Entry] = {e.code: e for e in ENTRIES}
 
 
 def _indent(text: str) -> str:
+    text = visible(text, keep="\n")  # E0106's example holds a NUL byte
     return "\n".join("    " + line if line else "" for line in text.rstrip("\n").split("\n"))
 
 

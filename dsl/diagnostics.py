@@ -106,19 +106,62 @@ def _underline(span: Span, line: int, char: str) -> tuple[int, int]:
     return start, max(1, end - start)
 
 
+WINDOW = 120  # source lines longer than this are shown cut around the caret
+
+
+def visible(text: str, keep: str = "") -> str:
+    """`text` safe to print on a terminal: each non-printable character (an escape sequence
+    would clear the screen) shown as `\\x1b`, `\\u200b`, ...; characters in `keep` pass."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch in keep else _escape(ch) for ch in text)
+
+
+def _escape(ch: str) -> str:
+    o = ord(ch)
+    return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}" if o < 0x10000 else f"\\U{o:08x}"
+
+
+def _display(text: str) -> tuple[str, list[int]]:
+    """A source line as shown (tabs as one space, non-printables escaped) and, for each
+    character offset 0..len(text), its column in the shown line, so carets stay aligned."""
+    shown, cols = [], []
+    col = 0
+    for ch in text:
+        cols.append(col)
+        part = " " if ch == "\t" else ch if ch.isprintable() else _escape(ch)
+        shown.append(part)
+        col += len(part)
+    cols.append(col)
+    return "".join(shown), cols
+
+
 def _snippet(span: Span, marker: str, message: str, gutter: int) -> list[str]:
     line = span.line
-    text = span.source.line_text(line).replace("\t", " ")
+    raw = span.source.line_text(line)
+    text, cols = _display(raw)
     start, width = _underline(span, line, marker)
+
+    def at(i: int) -> int:  # shown column of character offset i (past the end: spaces)
+        return cols[i] if i <= len(raw) else cols[-1] + i - len(raw)
+
+    start, end = at(start), at(start + width)
+    width = max(1, end - start)
+    if len(text) > WINDOW:  # a minified or binary line: show the part around the caret
+        lo = max(0, min(start - WINDOW // 3, len(text) - WINDOW))
+        hi = lo + WINDOW
+        text = ("..." if lo else "") + text[lo:hi] + ("..." if hi < len(text) else "")
+        start = start - lo + (3 if lo else 0)
+        width = max(1, min(width, WINDOW + 3 - start))
     pad = " " * gutter
-    under = " " * start + marker * width + (f" {message}" if message else "")
+    under = " " * start + marker * width + (f" {visible(message)}" if message else "")
     return [f"  {line:>{gutter}} | {text}".rstrip(), f"  {pad} | {under}".rstrip()]
 
 
 def render(diag: Diagnostic) -> str:
     """One diagnostic as text: location header, source line with caret, notes and help."""
-    where = f"{diag.span.location()}: " if diag.span else ""
-    out = [f"{where}{diag.severity}[{diag.code}]: {diag.message}"]
+    where = f"{visible(diag.span.location())}: " if diag.span else ""
+    out = [f"{where}{diag.severity}[{diag.code}]: {visible(diag.message)}"]
     spans = [diag.span] + [lab.span for lab in diag.labels] if diag.span else []
     gutter = max((len(str(s.line)) for s in spans), default=1)
     if diag.span is not None:
@@ -127,9 +170,9 @@ def render(diag: Diagnostic) -> str:
         if lab.span.path != (diag.span.path if diag.span else None):
             out.append(f"  --> {lab.span.location()}")
         out += _snippet(lab.span, "-", lab.message, gutter)
-    out += [f"  note: {note}" for note in diag.notes]
+    out += [f"  note: {visible(note, keep=chr(10))}" for note in diag.notes]
     if diag.help:
-        out.append(f"  help: {diag.help}")
+        out.append(f"  help: {visible(diag.help, keep=chr(10))}")
     return "\n".join(out)
 
 

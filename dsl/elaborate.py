@@ -10,7 +10,9 @@ braces alone do not make a name. Merges (`concat`, `add`) are functions, not mod
 
 from __future__ import annotations
 
+import keyword
 import math
+import re
 from dataclasses import dataclass, field, replace
 
 from . import ops
@@ -25,6 +27,51 @@ from .source import Span
 from .values import POISON, Dims, Tensor, describe_value, fmt_shape, type_name
 
 BASE_CONSTANTS = {"same": "same", "valid": "valid", "fan_in": "fan_in", "fan_out": "fan_out"}
+
+# Names a label cannot take: the torch backends register each layer and scope as an attribute
+# of an nn.Module (the root is an fx GraphModule), and `add_module` refuses a name the module
+# already has; the generated source also uses them as Python names. Written out rather than
+# read from torch, which the front end never imports; tests/test_language.py checks this
+# covers every public attribute of torch.nn.Module and fx.GraphModule. Python keywords are
+# refused as well (`keyword.iskeyword`), and so is any `__dunder__`.
+RESERVED_LABELS = frozenset((
+    # torch.nn.Module: methods and attributes
+    "T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init",
+    "children", "compile", "cpu", "cuda", "double", "dump_patches", "eval", "extra_repr",
+    "float", "forward", "get_buffer", "get_extra_state", "get_parameter", "get_submodule",
+    "half", "ipu", "load_state_dict", "modules", "mtia", "named_buffers", "named_children",
+    "named_modules", "named_parameters", "parameters", "register_backward_hook",
+    "register_buffer", "register_forward_hook", "register_forward_pre_hook",
+    "register_full_backward_hook", "register_full_backward_pre_hook",
+    "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook",
+    "register_module", "register_parameter", "register_state_dict_post_hook",
+    "register_state_dict_pre_hook", "requires_grad_", "set_extra_state", "set_submodule",
+    "share_memory", "state_dict", "to", "to_empty", "train", "training", "type", "xpu",
+    "zero_grad",
+    # its private state, set on every instance
+    "_apply", "_backward_hooks", "_backward_pre_hooks", "_buffers", "_call_impl",
+    "_compiled_call_impl", "_forward_hooks", "_forward_hooks_always_called",
+    "_forward_hooks_with_kwargs", "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs",
+    "_get_backward_hooks", "_get_backward_pre_hooks", "_get_name", "_is_full_backward_hook",
+    "_load_from_state_dict", "_load_state_dict_post_hooks", "_load_state_dict_pre_hooks",
+    "_maybe_warn_non_full_backward_hook", "_modules", "_named_members",
+    "_non_persistent_buffers_set", "_parameters", "_register_load_state_dict_pre_hook",
+    "_register_state_dict_hook", "_replicate_for_data_parallel", "_save_to_state_dict",
+    "_slow_forward", "_state_dict_hooks", "_state_dict_pre_hooks", "_version",
+    "_wrapped_call_impl",
+    # torch.fx.GraphModule (the compiled network's root) and the generated `forward(self, ...)`
+    "add_submodule", "code", "delete_all_unused_submodules", "delete_submodule", "graph",
+    "print_readable", "recompile", "to_folder", "self",
+))
+
+
+def reserved_label(name: str) -> str | None:
+    """Why `name` cannot label a layer or scope, or None when it can."""
+    if keyword.iskeyword(name):
+        return "it is a Python keyword"
+    if name in RESERVED_LABELS or (name.startswith("__") and name.endswith("__")):
+        return "PyTorch modules use it"
+    return None
 
 
 @dataclass
@@ -52,6 +99,8 @@ class Env:
 
     def __init__(self, module: s.Module, parent: Env | None = None):
         self.vars: dict[str, object] = {}
+        # label -> what it labels (`conv(...)`), for the help of "unknown name" in expressions
+        self.labels: dict[str, str] = {}
         self.module = module
         self.parent = parent
 
@@ -62,6 +111,15 @@ class Env:
                 return True, env.vars[name]
             env = env.parent
         return False, None
+
+    def label(self, name: str) -> str | None:
+        """What `name` labels (`conv(...)`), when it is a layer label and not a value."""
+        env = self
+        while env is not None:
+            if name in env.labels:
+                return env.labels[name]
+            env = env.parent
+        return None
 
     def names(self) -> list[str]:
         out, env = set(), self
@@ -136,6 +194,7 @@ class Elaborator:
         scope = Scope(())
         scope.taken["input"] = span  # the input node's name: no layer may take it
         self.stack.append((defn, defn.name_span))
+        first_diag = len(self.diags.items)
         try:
             out = self._body(defn.body, cur, scope, env, network=True)
         except _Abort:
@@ -152,10 +211,28 @@ class Elaborator:
                 exc.arch_location = self.where.location()
             raise
         self.stack.pop()
+        self._note_overrides(first_diag, overrides or {})
         self.ir.output = out.node
         self.ir.attrs.update(network=defn.name, source=defn.span.path,
                                    params_used=dict(self._param_values))
         return self.ir
+
+    def _note_overrides(self, first: int, overrides: dict) -> None:
+        """A value given from outside (`--set depth=abc`) that then fails is reported where it
+        is used, in a file that says nothing wrong: name where it came from. The test is
+        textual (the diagnostic's own span mentions the parameter), which covers the common
+        case of a parameter used directly in the network's body."""
+        if not overrides:
+            return
+        words = {k: re.compile(rf"\b{re.escape(k)}\b") for k in overrides}
+        for d in self.diags.items[first:]:
+            if d.span is None:
+                continue
+            text = d.span.text()
+            for k, pat in words.items():
+                if pat.search(text):
+                    d.notes.append(f"`{k}` is {describe_value(overrides[k])} here: a value "
+                                   f"given with --set {k}=... or load(..., {k}=...)")
 
     def _network_params(self, defn, overrides, env):
         self._param_values = {}
@@ -241,6 +318,9 @@ class Elaborator:
     def _item(self, it: s.Item, cur: Tensor, scope: Scope, env: Env) -> Tensor:
         self.where = it.span
         if len(self.diags.items) >= MAX_ERRORS:
+            last = self.diags.items[-1]
+            if not last.notes or not last.notes[-1].startswith("stopped after"):
+                last.notes.append(f"stopped after {MAX_ERRORS} errors: fix these first")
             raise _Abort()  # enough to read; a broken file repeated 1000 times stops here
         if isinstance(it, s.Labeled):
             return self._labeled(it, cur, scope, env)
@@ -273,6 +353,10 @@ class Elaborator:
 
     def _labeled(self, it: s.Labeled, cur, scope, env) -> Tensor:
         inner = it.item
+        if isinstance(inner, s.Call):
+            env.labels.setdefault(it.label, f"{inner.ident}(...)")
+        else:
+            env.labels.setdefault(it.label, inner.ident if isinstance(inner, s.Ref) else "...")
         if isinstance(inner, s.Bind):
             return self._item(replace(inner, item=replace(it, item=inner.item)), cur, scope, env)
         if isinstance(inner, s.Labeled):
@@ -285,17 +369,23 @@ class Elaborator:
             return self._merge(inner, cur, scope, env, it)
         if isinstance(inner, s.MergeCall):
             return self._merge_call(inner, cur, scope, env, it)
-        leaf = self._take(scope, it)
+        leaf = self._take(scope, it, "scope")
         sub = scope.child(leaf, "group", it.span)
         if isinstance(inner, s.Repeat):
             return self._repeat(inner, cur, sub, env)
         return self._item(inner, cur, sub, env)
 
-    def _take(self, scope: Scope, label: s.Labeled | None) -> str:
-        """The next name in `scope`: the label, or the next number."""
+    def _take(self, scope: Scope, label: s.Labeled | None, what: str = "layer") -> str:
+        """The next name in `scope`: the label, or the next number. `what` (layer, scope)
+        is what the label names, for the message when it is a reserved name."""
         if label is None:
             return scope.number()
         name = label.label
+        why = reserved_label(name)
+        if why is not None:
+            self.diags.error("E0223", f"`{name}` cannot name a {what}: {why}",
+                             label.label_span, label="a reserved name",
+                             help=f"rename it, e.g. `{name.strip('_') or 'x'}_`")
         if name in scope.taken:
             where = ".".join((*scope.path, name))
             self.diags.error("E0209", f"`{where}` is already defined", label.label_span,
@@ -554,7 +644,8 @@ class Elaborator:
                              help="raise the limit with --max-repeat if you mean it")
             return self._poisoned(cur)
         inner = it.item
-        for _ in range(n):
+        nodes0, params0 = len(self.ir), self.params_seen
+        for k in range(n):
             # `{ ... } * N`: each copy is a numbered scope (nn.Sequential of Sequentials).
             # `[ ... ] * N`: the list written N times, flat (torchvision's `make_layers`).
             if isinstance(inner, s.Group):
@@ -562,7 +653,34 @@ class Elaborator:
                 cur = self._sequence(inner.items, cur, sub, env)
             else:
                 cur = self._item(inner, cur, scope, env)
+            if k == 0 and n > 1:
+                self._project(it, n, len(self.ir) - nodes0, self.params_seen - params0)
         return cur
+
+    def _project(self, it: s.Repeat, n: int, nodes: int, params: int) -> None:
+        """After the first of `n` copies (`nodes` IR nodes, `params` parameters), stop now if
+        the rest would cross a limit: `{ relu * 1000 } * 1000` fails in milliseconds, not
+        after building a million nodes. Copies may differ (a condition on `in.channels`),
+        so the total is an estimate, and the message says so."""
+        rest = n - 1
+        total = len(self.ir) + rest * nodes
+        if total > self.limits.max_layers:
+            self.diags.error("E0503", f"the network would expand to about {total:,} layers, "
+                             f"more than the limit of {self.limits.max_layers:,}", it.span,
+                             label=f"{n:,} copies of {nodes:,} layer{'s' if nodes != 1 else ''}",
+                             notes=self._call_chain(),
+                             help="check repetition counts, or raise the limit with "
+                                  "--max-layers")
+            raise _Abort()
+        total = self.params_seen + rest * params
+        if total > self.limits.max_params:
+            self.diags.error("E0505", f"the network would have about {total:,} parameters, "
+                             f"more than the limit of {self.limits.max_params:,}", it.span,
+                             label=f"{n:,} copies of {params:,} parameters",
+                             notes=self._call_chain(),
+                             help="check the layer sizes and repetition counts, or raise the "
+                                  "limit with --max-params")
+            raise _Abort()
 
     # ================================================================ blocks
     def _call_block(self, defn: s.Definition, arg_nodes, cur, scope, env, label, span,
@@ -579,7 +697,7 @@ class Elaborator:
                              ident_span, notes=self._call_chain(),
                              help="raise the limit with --max-depth if the nesting is deliberate")
             raise _Abort()
-        leaf = self._take(scope, label)
+        leaf = self._take(scope, label, "scope")
         sub = scope.child(leaf, defn.name, span)
         benv = Env(defn.module)
         benv.vars.update(BASE_CONSTANTS)

@@ -89,6 +89,11 @@ class Evaluator:
     def _Name(self, e: s.Name, env):
         found, value = env.lookup(e.ident)
         if not found:
+            labelled = env.label(e.ident) if hasattr(env, "label") else None
+            if labelled is not None:
+                raise EvalError("E0207", f"unknown name `{e.ident}`", e.span,
+                                help=f"`{e.ident}` is a layer label; bind a value with "
+                                     f"`{e.ident} = {labelled}` to use it later")
             hint = suggest(e.ident, env.names())
             raise EvalError("E0207", f"unknown name `{e.ident}`" +
                             (f" (did you mean `{hint}`?)" if hint else ""), e.span,

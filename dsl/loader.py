@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 
 from . import syntax as s
-from .diagnostics import Diagnostics, Label
+from .diagnostics import Diagnostics, Label, _escape
 from .ops import lookup as lookup_op
 from .parser import parse_module
 from .source import SourceFile, Span
+
+# control characters other than tab, newline, carriage return and form feed (whitespace)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass
@@ -52,6 +56,9 @@ class Loader:
                hashlib.sha1(source.text.encode("utf-8", "surrogatepass")).hexdigest())
         if key in self._cache:
             return self._cache[key]
+        if not self._is_text(source):
+            self._cache[key] = None
+            return None
         module = parse_module(source, self.diags)
         self._cache[key] = module
         if module is None:
@@ -66,6 +73,23 @@ class Loader:
         for d in module.definitions:
             self._define(module, d, None)
         return module
+
+    def _is_text(self, source: SourceFile) -> bool:
+        """Refuse binary files (one diagnostic, not a page of bytes) and control characters
+        (an escape sequence such as `\\x1b[2J` would otherwise be read as a bracket)."""
+        text = source.text
+        nul = text.find("\0")
+        if nul >= 0:
+            self.diags.error("E0106", f"`{source.path}` is not a text file", Span(source, nul, nul),
+                             label="a NUL byte", help="archdsl reads `.arch` source text "
+                             "(UTF-8); is this the right file?")
+            return False
+        bad = [m.start() for m in _CONTROL.finditer(text)]
+        for pos in bad[:10]:
+            self.diags.error("E0101", f"unexpected character `{_escape(text[pos])}`",
+                             Span(source, pos, pos + 1), label="a control character",
+                             help="remove it; source files are plain text")
+        return not bad
 
     def _check_own_names(self, module: s.Module) -> None:
         seen: dict[str, s.Definition] = {}

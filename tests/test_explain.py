@@ -59,6 +59,8 @@ def _check(entry, text: str, params: dict, tmp_path: Path):
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.code)
 def test_wrong_example_fails_with_its_code(entry, tmp_path):
+    if entry.code.startswith("E06"):
+        pytest.skip("an export error: `check` passes; tests/torch/test_onnx.py exports it")
     diags = _check(entry, entry.wrong, entry.params, tmp_path)
     assert {d.code for d in diags} == {entry.code}, [(d.code, d.message) for d in diags]
     assert all(d.span is not None for d in diags)

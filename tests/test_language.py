@@ -255,3 +255,117 @@ def test_api_errors_carry_spans():
     assert (diag.code, diag.span.line, diag.span.col) == ("E0301", 3, 3)
     assert "floor((4 - 7 + 2*0)/1) + 1 = -2" in "\n".join(diag.notes)
     assert "t.arch:3:3: error[E0301]" in info.value.render()
+
+
+# ---------------------------------------------------------------------------- reserved labels
+
+def test_reserved_labels_cover_torch_module_attributes():
+    """Every public attribute of nn.Module (and of fx.GraphModule, the compiled root) is in
+    the front end's static list, which must not import torch itself."""
+    torch = pytest.importorskip("torch")
+    from archdsl.elaborate import RESERVED_LABELS, reserved_label
+
+    public = {n for n in dir(torch.nn.Module) + dir(torch.fx.GraphModule)
+              if n.isidentifier() and not n.startswith("_")}
+    public |= set(vars(torch.nn.Module()))  # `training`, `_modules`, ...: set on every instance
+    missing = sorted(n for n in public if reserved_label(n) is None)
+    assert not missing, f"add to RESERVED_LABELS: {missing}"
+    assert "forward" in RESERVED_LABELS and reserved_label("lambda") and reserved_label("None")
+    assert reserved_label("conv1") is None and reserved_label("features") is None
+
+
+@pytest.mark.parametrize("label", ["forward", "training", "eval", "to", "float", "lambda",
+                                   "class", "None", "self", "__init__"])
+def test_reserved_label_is_refused(label):
+    assert codes(f"network n {{ input 3x8x8  {label}: conv(4, 3x3) }}") == ["E0223"]
+
+
+def test_reserved_label_on_a_scope():
+    src = ("block b(w) { conv(w, 3x3) }  network n { input 3x8x8  train: b(4)  "
+           "eval: { relu } * 2  cuda: [relu]  to: add { {} {} } }")
+    assert codes(src) == ["E0223"] * 4
+
+
+def test_front_end_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, archdsl; archdsl.parse('network n { input 3  linear(2) }'); "
+            "assert 'torch' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------------------- hostile text
+
+def test_control_characters_are_shown_escaped_with_the_caret_aligned():
+    from archdsl.diagnostics import Diagnostic, render
+    from archdsl.source import SourceFile, Span
+
+    src = SourceFile("t.arch", "a\x1b[2Jb\tc\u200bd\n")
+    text = src.text
+    out = render(Diagnostic("E0101", "bad", Span(src, text.index("d"), text.index("d") + 1)))
+    line, caret = out.splitlines()[1:3]
+    assert "\x1b" not in out and "\u200b" not in out
+    assert line.endswith("a\\x1b[2Jb c\\u200bd")
+    assert caret.index("^") == line.index("d", line.index("|"))
+
+
+def test_long_lines_are_cut_around_the_caret():
+    from archdsl.diagnostics import Diagnostic, render
+    from archdsl.source import SourceFile, Span
+
+    src = SourceFile("t.arch", "x" * 500 + "Y" + "x" * 500)
+    out = render(Diagnostic("E0101", "bad", Span(src, 500, 501)))
+    line, caret = out.splitlines()[1:3]
+    assert len(line) < 150 and "..." in line
+    assert line[caret.index("^")] == "Y"
+
+
+def test_control_character_and_nul_byte():
+    assert codes("network n { input 3\x1b[2J  linear(2) }") == ["E0101"]
+    assert codes("network n { input 3\x00  linear(2) }") == ["E0106"]
+
+
+# ---------------------------------------------------------------------------- command line
+
+def test_summary_depth_must_be_positive():
+    from tests.conftest import run_cli
+
+    for depth in ("0", "-1"):
+        code, _, err = run_cli("summary", "lenet5", "--depth", depth)
+        assert code == 2 and "--depth must be 1 or more" in err
+    assert run_cli("summary", "resnet18", "--depth", "1")[0] == 0
+
+
+def test_empty_set_value_is_a_usage_error():
+    from tests.conftest import run_cli
+
+    code, _, err = run_cli("check", "lenet5", "--set", "classes=")
+    assert code == 2 and "--set classes= gives no value" in err
+
+
+def test_overridden_value_that_fails_names_set():
+    with pytest.raises(ArchError) as info:
+        archdsl.parse("network n(depth = 2) { input 3  relu * depth }", depth="abc")
+    (diag,) = info.value.diagnostics
+    assert diag.code == "E0204" and any("--set depth=" in n for n in diag.notes)
+
+
+def test_add_help_depends_on_what_differs():
+    def help_of(shortcut_free_main: str) -> str:
+        with pytest.raises(ArchError) as info:
+            archdsl.parse(f"network n {{ input 8x8x8  add {{ {{ {shortcut_free_main} }} {{}} }} }}")
+        return info.value.diagnostics[0].help or ""
+
+    assert "same channels" in help_of("conv(16, 1x1)")
+    assert "same stride" in help_of("conv(8, 1x1, stride=2)")
+    assert "channels and size" in help_of("conv(16, 1x1, stride=2)")
+    assert help_of("flatten") == ""
+
+
+def test_label_used_as_a_value_gets_help():
+    with pytest.raises(ArchError) as info:
+        archdsl.parse("network n { input 3x8x8  a = conv(4, 1x1)  x: conv(4, 1x1)  "
+                      "concat(a, x) }")
+    (diag,) = info.value.diagnostics
+    assert diag.code == "E0207" and "`x = conv(...)`" in diag.help

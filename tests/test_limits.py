@@ -167,3 +167,32 @@ def test_deep_nesting_in_the_cli(tmp_path):
     p.write_text(DEEP["braces"])
     code, _, err = run_cli("check", str(p))
     assert code == 1 and "E0509" in err and "Traceback" not in err
+
+
+# ---------------------------------------------------------------------------- projections
+
+def test_nested_repetition_fails_fast_by_projection():
+    """`{ relu * 1000 } * 1000` is refused after one copy of the outer repetition (it took
+    72 s to reach the limit node by node)."""
+    t0 = time.perf_counter()
+    assert codes(net("{ relu * 1000 } * 1000")) == [("E0503", 3)]
+    assert time.perf_counter() - t0 < 1
+    t0 = time.perf_counter()
+    assert codes(net("{ { relu * 100 } * 100 } * 1000")) == [("E0503", 3)]
+    assert time.perf_counter() - t0 < 1
+
+
+def test_projection_is_exact_at_the_limit():
+    src = net("{ relu * 10 } * 10")  # 100 layers and the input
+    assert codes(src, limits=archdsl.Limits(max_layers=101)) == []
+    assert codes(src, limits=archdsl.Limits(max_layers=100)) == [("E0503", 3)]
+    try:
+        archdsl.parse(src, limits=archdsl.Limits(max_layers=100))
+    except archdsl.ArchError as exc:
+        assert "would expand to about 101 layers" in exc.diagnostics[0].message
+
+
+def test_parameters_projected_from_the_first_copy():
+    src = net("linear(10) * 10", shape="10")  # 110 parameters a copy
+    assert codes(src, limits=archdsl.Limits(max_params=1100)) == []
+    assert codes(src, limits=archdsl.Limits(max_params=1099)) == [("E0505", 3)]

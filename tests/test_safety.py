@@ -253,3 +253,45 @@ def test_internal_error_in_a_block_names_the_line_inside_it(tmp_path, broken_rel
                  "network n {\n    input 1x8x8\n    b\n}\n")
     code, _, err = run_cli("check", str(p))
     assert code == 3 and "n.arch:3:5" in err
+
+
+def test_output_to_a_folder_is_a_usage_error(tmp_path):
+    from tests.conftest import run_cli
+
+    code, _, err = run_cli("draw", "lenet5", "-o", str(tmp_path), "--format", "dot")
+    assert code == 2 and "it is a folder" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failing_write_is_an_error_not_a_crash(tmp_path, monkeypatch):
+    import errno
+
+    from archdsl import fileio
+    from tests.conftest import run_cli
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device", "/tmp/.archdsl-x.tmp")
+
+    monkeypatch.setattr(fileio, "_write", full)
+    target = tmp_path / "net.dot"
+    code, _, err = run_cli("draw", "lenet5", "-o", str(target))
+    assert code == 1
+    assert f"archdsl: error: {target}: No space left on device" in err
+    assert "internal error" not in err and not target.exists()
+
+
+def test_writing_to_a_device_does_not_replace_it(tmp_path):
+    import os
+    import stat
+
+    from archdsl.fileio import write_atomic
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        write_atomic(str(fifo), "hello\n")
+        assert os.read(reader, 100) == b"hello\n"
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)

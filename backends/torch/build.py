@@ -7,7 +7,9 @@ with a module is registered, so a dead branch keeps its `state_dict` keys.
 
 Variable names in the generated forward are the IR names with dots made underscores; an
 unlabelled layer (numbered like nn.Sequential) is called after its kind instead of its number:
-`layer1.0.0` (a relu) reads `layer1_0_relu`.
+`layer1.0.0` (a relu) reads `layer1_0_relu`. A name the generated code needs for itself (`self`,
+the input `x`, the modules it imports) gets a trailing underscore: a layer labelled `self` is
+`self_`, so the forward never rebinds `self` or shadows `torch`.
 """
 
 from __future__ import annotations
@@ -29,9 +31,16 @@ class Plan:
     layers: dict[str, LayerInfo]  # fx call_module target or function node name -> info
 
 
+# Names the forward (and the standalone file around it) uses: fx renames clashes with globals
+# and builtins itself, but not with `self`, the method's first parameter.
+RESERVED = frozenset({"self", "x", "torch", "nn", "fx", "F", "operator", "place",
+                      "literal_kernel", "optimize"})
+
+
 def var_name(name: str, op: str) -> str:
     *scope, leaf = name.split(".")
-    return "_".join([*scope, op if leaf.isdigit() else leaf])
+    var = "_".join([*scope, op if leaf.isdigit() else leaf])
+    return var + "_" if var in RESERVED else var
 
 
 def class_name(network: str) -> str:

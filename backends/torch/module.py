@@ -55,13 +55,17 @@ class ArchModule(fx.GraphModule):
     """The compiled network: an `nn.Module` whose `forward` is straight-line fx code."""
 
     def __init__(self, root: nn.Module, graph: fx.Graph, class_name: str = "GraphModule",
-                 layers: dict[str, LayerInfo] | None = None):
+                 layers: dict[str, LayerInfo] | None = None,
+                 input_shape: tuple[int, ...] | None = None):
         super().__init__(root, graph, class_name)
         # Replace the containers GraphModule rebuilt for the called modules with the complete
         # tree, registered in IR order (dead branches included).
         self.__dict__["_modules"] = dict(root._modules)
         self._arch_layers = dict(layers if layers is not None
                                  else getattr(root, "_arch_layers", {}))
+        # The input without the batch: `model(torch.randn(2, *model.input_shape))`.
+        shape = input_shape if input_shape is not None else getattr(root, "input_shape", None)
+        self.input_shape = tuple(shape) if shape is not None else None
 
     def __call__(self, *args, **kwargs):
         try:
@@ -120,9 +124,10 @@ class ArchModule(fx.GraphModule):
 
 def _rebuild(fn, args, class_name: str) -> ArchModule:
     """Unpickle: GraphModule retraces its code (keeping only called modules); put back the
-    whole tree and the error table, as an ArchModule again."""
+    whole tree, the error table and the input shape, as an ArchModule again."""
     gm = fn(*args)
     body = args[0]
     root = nn.Module()
     root.__dict__["_modules"] = body["_modules"]
-    return ArchModule(root, gm.graph, class_name, body.get("_arch_layers", {}))
+    return ArchModule(root, gm.graph, class_name, body.get("_arch_layers", {}),
+                      body.get("input_shape"))

@@ -3,17 +3,31 @@
 It uses TorchScript-based exporter (`dynamo=False`): it works offline, needs nothing beyond
 torch and onnx, and gives a compact graph with one initializer per weight. The batch dimension
 is dynamic (`batch`); the input is called `input` and the output `output`. The file is written
-atomically and never over a `.arch` file.
+atomically and never over a `.arch` file, and only once the export has succeeded.
+
+ONNX has no adaptive pooling. An `adaptive_avgpool` to 1 everywhere is a `GlobalAveragePool`;
+one whose input is a multiple of its output is an average pool of window and stride
+input/output (the same windows, the same numbers), and is exported as that `nn.AvgPoolNd`
+(torch.onnx would do the same, but only where it can still see the input size, which it loses
+after some layers, `lrn` for one). Any other is refused before exporting: E0601 at the layer.
+Whatever else the exporter refuses is also E0601, at the layer its message names when it can
+be found; the exporter's own output (it prints its graph to stdout) is swallowed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import re
+import sys
+import tempfile
 import warnings
 
 import torch
+from torch import nn
 
+from archdsl.diagnostics import ArchError, Diagnostic
 from archdsl.fileio import write_atomic
 
 from .lower import to_torch
@@ -21,32 +35,188 @@ from .lower import to_torch
 OPSET = 17
 
 
-def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None) -> str:
+class ExportError(ArchError):
+    """The network cannot be written as ONNX; `diagnostics` says where and why (E0601)."""
+
+
+def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None,
+            seed: int | None = None) -> str:
     """Export to `path`; returns the path. `model` reuses an already lowered module (its
-    weights are exported), otherwise a fresh `to_torch()` is exported.
+    weights are exported), otherwise a fresh `to_torch()` is exported, its weights drawn from
+    `torch.manual_seed(seed)` when `seed` is given (the same file, byte for byte, each time;
+    the global random state is left as it was). Raises `ExportError` (an `ArchError`) for a
+    layer ONNX cannot express; nothing is written then.
 
     >>> import archdsl, tempfile, os
     >>> out = os.path.join(tempfile.mkdtemp(), "lenet5.onnx")
-    >>> archdsl.zoo("lenet5").to_onnx(out) == out
+    >>> archdsl.zoo("lenet5").to_onnx(out, seed=0) == out
     True
     """
     path = os.fspath(path)
-    model = to_torch(net) if model is None else model
     ir = getattr(net, "ir", net)
+    swaps, problems = _adaptive_pools(ir)
+    if problems:
+        raise ExportError(problems)
+    if model is None:
+        with torch.random.fork_rng(devices=[], enabled=seed is not None):
+            if seed is not None:
+                torch.manual_seed(seed)
+            model = to_torch(net)
     example = torch.zeros(1, *ir.node(ir.input)["shape"], dtype=next(
         (p.dtype for p in model.parameters()), torch.float32))
     buf = io.BytesIO()
     training = model.training
     model.eval()  # dropout off, batch norm on running statistics: the inference graph
     try:
-        with warnings.catch_warnings():
+        with _swapped(model, swaps), _silenced(), warnings.catch_warnings():
             # The TorchScript exporter announces its deprecation on every call.
             warnings.simplefilter("ignore")
-            torch.onnx.export(model, (example,), buf, dynamo=False, opset_version=opset,
-                              input_names=["input"], output_names=["output"],
-                              dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
-                              do_constant_folding=True)
+            _export(model, example, buf, opset)
+    except RuntimeError as exc:  # torch.onnx's errors (OnnxExporterError) are RuntimeErrors
+        raise ExportError([_diagnose(ir, model, exc, opset)]) from exc
     finally:
         model.train(training)
     write_atomic(path, buf.getvalue())
     return path
+
+
+def _export(model: nn.Module, example: torch.Tensor, out, opset: int) -> None:
+    torch.onnx.export(model, (example,), out, dynamo=False, opset_version=opset,
+                      input_names=["input"], output_names=["output"],
+                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                      do_constant_folding=True)
+
+
+def _cannot(ir, nid: int, why: str, **kw) -> Diagnostic:
+    from archdsl import ops
+
+    data = ir.node(nid)
+    spec = ops.lookup(data["op"])
+    label = spec.label(data["args"]) if spec else data["op"]
+    return Diagnostic("E0601", f"cannot export layer `{data['name']}` ({label}) to ONNX: {why}",
+                      data["span"], **kw)
+
+
+def _adaptive_pools(ir) -> tuple[list[tuple[str, nn.Module]], list[Diagnostic]]:
+    """(modules to export in place of adaptive pools, diagnostics for those ONNX can't do)."""
+    swaps, problems = [], []
+    live = ir.live()
+    for nid, data in ir.nodes():
+        if data["op"] != "adaptive_avgpool" or nid not in live:
+            continue
+        size = tuple(data["args"]["size"])
+        got = tuple(ir.input_shapes(nid)[0][1:])
+        if all(s == 1 for s in size):
+            continue  # GlobalAveragePool
+        if all(g % s == 0 for g, s in zip(got, size, strict=True)):
+            window = tuple(g // s for g, s in zip(got, size, strict=True))
+            pool = getattr(nn, f"AvgPool{len(size)}d")(window, stride=window)
+            swaps.append((data["name"], pool))
+            continue
+        dims = "x".join(map(str, got))
+        want = "x".join(map(str, size))
+        problems.append(_cannot(
+            ir, nid, f"its {dims} input is not a multiple of its {want} output",
+            label="ONNX has no adaptive pooling",
+            notes=["an adaptive pool exports as an average pool only when each output size "
+                   "divides the input size: "
+                   + ", ".join(f"{g} % {s} = {g % s}" for g, s in zip(got, size, strict=True))],
+            help=f"use an input size that gives `{data['name']}` a multiple of {want} (it "
+                 f"gets {dims}), or a plain `avgpool` with a fixed window"))
+    return swaps, problems
+
+
+@contextlib.contextmanager
+def _swapped(model: nn.Module, swaps: list[tuple[str, nn.Module]]):
+    """Put `swaps` at their paths in `model` for the export, then put the originals back."""
+    saved = []
+    try:
+        for name, module in swaps:
+            parent_name, _, leaf = name.rpartition(".")
+            parent = model.get_submodule(parent_name)
+            saved.append((parent, leaf, parent._modules[leaf]))
+            parent._modules[leaf] = module
+        yield
+    finally:
+        for parent, leaf, original in reversed(saved):
+            parent._modules[leaf] = original
+
+
+@contextlib.contextmanager
+def _silenced():
+    """Swallow what the exporter prints: Python's streams and file descriptors 1 and 2 (it
+    dumps its TorchScript graph from C++ when it fails)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    saved = []
+    try:
+        with tempfile.TemporaryFile() as sink:
+            try:
+                for fd in (1, 2):
+                    saved.append((fd, os.dup(fd)))
+                    os.dup2(sink.fileno(), fd)
+            except OSError:
+                pass  # no such descriptor (an embedding host): Python's streams still are
+            with contextlib.redirect_stdout(io.StringIO()), \
+                    contextlib.redirect_stderr(io.StringIO()):
+                yield
+    finally:
+        for fd, copy in saved:
+            os.dup2(copy, fd)
+            os.close(copy)
+
+
+_OPERATOR = re.compile(r"operator '?(?:aten::)?(\w+)")
+
+
+def _snake(name: str) -> str:
+    """`AdaptiveAvgPool2d` -> `adaptive_avg_pool2d`, the name of the aten op it calls."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _diagnose(ir, model: nn.Module, exc: BaseException, opset: int) -> Diagnostic:
+    """E0601 for an exporter failure: at the layer whose module calls the operator the message
+    names (the first that fails alone when several do), else at the network's input."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    # Keep the reason; drop the exporter's plea for a pull request and its graph dump.
+    first = re.split(r"\.? +Please |\s+\[Caused by ", first.removeprefix("Unsupported: "))[0]
+    first = first.rstrip(".")
+    match = _OPERATOR.search(first)
+    live = ir.live()
+    candidates = []
+    for nid, data in ir.nodes():
+        if nid in live and match and data["op"] != "input":
+            module = _get(model, data["name"])
+            if module is not None and _snake(type(module).__name__) == match.group(1):
+                candidates.append(nid)
+    if len(candidates) > 1:
+        alone = [nid for nid in candidates if _fails_alone(ir, model, nid, opset)]
+        candidates = alone or candidates
+    help_ = ("replace the layer with one ONNX can express, or export with another --opset"
+             if candidates else "export with another --opset, or leave the layer out")
+    if candidates:
+        return _cannot(ir, candidates[0], first, help=help_)
+    return Diagnostic("E0601", f"cannot export network `{ir.name}` to ONNX: {first}",
+                      ir.node(ir.input)["span"], help=help_)
+
+
+def _get(model: nn.Module, name: str) -> nn.Module | None:
+    try:
+        return model.get_submodule(name)
+    except AttributeError:
+        return None
+
+
+def _fails_alone(ir, model: nn.Module, nid: int, opset: int) -> bool:
+    shapes = ir.input_shapes(nid)
+    module = _get(model, ir.node(nid)["name"])
+    if module is None or len(shapes) != 1:
+        return False
+    try:
+        with _silenced(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _export(module, torch.zeros(1, *shapes[0]), io.BytesIO(), opset)
+    except RuntimeError:
+        return True
+    return False

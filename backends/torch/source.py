@@ -3,8 +3,9 @@
 The file defines one `nn.Module` class named after the network. Its `__init__` registers the
 same submodules, built by the same `ModuleCall`s, in the same order as `to_torch`, so the
 `state_dict` keys, shapes and order are identical; its `forward` is the fx code of `to_torch`'s
-module, printed once more. The helpers it needs (`place`, `literal_kernel`) are copied from
-`runtime.py`. The output is deterministic: the same network gives the same bytes.
+module, printed once more; its class attribute `input_shape` is `to_torch`'s `input_shape`.
+The helpers it needs (`place`, `literal_kernel`) are copied from `runtime.py`. The output is
+deterministic: the same network gives the same bytes.
 
 With `optimize=True` the class is unchanged (trained state_dicts still load) and the file also
 defines `optimize(model)`: it traces the module with `torch.fx` and runs the passes of
@@ -198,6 +199,8 @@ def to_source(net, optimize: bool = False) -> str:
         f"class {cls}(nn.Module):",
         f'    """`{ir.name}`: input {_fmt_shape(in_shape)}, output {_fmt_shape(out_shape)}."""',
         "",
+        f"    input_shape = {tuple(in_shape)!r}  # without the batch",
+        "",
         "    def __init__(self):",
         "        super().__init__()",
         *("        " + line for line in "\n".join(init_body).split("\n")),
@@ -213,9 +216,8 @@ def to_source(net, optimize: bool = False) -> str:
             "    model = optimize(model)  # after loading: folds batch norms, channels-last",
         ]),
         "    with torch.inference_mode():",
-        f"        y = model(torch.randn(1, {', '.join(map(str, in_shape))}))",
-        f'    print("{cls}: input", (1, {", ".join(map(str, in_shape))}), "-> output", '
-        "tuple(y.shape))",
+        f"        y = model(torch.randn(1, *{cls}.input_shape))",
+        f'    print("{cls}: input", (1, *{cls}.input_shape), "-> output", tuple(y.shape))',
         "",
     ]
     return "\n".join(lines)

@@ -79,6 +79,9 @@ def overrides(args) -> dict:
         k, v = item.split("=", 1)
         if not k.strip().isidentifier():
             raise UsageError(f"--set: `{k}` is not a parameter name")
+        if not v.strip():
+            raise UsageError(f"--set {k.strip()}= gives no value; write --set "
+                             f"{k.strip()}=VALUE")
         out[k.strip()] = parse_value(v)
     return out
 

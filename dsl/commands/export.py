@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from .common import EXIT_INPUT, EXIT_OK, UsageError, add_target, load, report
 from .compile import check_output, network
 
@@ -15,6 +17,9 @@ def add_parser(sub):
     p.add_argument("-o", "--output", metavar="OUT.onnx", required=True,
                    help="where to write the ONNX file")
     p.add_argument("--opset", type=int, default=17, metavar="N", help="ONNX opset (default 17)")
+    p.add_argument("--seed", type=int, default=0, metavar="N",
+                   help="random seed for the weights (default 0): the same input and seed give "
+                        "the same file, byte for byte")
     return p
 
 
@@ -26,10 +31,14 @@ def run(args) -> int:
     status = report(result)
     if result.ir is None or status != EXIT_OK:
         return EXIT_INPUT
-    from ..backends.torch import to_onnx
+    from ..backends.torch.onnx_export import ExportError, to_onnx
 
     net = network(result)
-    to_onnx(net, args.output, opset=args.opset)
+    try:
+        to_onnx(net, args.output, opset=args.opset, seed=args.seed)
+    except ExportError as exc:  # a layer ONNX cannot express: located, nothing written
+        print(exc.render(), file=sys.stderr)
+        return EXIT_INPUT
     print(f"wrote {args.output}: {net.name} ({net.params:,} parameters) as ONNX opset "
           f"{args.opset}")
     return EXIT_OK

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..summary import render
-from .common import EXIT_INPUT, add_target, load, report
+from .common import EXIT_INPUT, UsageError, add_target, load, report
 
 
 def add_parser(sub):
@@ -13,12 +13,15 @@ def add_parser(sub):
                                    "field and effective stride; totals at the bottom.")
     add_target(p)
     p.add_argument("--depth", type=int, metavar="N",
-                   help="collapse blocks nested deeper than N into one row each")
+                   help="collapse each scope at depth N (1 = top level: `layer1`) into one row, "
+                        "with everything inside it")
     p.add_argument("--format", choices=("table", "json", "markdown"), default="table")
     return p
 
 
 def run(args) -> int:
+    if args.depth is not None and args.depth < 1:
+        raise UsageError(f"--depth must be 1 or more, got {args.depth}")
     result = load(args, args.target)
     status = report(result)
     if result.ir is not None and "totals" in result.ir.attrs:

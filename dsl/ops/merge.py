@@ -41,19 +41,42 @@ def _add_shape(args, ins):
     ref = ins[0]
     if any(tuple(s) != tuple(ref) for s in ins):
         shapes = [fmt_shape(s) for s in ins]
-        help_ = None
-        if all(len(s) == len(ref) for s in ins):
-            if any(s[0] != ref[0] for s in ins) and all(s[1:] == ref[1:] for s in ins):
-                help_ = ("project the shortcut to the same channels, e.g. "
-                         f"`{{ conv({max(s[0] for s in ins)}, 1x1, bias=false); batchnorm }}`")
-            elif any(s[1:] != ref[1:] for s in ins):
-                help_ = "give the shortcut the same stride as the main path"
+        help_ = _add_help(ins) if all(len(s) == len(ref) for s in ins) else None
         raise ShapeProblem(
             "add needs equal shapes, found " + " and ".join(shapes), code="E0305",
             inputs={i: f"gives {fmt_shape(s)}" for i, s in enumerate(ins)},
             notes=["a residual add sums element by element: channels, height and width must "
                    "all agree"], help=help_)
     return tuple(ref)
+
+
+def _add_help(ins) -> str | None:
+    """The fix for an add of same-rank shapes, by what differs: channels, size, or both."""
+    channels = len({s[0] for s in ins}) > 1
+    size = len({tuple(s[1:]) for s in ins}) > 1
+    width = max(s[0] for s in ins)
+    stride = _stride_between(ins) if size else None
+    shown = f", stride={stride}" if stride and stride > 1 else ""
+    if channels and size:
+        return ("the branches disagree in channels and size: project with a strided 1x1 conv, "
+                f"e.g. `{{ conv({width}, 1x1{shown or ', stride=2'}, bias=false); batchnorm }}`")
+    if channels:
+        return ("project the shortcut to the same channels, e.g. "
+                f"`{{ conv({width}, 1x1, bias=false); batchnorm }}`")
+    if size:
+        return "give the shortcut the same stride as the main path" + (
+            f" (stride={stride})" if shown else "")
+    return None
+
+
+def _stride_between(ins) -> int | None:
+    """The one integer factor between the largest and the smallest map, if there is one."""
+    big = max(ins, key=lambda s: s[1:])[1:]
+    small = min(ins, key=lambda s: s[1:])[1:]
+    if any(b2 == 0 or b1 % b2 for b1, b2 in zip(big, small, strict=True)):
+        return None
+    factors = {b1 // b2 for b1, b2 in zip(big, small, strict=True)}
+    return factors.pop() if len(factors) == 1 else None
 
 
 CONCAT = register(OpSpec(

@@ -6,9 +6,20 @@ from ..argspec import BOOL, DIMS, NONNEG_DIMS, ArgSpec
 from .registry import OpSpec, ShapeProblem, register
 from .spatial import describe_window, expand, sliding_shape, spatial_rank
 
+# what a window argument is when not given; with `global=true` a given one is a mistake
+_WINDOW_DEFAULTS = {"kernel": None, "stride": None, "pad": (0,), "dilation": (1,), "ceil": False}
+
 
 def _validate(args):
     if args.get("global"):
+        given = [k for k, v in _WINDOW_DEFAULTS.items() if k in args and args[k] != v
+                 and not (k == "pad" and not any(args[k]))]
+        if given:
+            drop = " and ".join(f"`{k}`" for k in given)
+            raise ShapeProblem(f"global pooling covers the whole map; drop {drop}",
+                               code="E0210", label="`global=true` sets the window",
+                               help=f"remove {drop}; to pool with a window instead, "
+                                    "remove `global=true`")
         return
     if args.get("kernel") is None:
         raise ShapeProblem(f"{args['_kind']} needs a window size, as in `2x2`", code="E0203",

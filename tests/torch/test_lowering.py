@@ -151,3 +151,15 @@ def test_custom_kind_needs_a_lowering():
         torch.testing.assert_close(net.to_torch()(x), F.silu(x))
     finally:
         LOWERINGS.pop("swish_t", None)
+
+
+def test_model_carries_its_input_shape():
+    import copy
+    import pickle
+
+    model = archdsl.zoo("lenet5").to_torch()
+    assert model.input_shape == (1, 32, 32)
+    assert model(torch.randn(2, *model.input_shape)).shape == (2, 10)
+    assert copy.deepcopy(model).input_shape == (1, 32, 32)
+    assert pickle.loads(pickle.dumps(model)).input_shape == (1, 32, 32)
+    assert branched().to_torch(optimize=True).input_shape == (3, 16, 16)

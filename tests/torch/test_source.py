@@ -110,3 +110,33 @@ def test_same_seed_same_weights_including_init_rules():
                               strict=True):
         assert torch.equal(a, b), k
     assert torch.count_nonzero(theirs.get_submodule("stage.2.bn3").weight) == 0
+
+
+# Labels that are names the generated forward uses itself: `self` was `self = self.self(x)`
+# (AttributeError on the next layer); the others must not shadow `torch`, `nn` or the input.
+# The checker refuses some of them (E0223); the backend must cope anyway, so the layers are
+# renamed in the IR after checking.
+@pytest.mark.parametrize("label", ["self", "x", "torch", "nn", "F", "cat"])
+def test_labels_that_clash_with_generated_names(label):
+    net = archdsl.parse("network n {\n    input 3x8x8\n    zz: conv(4, 1x1)\n"
+                        "    concat { identity; zz_b: conv(2, 1x1) }\n    out: relu\n}\n")
+    for _, data in net.ir.nodes():
+        data["name"] = data["name"].replace("zz", label)
+    src = net.to_source()
+    forward = src[src.index("def forward"):]
+    assert "self = " not in forward
+    ours = seeded(net, 2).eval()
+    theirs = load_source(src, "N").eval()
+    theirs.load_state_dict(ours.state_dict())
+    x = torch.randn(2, 3, 8, 8)
+    with torch.no_grad():
+        assert torch.equal(theirs(x), ours(x))
+    assert ours(x).shape == (2, 6, 8, 8)
+
+
+def test_input_shape_is_a_class_attribute():
+    cls = type(load_source(branched().to_source(), "Branched"))
+    assert cls.input_shape == (3, 16, 16)
+    assert cls()(torch.randn(2, *cls.input_shape)).shape == (2, 10)
+    one = type(load_source(archdsl.parse("network v { input 5  linear(2) }").to_source(), "V"))
+    assert one.input_shape == (5,)

@@ -243,7 +243,8 @@ class Gen:
         if what == "act":
             return self.d(st.sampled_from(ACTIVATIONS)), shape
         if what == "dropout":
-            return self.d(st.sampled_from(["dropout", "dropout(0.1)", "dropout(p=0.3)", "dropout(0.2, inplace=true)"])), shape
+            return self.d(st.sampled_from(["dropout", "dropout(0.1)", "dropout(p=0.3)",
+                                           "dropout(0.2, inplace=true)"])), shape
         if what == "batchnorm":
             extra = self.d(st.sampled_from(["", "(affine=false)", "(track=false)",
                                             "(eps=0.001, momentum=0.2)"]))

@@ -73,6 +73,17 @@ def _shared_tensors(ir, live: set[int]) -> set[int]:
     return shared | {_root_of(ir, ir.input)}
 
 
+# Kinds whose backward does not read their own output, so an in-place update of that output
+# keeps autograd correct (relu, sigmoid, tanh... save their output: never overwrite those).
+_OUTPUT_NOT_SAVED = frozenset({"conv", "linear", "batchnorm", "add", "concat"})
+
+
+def _may_overwrite(ir, nid: int, shared: set[int]) -> bool:
+    """Whether the output of `nid` can be overwritten in place by its one reader."""
+    root = _root_of(ir, nid)
+    return root not in shared and ir.node(root)["op"] in _OUTPUT_NOT_SAVED
+
+
 def _root_of(ir, nid: int) -> int:
     while lowering_for(ir.node(nid)["op"], "", "").passthrough and ir.inputs(nid):
         nid = ir.inputs(nid)[0]
@@ -122,6 +133,9 @@ def plan(ir) -> Plan:
             layers[node.name] = _info
             return node
 
-        env[nid] = low.function(data["args"], ins, call)
+        args = data["args"]
+        if op == "add" and _may_overwrite(ir, ir.inputs(nid)[0], shared):
+            args = {**args, "_accumulate": True}
+        env[nid] = low.function(args, ins, call)
     graph.output(env[ir.output])
     return Plan(graph, tuple(modules), layers)

@@ -141,10 +141,13 @@ def _cat(a: dict, ins: list, call):
 
 
 def _add(a: dict, ins: list, call):
-    # Several summands become a chain of `+`, each printed as `a + b` by fx.
+    # Several summands become a chain of `+`, each printed as `a + b` by fx. When the plan
+    # found the first summand free to overwrite (`_accumulate`), the first `+` is `+=`, as
+    # torchvision's `out += identity`: no new tensor per residual block.
     out = ins[0]
-    for other in ins[1:]:
-        out = call(operator.add, (out, other))
+    for i, other in enumerate(ins[1:]):
+        op = operator.iadd if i == 0 and a.get("_accumulate") else operator.add
+        out = call(op, (out, other))
     return out
 
 

@@ -48,7 +48,8 @@ def _fmt(shape) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ")"
 
 
-_ASSIGN = re.compile(r"\s*(\w+) = ")
+# `name = ...`, or fx's augmented form `a += b;  name = a` (an accumulating residual add)
+_ASSIGN = re.compile(r"\s*(?:\w+ \S+= [^;]+;\s+)?(\w+) = ")
 
 
 class ArchModule(fx.GraphModule):

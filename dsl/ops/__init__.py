@@ -1,7 +1,18 @@
 """The op registry and the built-in layer kinds (one module per family)."""
 
 from . import activation, conv, dense, io, merge, norm, pool  # noqa: F401  (registers kinds)
-from .registry import NO_COUNTS, Counts, OpSpec, ShapeProblem, get, kinds, lookup, names, register
+from .registry import (
+                       NO_COUNTS,
+                       Counts,
+                       OpSpec,
+                       ShapeProblem,
+                       get,
+                       kinds,
+                       lookup,
+                       names,
+                       register,
+                       unregister,
+)
 
 __all__ = ["NO_COUNTS", "Counts", "OpSpec", "ShapeProblem", "get", "kinds", "lookup", "names",
-           "register"]
+           "register", "unregister"]

@@ -114,6 +114,13 @@ def register(spec: OpSpec, *, replace: bool = False) -> OpSpec:
     return spec
 
 
+def unregister(kind: str) -> None:
+    """Remove a custom layer kind (and its aliases); for tests and plugins that clean up."""
+    spec = _REGISTRY.pop(kind, None)
+    for alias in spec.aliases if spec else ():
+        _ALIASES.pop(alias, None)
+
+
 def lookup(kind: str) -> OpSpec | None:
     return _REGISTRY.get(kind) or _REGISTRY.get(_ALIASES.get(kind, ""))
 

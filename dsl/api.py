@@ -26,13 +26,18 @@ def parse_shape(value) -> tuple[int, ...]:
     return shape
 
 
+def network_of(result: Result) -> Network:
+    """The `Network` for a pipeline result that has an IR."""
+    return Network(result.ir, source=result.definition.span.path if result.definition else None,
+                   params_used=result.ir.attrs.get("params_used", {}),
+                   diagnostics=result.diagnostics.items)
+
+
 def _finish(result: Result) -> Network:
     if result.diagnostics.has_errors or result.ir is None:
         diags = result.diagnostics.items or [Diagnostic("E0212", "no network found", None)]
         raise ArchError(diags)
-    return Network(result.ir, source=result.definition.span.path if result.definition else None,
-                   params_used=result.ir.attrs.get("params_used", {}),
-                   diagnostics=result.diagnostics.items)
+    return network_of(result)
 
 
 def _options(kw):

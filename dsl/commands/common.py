@@ -116,6 +116,16 @@ def load(args, target: str, require_network: bool = True) -> Result:
                network=args.network, limits=limits, load=opts, require_network=require_network)
 
 
+def load_checked(args, target: str):
+    """Load and check a target, printing its diagnostics: the `Network`, or None on errors."""
+    result = load(args, target)
+    if report(result) != EXIT_OK or result.ir is None:
+        return None
+    from ..api import network_of
+
+    return network_of(result)
+
+
 def report(result: Result, fmt: str = "text", stream=None) -> int:
     """Print diagnostics (text to stderr, or JSON); the exit code they imply."""
     stream = stream or sys.stderr

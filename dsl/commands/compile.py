@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..fileio import OutputRefused, check_output_path, write_atomic
-from .common import EXIT_INPUT, EXIT_OK, UsageError, add_target, load, report, resolve_target
+from .common import EXIT_INPUT, EXIT_OK, UsageError, add_target, load_checked, resolve_target
 
 
 def add_parser(sub):
@@ -32,23 +32,13 @@ def check_output(args, what: str) -> None:
         raise UsageError(f"{what}: {exc}") from None
 
 
-def network(result):
-    from ..network import Network
-
-    return Network(result.ir, source=result.definition.span.path if result.definition else None,
-                   params_used=result.ir.attrs.get("params_used", {}),
-                   diagnostics=result.diagnostics.items)
-
-
 def run(args) -> int:
     check_output(args, "compile")
-    result = load(args, args.target)
-    status = report(result)
-    if result.ir is None or status != EXIT_OK:
+    net = load_checked(args, args.target)
+    if net is None:
         return EXIT_INPUT
     from ..backends.torch import to_source
 
-    net = network(result)
     src = to_source(net, optimize=args.optimize)
     if args.output in (None, "-"):
         sys.stdout.write(src)

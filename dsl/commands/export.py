@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from .common import EXIT_INPUT, EXIT_OK, UsageError, add_target, load, report
-from .compile import check_output, network
+from .common import EXIT_INPUT, EXIT_OK, UsageError, add_target, load_checked
+from .compile import check_output
 
 
 def add_parser(sub):
@@ -27,13 +27,11 @@ def run(args) -> int:
     if args.output == "-":
         raise UsageError("export: ONNX is binary; give a file name with -o")
     check_output(args, "export")
-    result = load(args, args.target)
-    status = report(result)
-    if result.ir is None or status != EXIT_OK:
+    net = load_checked(args, args.target)
+    if net is None:
         return EXIT_INPUT
     from ..backends.torch.onnx_export import ExportError, to_onnx
 
-    net = network(result)
     try:
         to_onnx(net, args.output, opset=args.opset, seed=args.seed)
     except ExportError as exc:  # a layer ONNX cannot express: located, nothing written

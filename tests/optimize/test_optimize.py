@@ -11,6 +11,7 @@ torch = pytest.importorskip("torch")
 
 import archdsl  # noqa: E402
 from archdsl.backends.torch.optimize import channels_last, fold_bn, optimize  # noqa: E402
+from tests.torch.helpers import randomize_norms  # noqa: E402
 
 BRANCHED = Path(__file__).parent.parent / "torch" / "branched.arch"
 NETS = {
@@ -26,15 +27,7 @@ def eager(name: str):
     """The eval-mode eager module with non-trivial batch-norm statistics (fresh ones are the
     identity, which would hide a wrong fold)."""
     torch.manual_seed(0)
-    model = NETS[name][0]().to_torch().eval()
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, NORMS):
-                m.running_mean.uniform_(-0.5, 0.5)
-                m.running_var.uniform_(0.5, 2.0)
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.5, 0.5)
-    return model
+    return randomize_norms(NETS[name][0]().to_torch().eval())
 
 
 def same(a, b, name):

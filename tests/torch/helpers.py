@@ -20,3 +20,18 @@ def seeded(net, seed: int = 0, **kw):
 
     torch.manual_seed(seed)
     return net.to_torch(**kw)
+
+
+def randomize_norms(model):
+    """Non-trivial batch-norm statistics and affine parameters (fresh ones are the identity,
+    which would hide a wrong fold). Returns the model."""
+    import torch
+
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.5, 0.5)
+    return model

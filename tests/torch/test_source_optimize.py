@@ -16,7 +16,7 @@ torch = pytest.importorskip("torch")
 import archdsl  # noqa: E402
 from tests.conftest import check_golden, run_cli  # noqa: E402
 
-from .helpers import BRANCHED, GOLDEN, branched  # noqa: E402
+from .helpers import BRANCHED, GOLDEN, branched, randomize_norms  # noqa: E402
 
 NORMS = torch.nn.modules.batchnorm._BatchNorm
 NETS = {
@@ -34,16 +34,7 @@ def run_source(src: str) -> dict:
 
 
 def trained(model):
-    """Non-trivial batch-norm statistics and affine parameters (fresh ones are the identity,
-    which would hide a wrong fold)."""
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, NORMS):
-                m.running_mean.uniform_(-0.5, 0.5)
-                m.running_var.uniform_(0.5, 2.0)
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.5, 0.5)
-    return model
+    return randomize_norms(model)
 
 
 @pytest.mark.parametrize("name", NETS)

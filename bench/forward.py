@@ -1,14 +1,17 @@
-"""Forward and construction time of compiled modules against hand-written PyTorch (issue 3).
+"""Forward and construction time of compiled modules against hand-written PyTorch (issues 3, 7).
 
-For LeNet-5 and ResNet-50 (zoo), batch 1 and 8: `net.to_torch()` against the equivalent
-module in bench/_handwritten.py (and torchvision's resnet50 when torchvision is installed),
-with the compiled weights loaded into the others and outputs checked equal first. CPU,
+Forward: LeNet-5, ResNet-50, VGG-16 and GoogLeNet (zoo), batch 1 and 8: `net.to_torch()`
+against the equivalent module in bench/_handwritten.py (and torchvision's when torchvision is
+installed). Setup first loads the compiled weights into every reference with
+`load_state_dict(..., strict=True)` and checks that its eval-mode output equals the compiled
+module's within 1e-5 (batch 1 and 8), so a wrong reference aborts the run. CPU,
 `torch.set_num_threads(2)`, eval mode under `torch.inference_mode()`. Runs are interleaved
 (compiled, hand-written, ... alternating which goes first) and each figure is the median of
 the per-call times of the repeats. Also:
 
 - construction: `net.to_torch()` (the network already loaded and checked) against calling the
-  hand-written class, interleaved, median;
+  hand-written constructor, interleaved, median, for LeNet-5, ResNet-50 and ResNet-152 (the
+  hand-written ResNet-152 checked against the compiled one first, as above);
 - the cost of the run-time error mapping: the compiled module against a plain
   `torch.fx.GraphModule` over the same graph and submodules.
 
@@ -31,7 +34,16 @@ import _handwritten
 import archdsl
 
 # Calls per timed run: a run lasts tens of milliseconds or more.
-ITERS = {("lenet5", 1): 100, ("lenet5", 8): 50, ("resnet50", 1): 2, ("resnet50", 8): 1}
+ITERS = {("lenet5", 1): 100, ("lenet5", 8): 50, ("resnet50", 1): 2, ("resnet50", 8): 1,
+         ("vgg16", 1): 1, ("vgg16", 8): 1, ("googlenet", 1): 4, ("googlenet", 8): 1}
+# Timed runs per case (each run times every module once). VGG-16 takes seconds per batch-8
+# call on 2 cores, so it gets few; the whole benchmark stays within a few minutes.
+REPEATS = {"lenet5": 15, "resnet50": 7, "vgg16": 3, "googlenet": 7, "resnet152": 7}
+FORWARD = {"lenet5": _handwritten.LeNet5, "resnet50": _handwritten.resnet50,
+           "vgg16": _handwritten.vgg16, "googlenet": _handwritten.googlenet}
+BUILD = {"lenet5": _handwritten.LeNet5, "resnet50": _handwritten.resnet50,
+         "resnet152": _handwritten.resnet152}
+TOLERANCE = 1e-5
 TARGET_FORWARD = 1.02
 TARGET_BUILD = 1.2
 
@@ -80,40 +92,56 @@ def main(argv) -> int:
     torch.set_num_threads(2)
     torch.manual_seed(0)
 
-    cases = [("lenet5", _handwritten.LeNet5), ("resnet50", _handwritten.ResNet50)]
     try:
         import torchvision
 
-        tv = {"resnet50": lambda: torchvision.models.resnet50(weights=None)}
+        tv = {"resnet50": torchvision.models.resnet50, "vgg16": torchvision.models.vgg16,
+              "googlenet": lambda: torchvision.models.googlenet(
+                  weights=None, aux_logits=False, init_weights=False),
+              "resnet152": torchvision.models.resnet152}
     except ImportError:
         tv = {}
 
+    def make_refs(name: str, compiled, table: dict, shape) -> dict:
+        """The references for `name`, loaded with the compiled weights and checked equal."""
+        refs = {"hand-written": table[name]().eval()}
+        if name in tv:
+            refs["torchvision"] = tv[name]().eval()
+        state = compiled.state_dict()
+        for label, m in refs.items():
+            m.load_state_dict(state, strict=True)
+            for batch in (1, 8):
+                x = torch.randn(batch, *shape)
+                with torch.inference_mode():
+                    torch.testing.assert_close(
+                        m(x), compiled(x), rtol=TOLERANCE, atol=TOLERANCE,
+                        msg=lambda e, label=label: f"{label} {name} differs from compiled: {e}")
+        return refs
+
     rows, build_rows, ok = [], [], True
-    for name, hand_cls in cases:
+    for name in FORWARD:
         net = archdsl.zoo(name)
         compiled = net.to_torch().eval()
-        others = {"hand-written": hand_cls().eval()}
-        if name in tv:
-            others["torchvision"] = tv[name]().eval()
-        for m in others.values():
-            m.load_state_dict(compiled.state_dict())
+        others = make_refs(name, compiled, FORWARD, net.input_shape)
+        repeats = 3 if opts.quick else REPEATS[name]
         for batch in (1, 8):
             x = torch.randn(batch, *net.input_shape)
-            with torch.inference_mode():
-                want = compiled(x)
-                for label, m in others.items():
-                    torch.testing.assert_close(m(x), want, rtol=1e-4, atol=1e-4,
-                                               msg=f"{label} {name} differs from compiled")
             iters = ITERS[name, batch]
-            repeats = 3 if opts.quick else (15 if name == "lenet5" else 7)
             fns = {"compiled": compiled, **others}
             med = interleaved(fns, x, iters if not opts.quick else max(1, iters // 10), repeats)
             for label in others:
                 ratio = med["compiled"] / med[label]
                 rows.append((name, batch, label, med["compiled"], med[label], ratio))
                 ok &= ratio <= TARGET_FORWARD or label == "torchvision"
-        repeats = 3 if opts.quick else (15 if name == "lenet5" else 7)
-        builds = {"to_torch()": net.to_torch, "hand-written": hand_cls, **tv.get(name, {})}
+        del compiled, others
+
+    for name in BUILD:
+        net = archdsl.zoo(name)
+        make_refs(name, net.to_torch().eval(), BUILD, net.input_shape)
+        repeats = 3 if opts.quick else REPEATS[name]
+        builds = {"to_torch()": net.to_torch, "hand-written": BUILD[name]}
+        if name in tv:
+            builds["torchvision"] = tv[name]
         bt = build_times(builds, repeats)
         build_rows.append((name, bt["to_torch()"], bt["hand-written"],
                            bt["to_torch()"] / bt["hand-written"]))

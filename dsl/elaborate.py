@@ -663,24 +663,22 @@ class Elaborator:
         after building a million nodes. Copies may differ (a condition on `in.channels`),
         so the total is an estimate, and the message says so."""
         rest = n - 1
-        total = len(self.ir) + rest * nodes
-        if total > self.limits.max_layers:
-            self.diags.error("E0503", f"the network would expand to about {total:,} layers, "
-                             f"more than the limit of {self.limits.max_layers:,}", it.span,
-                             label=f"{n:,} copies of {nodes:,} layer{'s' if nodes != 1 else ''}",
-                             notes=self._call_chain(),
-                             help="check repetition counts, or raise the limit with "
-                                  "--max-layers")
-            raise _Abort()
-        total = self.params_seen + rest * params
-        if total > self.limits.max_params:
-            self.diags.error("E0505", f"the network would have about {total:,} parameters, "
-                             f"more than the limit of {self.limits.max_params:,}", it.span,
-                             label=f"{n:,} copies of {params:,} parameters",
-                             notes=self._call_chain(),
-                             help="check the layer sizes and repetition counts, or raise the "
-                                  "limit with --max-params")
-            raise _Abort()
+        checks = (
+            ("E0503", len(self.ir) + rest * nodes, self.limits.max_layers, "layers",
+             f"{nodes:,} layer{'s' if nodes != 1 else ''}", "check repetition counts, or "
+             "raise the limit with --max-layers"),
+            ("E0505", self.params_seen + rest * params, self.limits.max_params, "parameters",
+             f"{params:,} parameters", "check the layer sizes and repetition counts, or "
+             "raise the limit with --max-params"),
+        )
+        for code, total, limit, what, one_copy, help_ in checks:
+            if total > limit:
+                verb = "expand to" if what == "layers" else "have"
+                self.diags.error(code, f"the network would {verb} about {total:,} {what}, "
+                                 f"more than the limit of {limit:,}", it.span,
+                                 label=f"{n:,} copies of {one_copy}",
+                                 notes=self._call_chain(), help=help_)
+                raise _Abort()
 
     # ================================================================ blocks
     def _call_block(self, defn: s.Definition, arg_nodes, cur, scope, env, label, span,

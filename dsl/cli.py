@@ -10,7 +10,7 @@ import importlib
 import sys
 
 from ._version import __version__
-from .commands import COMMANDS
+from .commands import COMMANDS, SUMMARIES
 from .commands.common import EXIT_INPUT, EXIT_INTERNAL, EXIT_USAGE, UsageError
 
 
@@ -21,7 +21,11 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line. Given `argv`, only the subcommand it names is imported and set
+    up in full (the others are listed, with their one-line summary): each command module
+    imports what it needs, and `check` should not pay for `draw`'s or `fmt`'s imports."""
+    chosen = _command_named(argv)
     parser = _Parser(prog="archdsl", description="A declarative language and compiler for "
                      "neural-network architectures. Every command takes a .arch file or a "
                      "zoo name (see `archdsl zoo`).")
@@ -30,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     handlers = {}
     for name in COMMANDS:
+        if chosen is not None and name != chosen:
+            sub.add_parser(name, help=SUMMARIES[name])
+            continue
         module = importlib.import_module(f"archdsl.commands.{name}")
         module.add_parser(sub)
         handlers[name] = module.run
@@ -37,8 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_named(argv: list[str] | None) -> str | None:
+    """The subcommand `argv` runs: its first word that is not an option (the global options
+    take no value). None when there is none or it is not a command (argparse then reports)."""
+    words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+    return words[0] if words and words[0] in COMMANDS else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help(sys.stderr)

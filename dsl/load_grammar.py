@@ -17,8 +17,11 @@ import sys
 
 import lark
 from lark import Lark
+from lark.parsers.lalr_analysis import Shift
 
-OPTIONS = {"parser": "lalr", "lexer": "contextual", "propagate_positions": True,
+from .lexer import FastContextualLexer
+
+OPTIONS = {"parser": "lalr", "lexer": "contextual", "propagate_positions": False,
            "maybe_placeholders": True}
 
 
@@ -43,7 +46,28 @@ def cache_path(text: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def lark_parser() -> Lark:
-    """The LALR parser (linear time); built once per process, loaded from the cache if it can."""
+    """The LALR parser (linear time), with the fast lexer (dsl/lexer.py) in place of Lark's
+    contextual one; built once per process."""
+    parser = _lalr_parser()
+    frontend = parser.parser
+    conf = frontend.lexer_conf
+    frontend.lexer = FastContextualLexer(frontend.lexer, conf.terminals, conf.ignore)
+    _key_callbacks_by_table_rules(frontend.parser.parser)
+    return parser
+
+
+def _key_callbacks_by_table_rules(lalr) -> None:
+    """Each reduction looks its rule up in the callbacks dict. A parser loaded from the cache
+    holds equal but distinct Rule objects in its table and in that dict, so every lookup
+    fell through to Rule.__eq__ (Python code comparing whole expansions); keyed by the table's
+    own objects, the lookup stops at identity."""
+    rules = {arg for actions in lalr.parse_table.states.values()
+             for action, arg in actions.values() if action is not Shift}
+    lalr.callbacks = {rule: lalr.callbacks[rule] for rule in rules}
+
+
+def _lalr_parser() -> Lark:
+    """Lark's LALR parser for the grammar, loaded from the cache if it can."""
     text = grammar_text()
     path = cache_path(text)
     try:

@@ -1,4 +1,4 @@
-"""Text -> syntax tree. Lark parses; a Transformer builds the dataclasses of `syntax.py`;
+"""Text -> syntax tree. Lark parses; `_Builder` builds the dataclasses of `syntax.py`;
 raw parser failures become named diagnostics ("expected a layer or `}`")."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from lark import Token, Transformer, Tree, v_args
+from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import syntax as s
@@ -22,12 +22,41 @@ MAX_DIGITS = 100  # longest integer literal accepted (2**62 has 19 digits)
 _OPENERS = {v: k for k, v in _CLOSERS.items()}
 
 
-class _Builder(Transformer):
-    """Each method is named after the grammar rule (or alias) it handles."""
+class _Builder:
+    """Builds the syntax tree from Lark's tree. Each public method is named after the grammar
+    rule (or alias) it handles and receives that rule's children, already built.
+
+    Spans: a node covers its rule's text, from its first token to its last. A parenthesised
+    expression (and `+x`) is its inner node, whose own span leaves the brackets out, but a
+    node built around it covers them: `(a) + b` starts at `(`. `_outer` records those wider
+    extents, by node identity, for `_cover`."""
 
     def __init__(self, source: SourceFile):
-        super().__init__(visit_tokens=False)
         self.src = source
+        self._outer: dict[int, tuple[int, int]] = {}
+
+    def build(self, tree: Tree):
+        """The syntax tree of `tree`, children first. This is a Lark Transformer without its
+        generality (per-node attribute lookups, wrappers), which cost a quarter of the parse.
+        The walk recurses once per level, so it refuses to go deeper than MAX_NESTING."""
+        handlers = {name: getattr(self, name) for name in _HANDLERS}
+
+        def walk(node: Tree, depth: int):
+            if node.data == "paren":  # atom: LPAR expr RPAR -> paren
+                # `((x))` is x spanning the outer brackets; parentheses add no level, and a
+                # pile of them is unwrapped in a loop, not by recursion.
+                open_, inner, close = node.children
+                while inner.data == "paren":
+                    inner = inner.children[1]
+                return self._wrap(walk(inner, depth), open_, close)
+            if node.data == "opseq":  # each operator of the run nests once in the result
+                depth += sum(type(c) is Token for c in node.children)
+            if depth > MAX_NESTING:
+                raise _TooDeep(_first_offset(node))
+            return handlers[node.data]([walk(c, depth + 1) if type(c) is Tree else c
+                                        for c in node.children])
+
+        return walk(tree, 0)
 
     # helpers --------------------------------------------------------------
     def _span(self, node) -> Span:
@@ -37,14 +66,26 @@ class _Builder(Transformer):
             return node.span
         raise TypeError(node)
 
-    def _meta_span(self, meta) -> Span:
-        if getattr(meta, "empty", True):
-            return Span(self.src, 0, 0)
-        return Span(self.src, meta.start_pos, meta.end_pos)
+    def _extent(self, node) -> tuple[int, int]:
+        """Where `node` lies in the text, brackets around it included."""
+        if isinstance(node, Token):
+            return node.start_pos, node.end_pos
+        outer = self._outer.get(id(node))
+        if outer is not None:
+            return outer
+        return node.span.start, node.span.end
+
+    def _cover(self, first, last) -> Span:
+        """The span from the start of `first` to the end of `last` (tokens or nodes)."""
+        return Span(self.src, self._extent(first)[0], self._extent(last)[1])
+
+    def _wrap(self, inner, first, last):
+        """`inner`, now known to sit inside `first ... last` (parentheses, a prefix `+`)."""
+        self._outer[id(inner)] = (self._extent(first)[0], self._extent(last)[1])
+        return inner
 
     # start: _toplevel*
-    @v_args(meta=True)
-    def start(self, meta, children):
+    def start(self, children):
         imports = [c for c in children if isinstance(c, s.Import)]
         defs = [c for c in children if isinstance(c, s.Definition)]
         module = s.Module(self.src.path, imports, defs, Span(self.src, 0, len(self.src.text)))
@@ -52,58 +93,52 @@ class _Builder(Transformer):
             d.module = module
         return module
 
-    # import_stmt: "import" STRING
-    @v_args(meta=True)
-    def import_stmt(self, meta, children):
-        (tok,) = children
-        return s.Import(tok.value[1:-1], self._meta_span(meta))
+    # import_stmt: IMPORT STRING
+    def import_stmt(self, children):
+        keyword, tok = children
+        return s.Import(tok.value[1:-1], self._cover(keyword, tok))
 
-    # block_def: "block" NAME param_list? body
-    @v_args(meta=True)
-    def block_def(self, meta, children):
-        return self._definition("block", meta, children)
+    # block_def: BLOCK NAME param_list? body
+    def block_def(self, children):
+        return self._definition("block", children)
 
-    # network_def: "network" NAME param_list? body
-    @v_args(meta=True)
-    def network_def(self, meta, children):
-        return self._definition("network", meta, children)
+    # network_def: NETWORK NAME param_list? body
+    def network_def(self, children):
+        return self._definition("network", children)
 
-    def _definition(self, kind, meta, children):
-        name, *rest = children
+    def _definition(self, kind, children):
+        keyword, name, *rest = children
         params = rest[0] if len(rest) == 2 else []
         body = rest[-1]
         return s.Definition(kind, name.value, self._span(name), params or [], body,
-                            self._meta_span(meta))
+                            self._cover(keyword, body))
 
     # param_list: "(" [param ("," param)*] ","? ")"
     def param_list(self, children):
         return [c for c in children if c is not None]
 
     # param: NAME ["=" expr]
-    @v_args(meta=True)
-    def param(self, meta, children):
+    def param(self, children):
         name, default = children
-        return s.Param(name.value, default, self._meta_span(meta))
+        return s.Param(name.value, default, self._cover(name, default or name))
 
-    # body: "{" _stmt* "}"
-    @v_args(meta=True)
-    def body(self, meta, children):
-        return s.Group(self._meta_span(meta), [c for c in children if c is not None])
+    # body: LBRACE _stmt* RBRACE
+    def body(self, children):
+        return s.Group(self._cover(children[0], children[-1]),
+                       [c for c in children[1:-1] if c is not None])
 
-    # input_stmt: "input" (DIMS | INT | "(" args ")")
-    @v_args(meta=True)
-    def input_stmt(self, meta, children):
-        (arg,) = children
-        span = self._meta_span(meta)
+    # input_stmt: INPUT (DIMS | INT | "(" args RPAR)
+    def input_stmt(self, children):
+        keyword, arg, *_ = children
+        span = self._cover(keyword, children[-1])
         if isinstance(arg, Token):
             return s.InputStmt(span, self._dims(arg), [])
         return s.InputStmt(span, None, arg)
 
-    # init_stmt: "init" dotted "=" NAME ["(" args ")"]
-    @v_args(meta=True)
-    def init_stmt(self, meta, children):
-        (target, target_span), func, args = children
-        return s.InitStmt(self._meta_span(meta), target, target_span, func.value,
+    # init_stmt: INIT dotted "=" NAME ["(" args RPAR]
+    def init_stmt(self, children):
+        keyword, (target, target_span), func, args, close = children
+        return s.InitStmt(self._cover(keyword, close or func), target, target_span, func.value,
                           self._span(func), args or [])
 
     # dotted: NAME ("." NAME)*
@@ -111,64 +146,57 @@ class _Builder(Transformer):
         return [t.value for t in children], self._span(children[0]).to(self._span(children[-1]))
 
     # item_stmt: NAME ":" item_stmt -> labeled
-    @v_args(meta=True)
-    def labeled(self, meta, children):
+    def labeled(self, children):
         label, item = children
-        return s.Labeled(self._meta_span(meta), label.value, self._span(label), item)
+        return s.Labeled(self._cover(label, item), label.value, self._span(label), item)
 
     # item_stmt: NAME "=" item_stmt -> bind
-    @v_args(meta=True)
-    def bind(self, meta, children):
+    def bind(self, children):
         name, item = children
-        return s.Bind(self._meta_span(meta), name.value, self._span(name), item)
+        return s.Bind(self._cover(name, item), name.value, self._span(name), item)
 
-    # item: primary MUL_OP atom -> repeat
-    @v_args(meta=True)
-    def repeat(self, meta, children):
+    # item: primary MUL_OP postfix -> repeat
+    def repeat(self, children):
         item, op, count = children
         if op.value != "*":
             raise _SyntaxProblem(
                 "E0101", f"unexpected `{op.value}` after a layer", self._span(op),
                 help="repeat an item with `*`, as in `bottleneck(64) * 3`")
-        return s.Repeat(self._meta_span(meta), item, count)
+        return s.Repeat(self._cover(item, count), item, count)
 
     # primary: NAME -> ref
     def ref(self, children):
         (tok,) = children
         return s.Ref(self._span(tok), tok.value)
 
-    # primary: NAME "(" args ")" -> call
-    @v_args(meta=True)
-    def call(self, meta, children):
-        name, args = children
-        return s.Call(self._meta_span(meta), name.value, self._span(name), args)
+    # primary: NAME "(" args RPAR -> call
+    def call(self, children):
+        name, args, close = children
+        return s.Call(self._cover(name, close), name.value, self._span(name), args)
 
     # primary: body -> group
     def group(self, children):
         return children[0]
 
-    # primary: "[" [item_stmt ("," item_stmt)*] ","? "]" -> item_list
-    @v_args(meta=True)
-    def item_list(self, meta, children):
-        return s.ItemList(self._meta_span(meta), [c for c in children if c is not None])
+    # primary: LSQB [item_stmt ("," item_stmt)*] ","? RSQB -> item_list
+    def item_list(self, children):
+        return s.ItemList(self._cover(children[0], children[-1]),
+                          [c for c in children[1:-1] if c is not None])
 
     # primary: _merge body -> merge
-    @v_args(meta=True)
-    def merge(self, meta, children):
+    def merge(self, children):
         kind, body = children
-        return s.Merge(self._meta_span(meta), kind.value, self._span(kind), body.items)
+        return s.Merge(self._cover(kind, body), kind.value, self._span(kind), body.items)
 
-    # primary: _merge "(" args ")" -> merge_call
-    @v_args(meta=True)
-    def merge_call(self, meta, children):
-        kind, args = children
-        return s.MergeCall(self._meta_span(meta), kind.value, self._span(kind), args)
+    # primary: _merge "(" args RPAR -> merge_call
+    def merge_call(self, children):
+        kind, args, close = children
+        return s.MergeCall(self._cover(kind, close), kind.value, self._span(kind), args)
 
-    # primary: "if" expr body ["else" item] -> if_item
-    @v_args(meta=True)
-    def if_item(self, meta, children):
-        cond, then, other = children
-        return s.If(self._meta_span(meta), cond, then, other)
+    # primary: IF expr body ["else" item] -> if_item
+    def if_item(self, children):
+        keyword, cond, then, other = children
+        return s.If(self._cover(keyword, other or then), cond, then, other)
 
     # args: [arg ("," arg)*] ","?
     def args(self, children):
@@ -185,41 +213,19 @@ class _Builder(Transformer):
         return s.Arg(name.value, value, self._span(name).to(value.span), self._span(name))
 
     # ---------------------------------------------------------------- expressions
-    # expr: "if" expr "then" expr "else" expr -> cond_expr
-    @v_args(meta=True)
-    def cond_expr(self, meta, children):
-        return s.CondExpr(self._meta_span(meta), *children)
+    # expr: IF expr "then" expr "else" expr -> cond_expr
+    def cond_expr(self, children):
+        keyword, cond, then, other = children
+        return s.CondExpr(self._cover(keyword, other), cond, then, other)
 
-    @v_args(meta=True)
-    def or_op(self, meta, children):
-        return s.BoolOp(self._meta_span(meta), "or", *children)
+    # opseq: _prefix* postfix (_binop _prefix* postfix)*
+    def opseq(self, children):
+        return _Precedence(self, children).parse()
 
-    @v_args(meta=True)
-    def and_op(self, meta, children):
-        return s.BoolOp(self._meta_span(meta), "and", *children)
-
-    @v_args(meta=True)
-    def not_op(self, meta, children):
-        return s.UnaryOp(self._meta_span(meta), "not", children[0])
-
-    @v_args(meta=True)
-    def compare(self, meta, children):
-        left, op, right = children
-        return s.Compare(self._meta_span(meta), op.value, left, right)
-
-    @v_args(meta=True)
-    def binop(self, meta, children):
-        left, op, right = children
-        return s.BinOp(self._meta_span(meta), op.value, left, right)
-
-    @v_args(meta=True)
-    def pow_op(self, meta, children):
-        left, _, right = children
-        return s.BinOp(self._meta_span(meta), "**", left, right)
-
-    @v_args(meta=True)
-    def neg(self, meta, children):
-        return s.UnaryOp(self._meta_span(meta), "-", children[0])
+    # postfix: postfix "." NAME -> attr
+    def attr(self, children):
+        obj, name = children
+        return s.Attr(self._cover(obj, name), obj, name.value, self._span(name))
 
     def int_lit(self, children):
         (tok,) = children
@@ -249,35 +255,169 @@ class _Builder(Transformer):
                                  "large", span, help="sizes this large cannot be allocated")
         return int(digits)
 
-    @v_args(meta=True)
-    def true_lit(self, meta, children):
-        return s.Literal(self._meta_span(meta), True)
+    def true_lit(self, children):
+        return s.Literal(self._span(children[0]), True)
 
-    @v_args(meta=True)
-    def false_lit(self, meta, children):
-        return s.Literal(self._meta_span(meta), False)
+    def false_lit(self, children):
+        return s.Literal(self._span(children[0]), False)
 
     def name(self, children):
         (tok,) = children
         return s.Name(self._span(tok), tok.value)
 
-    @v_args(meta=True)
-    def attr(self, meta, children):
-        obj, name = children
-        return s.Attr(self._meta_span(meta), obj, name.value, self._span(name))
+    # atom: NAME "(" args RPAR -> func
+    def func(self, children):
+        name, args, close = children
+        return s.FuncCall(self._cover(name, close), name.value, self._span(name), args)
 
-    @v_args(meta=True)
-    def func(self, meta, children):
-        name, args = children
-        return s.FuncCall(self._meta_span(meta), name.value, self._span(name), args)
+    # atom: LPAR expr "," [expr ("," expr)*] ","? RPAR -> tuple_lit
+    def tuple_lit(self, children):
+        return s.TupleLit(self._cover(children[0], children[-1]),
+                          [c for c in children[1:-1] if c is not None])
 
-    @v_args(meta=True)
-    def tuple_lit(self, meta, children):
-        return s.TupleLit(self._meta_span(meta), [c for c in children if c is not None])
+    # atom: LSQB [expr ("," expr)*] ","? RSQB -> list_lit
+    def list_lit(self, children):
+        return s.ListLit(self._cover(children[0], children[-1]),
+                         [c for c in children[1:-1] if c is not None])
 
-    @v_args(meta=True)
-    def list_lit(self, meta, children):
-        return s.ListLit(self._meta_span(meta), [c for c in children if c is not None])
+
+class _Precedence:
+    """Builds the tree of one operator run (`opseq`) by recursive descent over its flat list
+    of operands and operator tokens, one method per precedence level, lowest first:
+
+        or_expr    := and_expr (`or` and_expr)*
+        and_expr   := not_expr (`and` not_expr)*
+        not_expr   := `not` not_expr | comparison
+        comparison := sum [COMP_OP sum]
+        sum        := term (ADD_OP term)*
+        term       := factor (MUL_OP factor)*
+        factor     := (`-` | `+`) factor | power
+        power      := operand [`**` factor]
+
+    The recursion is bounded: `_Builder.build` counts each operator of a run as a level first."""
+
+    def __init__(self, builder: _Builder, items: list):
+        self.b = builder
+        self.items = items
+        self.i = 0
+
+    def parse(self):
+        node = self.or_expr()
+        if self.i < len(self.items):
+            tok = self.items[self.i]
+            if tok.type == "COMP_OP":
+                raise self._chained(node, tok)
+            raise self._unexpected(tok)
+        return node
+
+    def _chained(self, node, tok) -> _SyntaxProblem:
+        """`a < b < c`: Python would chain it; say how to write what was probably meant."""
+        while not isinstance(node, s.Compare):  # the comparison just left of `tok`
+            node = node.right if isinstance(node, (s.BoolOp, s.BinOp)) else node.operand
+        self.i += 1
+        third = self.sum()
+        text = self.b.src.text
+
+        def show(n):
+            start, end = self.b._extent(n)
+            return text[start:end]
+
+        middle = show(node.right)
+        return _SyntaxProblem(
+            "E0101", f"comparisons cannot be chained, found `{tok.value}`", self.b._span(tok),
+            label="unexpected here", help=f"compare twice and join with `and`: `{show(node.left)} "
+            f"{node.op} {middle} and {middle} {tok.value} {show(third)}`")
+
+    def _peek(self, *types):
+        if self.i < len(self.items):
+            tok = self.items[self.i]
+            if isinstance(tok, Token) and tok.type in types:
+                return tok
+        return None
+
+    def _take(self):
+        self.i += 1
+        return self.items[self.i - 1]
+
+    def _unexpected(self, tok) -> _SyntaxProblem:
+        return _SyntaxProblem("E0101", f"expected a value, found `{tok.value}`",
+                              self.b._span(tok), label="unexpected here",
+                              help=f"`{tok.value}` applies to a whole comparison; put it and its "
+                                   "operand in parentheses if that is what you mean")
+
+    def _left(self, operand, types, make):
+        node = operand()
+        while (tok := self._peek(*types)) is not None:
+            self.i += 1
+            right = operand()
+            node = make(self.b._cover(node, right), tok, node, right)
+        return node
+
+    def or_expr(self):
+        return self._left(self.and_expr, ("OR",),
+                          lambda span, tok, a, b: s.BoolOp(span, "or", a, b))
+
+    def and_expr(self):
+        return self._left(self.not_expr, ("AND",),
+                          lambda span, tok, a, b: s.BoolOp(span, "and", a, b))
+
+    def not_expr(self):
+        tok = self._peek("NOT")
+        if tok is None:
+            return self.comparison()
+        self.i += 1
+        operand = self.not_expr()
+        return s.UnaryOp(self.b._cover(tok, operand), "not", operand)
+
+    def comparison(self):
+        left = self.sum()
+        tok = self._peek("COMP_OP")
+        if tok is None:
+            return left
+        self.i += 1
+        right = self.sum()
+        return s.Compare(self.b._cover(left, right), tok.value, left, right)
+
+    def sum(self):
+        return self._left(self.term, ("ADD_OP",),
+                          lambda span, tok, a, b: s.BinOp(span, tok.value, a, b))
+
+    def term(self):
+        return self._left(self.factor, ("MUL_OP",),
+                          lambda span, tok, a, b: s.BinOp(span, tok.value, a, b))
+
+    def factor(self):
+        tok = self._peek("MINUS", "PLUS")
+        if tok is None:
+            return self.power()
+        self.i += 1
+        operand = self.factor()
+        if tok.type == "PLUS":  # `+x` is x itself
+            return self.b._wrap(operand, tok, operand)
+        return s.UnaryOp(self.b._cover(tok, operand), "-", operand)
+
+    def power(self):
+        base = self._operand()
+        if self._peek("POW_OP") is None:
+            return base
+        self.i += 1
+        exponent = self.factor()
+        return s.BinOp(self.b._cover(base, exponent), "**", base, exponent)
+
+    def _operand(self):
+        item = self._take()
+        if isinstance(item, Token):  # a `not` where only a tighter operand may stand
+            raise self._unexpected(item)
+        return item
+
+
+_HANDLERS = tuple(name for name in vars(_Builder) if not name.startswith("_") and name != "build")
+
+
+class _TooDeep(Exception):
+    def __init__(self, offset: int):
+        super().__init__(offset)
+        self.offset = offset
 
 
 class _SyntaxProblem(Exception):
@@ -291,38 +431,29 @@ def parse_module(source: SourceFile, diags: Diagnostics) -> s.Module | None:
     tree = _parse_or_report(source, diags)
     if tree is None:
         return None
-    too_deep = _too_deep(tree)
-    if too_deep is not None:
+    try:
+        return _Builder(source).build(tree)
+    except _TooDeep as exc:
         diags.error("E0509", f"the file nests deeper than {MAX_NESTING} levels",
-                    Span(source, too_deep, min(too_deep + 1, len(source.text))),
+                    Span(source, exc.offset, min(exc.offset + 1, len(source.text))),
                     label="too deep here",
                     help="split long expressions and deep nesting into named values or blocks")
-        return None
-    try:
-        return _Builder(source).transform(tree)
     except _SyntaxProblem as exc:
         diags.add(exc.diag)
-        return None
-    except Exception as exc:  # lark wraps transformer errors
-        inner = getattr(exc, "orig_exc", None)
-        if isinstance(inner, _SyntaxProblem):
-            diags.add(inner.diag)
-            return None
-        raise
-
-
-def _too_deep(tree: Tree) -> int | None:
-    """Offset where the tree gets deeper than MAX_NESTING, or None (walked without recursion).
-
-    Long left-nested chains count too: `1+1+...+1` is one level per `+`."""
-    stack = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_NESTING:
-            meta = node.meta
-            return 0 if getattr(meta, "empty", True) else meta.start_pos
-        stack.extend((c, depth + 1) for c in node.children if isinstance(c, Tree))
     return None
+
+
+def _first_offset(tree: Tree) -> int:
+    """Where the first token under `tree` starts (0 if it has none)."""
+    while True:
+        for c in tree.children:
+            if isinstance(c, Token):
+                return c.start_pos
+            if isinstance(c, Tree):
+                tree = c
+                break
+        else:
+            return 0
 
 
 def _scan_tokens(text: str, start: int = 0, end: int | None = None):

@@ -25,6 +25,14 @@ def test_check_imports_neither_networkx_nor_torch():
     assert _run(code) == "False False"
 
 
+def test_check_imports_only_its_own_command():
+    """The CLI sets up only the subcommand it runs; the others are listed, not imported."""
+    code = ("import sys, archdsl.cli\n"
+            "assert archdsl.cli.main(['check', 'lenet5']) == 0\n"
+            "print(sorted(m for m in sys.modules if m.startswith('archdsl.commands.')))")
+    assert _run(code) == "['archdsl.commands.check', 'archdsl.commands.common']"
+
+
 def test_grammar_cache_is_written_and_a_broken_one_is_rebuilt(tmp_path):
     code = ("from archdsl.load_grammar import lark_parser, cache_path, grammar_text\n"
             "lark_parser(); print(cache_path(grammar_text()))")

@@ -1,6 +1,18 @@
 """One module per CLI subcommand; each has `add_parser(subparsers)` and `run(args) -> int`.
 
-`COMMANDS` lists them in the order `archdsl --help` shows them.
+`COMMANDS` lists them in the order `archdsl --help` shows them. `SUMMARIES` holds each one's
+line in that list, here so that the CLI can list every command while importing only the one
+it runs.
 """
 
-COMMANDS = ["check", "summary", "draw", "compile", "export", "fmt", "zoo", "explain"]
+SUMMARIES = {
+    "check": "parse and shape-check .arch files (no torch)",
+    "summary": "per-layer shapes, parameters and MACs",
+    "draw": "draw the network with Graphviz (svg, png, pdf or dot)",
+    "compile": "write the network as standalone PyTorch source",
+    "export": "export the network to ONNX",
+    "fmt": "format .arch files in the canonical layout",
+    "zoo": "list the networks of the zoo",
+    "explain": "explain an error code, with examples",
+}
+COMMANDS = list(SUMMARIES)

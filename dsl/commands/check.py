@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sys
 
+from . import SUMMARIES
 from .common import EXIT_INPUT, EXIT_OK, add_target, load
 
 
 def add_parser(sub):
-    p = sub.add_parser("check", help="parse and shape-check .arch files (no torch)",
+    p = sub.add_parser("check", help=SUMMARIES["check"],
                        description="Parse and shape-check each file. Prints nothing and exits 0 "
                                    "when all is well; otherwise prints every error and exits 1.")
     add_target(p, many=True)

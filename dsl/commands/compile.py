@@ -5,11 +5,12 @@ from __future__ import annotations
 import sys
 
 from ..fileio import OutputRefused, check_output_path, write_atomic
+from . import SUMMARIES
 from .common import EXIT_INPUT, EXIT_OK, UsageError, add_target, load_checked, resolve_target
 
 
 def add_parser(sub):
-    p = sub.add_parser("compile", help="write the network as standalone PyTorch source",
+    p = sub.add_parser("compile", help=SUMMARIES["compile"],
                        description="Write one Python file that imports only torch and defines "
                                    "an nn.Module class named after the network, with the same "
                                    "state_dict keys as `Network.to_torch()`.")

@@ -11,12 +11,13 @@ from __future__ import annotations
 import sys
 
 from ..fileio import OutputRefused, write_atomic
+from . import SUMMARIES
 from .common import EXIT_INPUT, UsageError, add_target, load, report, resolve_target
 
 
 def add_parser(sub):
     p = sub.add_parser(
-        "draw", help="draw the network with Graphviz (svg, png, pdf or dot)",
+        "draw", help=SUMMARIES["draw"],
         description="Draw the network: a node per layer (name, kind with K/F/S/P, parameters), "
                     "edges labelled with the tensor shape, a box per block instance, + and ‖ "
                     "for add and concat. On a shape error, draws up to the failing layer with "

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from ..codes import CATALOGUE, explain
+from . import SUMMARIES
 from .common import EXIT_OK, UsageError
 
 
 def add_parser(sub):
-    p = sub.add_parser("explain", help="explain an error code, with examples",
+    p = sub.add_parser("explain", help=SUMMARIES["explain"],
                        description="Print the catalogue entry of an error code (as in "
                                    "`error[E0301]`): what it means, a wrong example and a right "
                                    "one. Without a code, list every code with its title.")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 
+from . import SUMMARIES
 from .common import EXIT_INPUT, EXIT_OK, UsageError, add_target, load_checked
 from .compile import check_output
 
 
 def add_parser(sub):
-    p = sub.add_parser("export", help="export the network to ONNX",
+    p = sub.add_parser("export", help=SUMMARIES["export"],
                        description="Lower the network to PyTorch (fresh weights, PyTorch's "
                                    "initialisation and the file's `init` rules) and export it "
                                    "with torch.onnx; the batch dimension is dynamic.")

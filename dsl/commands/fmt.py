@@ -13,11 +13,12 @@ import sys
 from ..diagnostics import ArchError, render_all
 from ..fileio import write_atomic
 from ..format import format_text
+from . import SUMMARIES
 from .common import EXIT_INPUT, EXIT_OK, UsageError
 
 
 def add_parser(sub):
-    p = sub.add_parser("fmt", help="format .arch files in the canonical layout",
+    p = sub.add_parser("fmt", help=SUMMARIES["fmt"],
                        description="Rewrite each file in the canonical layout, comments kept. "
                                    "The program does not change: it parses to the same tree. "
                                    "Use `-` for standard input (written to standard output).")

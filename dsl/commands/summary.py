@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from ..summary import render
+from . import SUMMARIES
 from .common import EXIT_INPUT, UsageError, add_target, load, report
 
 
 def add_parser(sub):
-    p = sub.add_parser("summary", help="per-layer shapes, parameters and MACs",
+    p = sub.add_parser("summary", help=SUMMARIES["summary"],
                        description="Print one row per layer: module path, kind with K/F/S/P, "
                                    "output shape (batch left out), parameters, MACs, receptive "
                                    "field and effective stride; totals at the bottom.")

@@ -7,11 +7,12 @@ import json
 from .. import zoo_index as zoo_mod
 from ..pipeline import run as run_pipeline
 from ..summary import human
+from . import SUMMARIES
 from .common import EXIT_INPUT, EXIT_OK
 
 
 def add_parser(sub):
-    p = sub.add_parser("zoo", help="list the networks of the zoo",
+    p = sub.add_parser("zoo", help=SUMMARIES["zoo"],
                        description="List every zoo network with its input shape, output shape, "
                                    "parameters and MACs. Use a name wherever a file is expected.")
     p.add_argument("--format", choices=("table", "json", "markdown"), default="table")

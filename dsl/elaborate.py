@@ -139,6 +139,11 @@ class Scope:
     counter: int = 0
     taken: dict[str, Span] = field(default_factory=dict)
     merges: dict[str, int] = field(default_factory=dict)  # kind -> next suffix to try
+    # `layer1.0.`: what the names made here start with (a layer's name is prefix + leaf)
+    prefix: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.prefix = "".join(f"{p}." for p in self.path)
 
     def child(self, leaf: str, kind: str, span: Span) -> Scope:
         path = (*self.path, leaf)
@@ -148,6 +153,49 @@ class Scope:
         leaf = str(self.counter)
         self.counter += 1
         return leaf
+
+
+MAX_MADE = 10_000  # configurations kept in `Elaborator._made` (a bound on its memory)
+_INT = frozenset((int,))  # `_INT.issuperset(map(type, v))`: all of v are ints (not bools)
+
+
+def _made_key(kind: str, vals: list[tuple[str | None, object]], in_shapes: list) -> tuple | None:
+    """The key of a layer configuration in `Elaborator._made`: the kind, the evaluated
+    arguments and the input shapes; None unless every value compares exactly. Keys hold the
+    type of each value, since `1 == 1.0 == True` hash alike but bind differently, and a float's
+    hex form, since `0.0 == -0.0` but they print differently."""
+    key: list = [kind]
+    for name, v in vals:
+        t = type(v)
+        if t is float:
+            v = v.hex()
+        elif t is tuple or t is Dims:
+            if not _INT.issuperset(map(type, v)):
+                return None
+        elif t is not int and t is not str and t is not bool:
+            return None  # lists (literal kernels), tensors, POISON: no reuse
+        key.append((name, t, v))
+    for sh in in_shapes:
+        if type(sh) is not tuple or not _INT.issuperset(map(type, sh)):
+            return None
+        key.append(sh)
+    return tuple(key)
+
+
+def _frozen(args: dict) -> bool:
+    """Whether every resolved argument is immutable, so layers may share them."""
+    return all(_frozen_value(v) for v in args.values())
+
+
+def _frozen_value(v) -> bool:
+    if isinstance(v, tuple):
+        return all(_frozen_value(x) for x in v)
+    return v is None or isinstance(v, (int, float, str))
+
+
+def _at(t: Tensor, span: Span) -> Tensor:
+    """`t` pointing at `span`: `replace(t, span=span)` at a third of the cost (per branch)."""
+    return Tensor(t.node, t.shape, t.name, span)
 
 
 def _deferred(expr):
@@ -166,6 +214,10 @@ class Elaborator:
         self.ir = IR()
         self.stack: list[tuple[s.Definition, Span]] = []
         self.params_seen = 0  # parameters of the layers made so far (see _count_params)
+        # (kind, arguments, input shapes) -> (spec, resolved arguments, shape, parameters) of
+        # a layer made without a problem: a large network repeats a few layer configurations,
+        # and binding, checking and resolving them again is most of a layer's cost.
+        self._made: dict[tuple, tuple] = {}
         self.where: Span | None = None  # the item being elaborated, named by internal errors
 
     # ================================================================ entry point
@@ -399,7 +451,7 @@ class Elaborator:
         return name
 
     def _path(self, scope: Scope, leaf: str) -> str:
-        return ".".join((*scope.path, leaf))
+        return scope.prefix + leaf  # ".".join((*scope.path, leaf)), without the tuple
 
     # ================================================================ names: layer / block / value
     def _named_thing(self, it, cur, scope, env, label: s.Labeled | None) -> Tensor:
@@ -458,6 +510,19 @@ class Elaborator:
                env, label, span: Span, ident_span: Span, leaf: str | None = None) -> Tensor:
         self.where = span
         vals = [(a.name, self.ev.eval(a.value, env)) for a in arg_nodes]
+        in_shapes = [t.shape for t in inputs]
+        key = _made_key(spec.kind, vals, in_shapes)
+        made = self._made.get(key) if key is not None else None
+        if made is not None and made[0] is spec:
+            # An earlier layer had this kind, these arguments and these input shapes: every
+            # check passed for it, and its resolved arguments, shape and parameter count are
+            # this layer's too (the op's rules are functions of exactly these).
+            args, shape, params = dict(made[1]), made[2], made[3]
+            if leaf is None:
+                leaf = self._take(scope, label)
+            name = self._path(scope, leaf)
+            return self._add_layer(spec, args, shape, False, params, inputs, scope, leaf, name,
+                                   span)
         bound = bind(spec.args, vals, spec.kind)
         for p in bound.problems:
             at = span if p.arg_index is None else (
@@ -476,11 +541,9 @@ class Elaborator:
         if leaf is None:
             leaf = self._take(scope, label)
         name = self._path(scope, leaf)
-        path = (*scope.path, leaf)
         shape = None
         failed = False
-        in_shapes = [t.shape for t in inputs]
-        if ok and all(sh is not None for sh in in_shapes):
+        if ok and None not in in_shapes:
             try:
                 args = spec.resolve(args, in_shapes)
                 shape = tuple(spec.shape(args, in_shapes))
@@ -493,15 +556,30 @@ class Elaborator:
                                  f"{self.limits.max_tensor:,}", span)
                 shape = None
                 failed = True
-        inits = tuple(r for r in scope.inits if r.matches(spec.kind, path))
+        params = None
+        if shape is not None:
+            params = spec.counts(args, in_shapes, shape).params
+            if key is not None and len(self._made) < MAX_MADE and _frozen(args):
+                self._made[key] = (spec, dict(args), shape, params)
+        return self._add_layer(spec, args, shape, failed, params, inputs, scope, leaf, name,
+                               span)
+
+    def _add_layer(self, spec: ops.OpSpec, args: dict, shape, failed: bool, params: int | None,
+                   inputs: list[Tensor], scope: Scope, leaf: str, name: str, span: Span
+                   ) -> Tensor:
+        """The node of a checked layer (`params` None when its shape is unknown)."""
+        inits = ()
+        if scope.inits:  # most scopes have no `init` rule: no path to build
+            path = (*scope.path, leaf)
+            inits = tuple(r for r in scope.inits if r.matches(spec.kind, path))
         nid = self.ir.add_node(spec.kind, args, name, span, shape=shape, scopes=scope.scopes,
                                init=inits)
         if failed:
             self.ir.node(nid)["error"] = True
         for i, t in enumerate(inputs):
             self.ir.connect(t.node, nid, i)
-        if shape is not None:
-            self._count_params(spec, args, in_shapes, shape, name, span)
+        if params is not None:
+            self._count_params(params, name, span)
         if len(self.ir) > self.limits.max_layers:
             self.diags.error("E0503", f"the network expands to more than "
                              f"{self.limits.max_layers:,} layers", span,
@@ -511,11 +589,10 @@ class Elaborator:
             raise _Abort()
         return Tensor(nid, shape, name, span)
 
-    def _count_params(self, spec, args, in_shapes, shape, name, span) -> None:
+    def _count_params(self, params: int, name: str, span: Span) -> None:
         """Adds up parameters as layers are made, so a file asking for 10^15 of them stops
         at the layer that crosses the limit, before the rest is expanded (counts are
         arithmetic on shapes; no weight is ever allocated here)."""
-        params = spec.counts(args, in_shapes, shape).params
         self.params_seen += params
         if self.params_seen > self.limits.max_params:
             self.diags.error("E0505", f"the network has more than {self.limits.max_params:,} "
@@ -558,7 +635,7 @@ class Elaborator:
         leaf = self._merge_leaf(scope, it.kind, label)
         inner = scope if label is None else scope.child(leaf, "group", label.span)
         # Each branch's result is labelled with the whole branch when a shape rule fails.
-        outs = [replace(self._item(br, cur, inner, env), span=br.span) for br in it.branches]
+        outs = [_at(self._item(br, cur, inner, env), br.span) for br in it.branches]
         if not outs:
             self.diags.error("E0221", f"`{it.kind}` has no branches", it.kind_span,
                              help=f"list the branches: `{it.kind} {{ {{ conv(...) }} "
@@ -588,7 +665,7 @@ class Elaborator:
                                  help=f"bind values first: `a = conv(...)`, then "
                                       f"`{it.kind}(a, b)`")
                 return self._poisoned(cur)
-            tensors.append(replace(v, span=a.span))
+            tensors.append(_at(v, a.span))
         lo = spec.arity[0]
         if len(tensors) < lo:
             self.diags.error("E0221", f"`{it.kind}` needs at least {lo} value"

@@ -61,6 +61,7 @@ class Evaluator:
     def __init__(self, diags: Diagnostics, max_int: int = MAX_INT):
         self.diags = diags
         self.max_int = max_int
+        self._methods: dict[type, object] = {}  # expression class -> method (see `_eval`)
 
     def eval(self, expr: s.Expr, env) -> object:
         try:
@@ -71,11 +72,16 @@ class Evaluator:
 
     # ------------------------------------------------------------------------------------
     def _eval(self, e: s.Expr, env):
-        method = getattr(self, "_" + type(e).__name__)
-        return method(e, env)
+        # The method named after the node's class (`_Literal`), found once per class: every
+        # argument of every layer comes through here.
+        method = self._methods.get(type(e))
+        if method is None:
+            method = self._methods[type(e)] = getattr(type(self), "_" + type(e).__name__)
+        return method(self, e, env)
 
     def _Literal(self, e: s.Literal, env):
-        if _is_num(e.value) and isinstance(e.value, int) and abs(e.value) > self.max_int:
+        v = e.value
+        if isinstance(v, int) and not isinstance(v, bool) and abs(v) > self.max_int:
             raise EvalError("E0507", f"integer {e.value} is too large (limit {self.max_int})",
                             e.span, help="sizes this large cannot be allocated")
         return e.value

@@ -45,6 +45,7 @@ class IRError(AssertionError):
 
 
 NODE_KEYS = ("op", "args", "name", "shape", "span", "scopes", "init")
+_NODE_KEY_SET = frozenset(NODE_KEYS)
 
 
 class IR:
@@ -103,7 +104,7 @@ class IR:
             self._nx.add_edge(src, dst, key=index, index=index)
             return
         ins = self._in[dst]
-        if any(i == index and s == src for i, s in ins):
+        if ins and (index, src) in ins:
             return  # networkx keys edges by (src, dst, index): the same edge twice is one
         ins.append((index, src))
         self._out[src].append(dst)
@@ -138,6 +139,15 @@ class IR:
             return [edges[0][1]]
         return [src for _, src in sorted(edges, key=lambda e: e[0])]
 
+    def input_nodes(self, nid: int) -> list[dict]:
+        """The attributes of `nid`'s producers, in input order (`node` of each of `inputs`)."""
+        if self._nx is not None:
+            return [self.node(p) for p in self.inputs(nid)]
+        nodes, edges = self._nodes, self._in[nid]
+        if len(edges) == 1:
+            return [nodes[edges[0][1]]]
+        return [nodes[src] for _, src in sorted(edges, key=lambda e: e[0])]
+
     def users(self, nid: int) -> list[int]:
         if self._nx is not None:
             return sorted({dst for _, dst in self._nx.out_edges(nid)})
@@ -148,8 +158,13 @@ class IR:
 
     def nodes(self):
         """(id, attributes) in topological order."""
-        for nid in self.topo():
-            yield nid, self.node(nid)
+        if self._nx is not None:
+            for nid in self.topo():
+                yield nid, self.node(nid)
+            return
+        nodes = self._nodes  # the plain storage, read directly: passes walk every node
+        for nid in sorted(nodes):
+            yield nid, nodes[nid]
 
     def layers(self):
         """Every node but the input, in topological order."""
@@ -165,8 +180,9 @@ class IR:
         if self.output is None:
             return set()
         seen, todo = {self.output}, [self.output]
+        in_edges = self._in_edges if self._nx is not None else self._in.__getitem__
         while todo:
-            for _, src in self._in_edges(todo.pop()):
+            for _, src in in_edges(todo.pop()):
                 if src not in seen:
                     seen.add(src)
                     todo.append(src)
@@ -181,36 +197,50 @@ class IR:
         if self.output is None or self.output not in ids:
             raise IRError("no output node")
         seen_names = set()
+        specs: dict[str, ops.OpSpec] = {}  # op -> its declaration, looked up once per kind
+        # shapes found good, by id (held, so no id is reused): layers share shape objects
+        # (an activation passes its input's on), and a tuple cannot change
+        good_shapes: dict[int, tuple] = {}
+        names = self._names
+        in_edges = self._in_edges if self._nx is not None else self._in.__getitem__
         for nid, data in self.nodes():
-            missing = [k for k in NODE_KEYS if k not in data]
-            if missing:
+            if not data.keys() >= _NODE_KEY_SET:
+                missing = [k for k in NODE_KEYS if k not in data]
                 raise IRError(f"node {nid} lacks {missing}")
-            spec = ops.lookup(data["op"])
+            spec = specs.get(data["op"])
             if spec is None:
-                raise IRError(f"node {nid} has unknown op {data['op']!r}")
-            if not data["name"] or data["name"] in seen_names:
-                raise IRError(f"node name {data['name']!r} is empty or repeated")
-            seen_names.add(data["name"])
-            if self._names.get(data["name"]) != nid:
-                raise IRError(f"name index out of date for {data['name']!r}")
+                spec = ops.lookup(data["op"])
+                if spec is None:
+                    raise IRError(f"node {nid} has unknown op {data['op']!r}")
+                specs[data["op"]] = spec
+            name = data["name"]
+            if not name or name in seen_names:
+                raise IRError(f"node name {name!r} is empty or repeated")
+            seen_names.add(name)
+            if names.get(name) != nid:
+                raise IRError(f"name index out of date for {name!r}")
             if not isinstance(data["span"], Span):
-                raise IRError(f"node {data['name']} has no span")
-            edges = self._in_edges(nid)
-            idx = sorted(i for i, _ in edges)
-            if idx != list(range(len(idx))):
-                raise IRError(f"node {data['name']} has input positions {idx}")
+                raise IRError(f"node {name} has no span")
+            edges = in_edges(nid)
+            n = len(edges)
+            if n != 1 or edges[0][0] != 0:  # (one input, at position 0, needs no sort)
+                idx = sorted(i for i, _ in edges)
+                if idx != list(range(n)):
+                    raise IRError(f"node {name} has input positions {idx}")
             lo, hi = spec.arity
-            if len(idx) < lo or (hi is not None and len(idx) > hi):
-                raise IRError(f"node {data['name']} ({data['op']}) has {len(idx)} inputs")
+            if n < lo or (hi is not None and n > hi):
+                raise IRError(f"node {name} ({data['op']}) has {n} inputs")
             for _, src in edges:
                 if src >= nid:
                     raise IRError(f"edge {src}->{nid} goes against creation order")
             shape = data["shape"]
             if complete and shape is None:
-                raise IRError(f"node {data['name']} has no shape")
-            if shape is not None and (not isinstance(shape, tuple) or
-                                      not all(isinstance(d, int) and d > 0 for d in shape)):
-                raise IRError(f"node {data['name']} has a bad shape {shape!r}")
+                raise IRError(f"node {name} has no shape")
+            if shape is not None and good_shapes.get(id(shape)) is not shape:
+                if not isinstance(shape, tuple) or \
+                        not all(isinstance(d, int) and d > 0 for d in shape):
+                    raise IRError(f"node {name} has a bad shape {shape!r}")
+                good_shapes[id(shape)] = shape
         if self.node(self.input)["op"] != "input":
             raise IRError("the input node is not an `input` op")
         # No cycle check needed: every edge was just seen to go from an older node to a newer.

@@ -83,3 +83,18 @@ def test_ir_storage_and_networkx_view_agree():
     ir.node(ir.output)["mark"] = 1
     assert g.nodes[ir.output]["mark"] == 1
     ir.verify()
+
+
+def test_repeated_layer_configurations_are_reused_but_stay_independent():
+    """Elaboration reuses the checks of a layer configuration it has already made (kind,
+    arguments, input shapes): the copies get their own argument dicts, values that compare
+    equal but differ (1 / 1.0 / true, 0.0 / -0.0) are not confused, and a different input
+    shape is a different configuration."""
+    net = archdsl.parse("network n { input 4x8x8\n"
+                        "a: conv(4, 3x3, pad=1); b: conv(4, 3x3, pad=1)\n"
+                        "c: conv(4, 3x3); d: dropout(0.0); e: dropout(-0.0) }")
+    a, b, c = (net.layer(n) for n in ("a", "b", "c"))
+    assert a["args"] == b["args"] and a["args"] is not b["args"]
+    assert (a["shape"], b["shape"], c["shape"]) == ((4, 8, 8), (4, 8, 8), (4, 6, 6))
+    d, e = (net.layer(n)["args"]["p"] for n in ("d", "e"))
+    assert str(d) == "0.0" and str(e) == "-0.0"

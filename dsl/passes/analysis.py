@@ -33,16 +33,25 @@ def run(ir: IR) -> Totals:
     `macs`, `rf` and `jump`; returns the network's totals (over nodes with known shapes)."""
     weights = biases = buffers = frozen = macs = act = 0
     live = ir.live()  # a branch the output does not depend on never runs: no MACs in the total
+    specs: dict[str, ops.OpSpec] = {}  # op -> its declaration, looked up once per kind
     for nid, data in ir.nodes():
-        spec = ops.get(data["op"])
-        ins = ir.input_shapes(nid)
+        spec = specs.get(data["op"])
+        if spec is None:
+            spec = specs[data["op"]] = ops.get(data["op"])
+        preds = ir.input_nodes(nid)
+        ins = [p["shape"] for p in preds]
         shape = data["shape"]
-        known = shape is not None and all(s is not None for s in ins)
+        known = shape is not None and None not in ins
         counts = spec.counts(data["args"], ins, shape) if known else ops.NO_COUNTS
         m = spec.macs(data["args"], ins, shape) if known else 0
-        data.update(params=counts.params, weights=counts.weights, biases=counts.biases,
-                    buffers=counts.buffers, trainable=counts.trainable, macs=m)
-        _receptive_field(ir, nid, data)
+        # (item by item rather than `data.update(params=...)`: no keyword dict per node)
+        data["params"] = counts.params
+        data["weights"] = counts.weights
+        data["biases"] = counts.biases
+        data["buffers"] = counts.buffers
+        data["trainable"] = counts.trainable
+        data["macs"] = m
+        _receptive_field(data, preds)
         weights += counts.weights
         biases += counts.biases
         buffers += counts.buffers
@@ -56,32 +65,38 @@ def run(ir: IR) -> Totals:
     return totals
 
 
-def _receptive_field(ir: IR, nid: int, data: dict) -> None:
+def _receptive_field(data: dict, preds: list[dict]) -> None:
     """rf_out = rf_in + (F - 1) * D * jump_in; jump_out = jump_in * S (per spatial dim).
 
     Merges take the widest field among their inputs; layers that mix every position
-    (flatten, linear, global or adaptive pooling) see the whole input (rf None)."""
+    (flatten, linear, global or adaptive pooling) see the whole input (rf None). `preds` are
+    the attributes of the node's inputs, in input order."""
     shape = data["shape"]
     if data["op"] == "input":
         n = len(shape) - 1 if shape else 0
         data["rf"], data["jump"] = ((1,) * n, (1,) * n) if n else (None, None)
         return
-    preds = [ir.node(p) for p in ir.inputs(nid)]
-    fields = [(p.get("rf"), p.get("jump")) for p in preds]
-    if not fields or any(f[0] is None for f in fields) or shape is None:
-        data["rf"], data["jump"] = None, None
-        return
-    if len(fields) == 1:  # the common case, without the per-dimension max
-        rf, jump = fields[0]
+    if len(preds) == 1:  # the common case, without the lists and the per-dimension max
+        rf, jump = preds[0].get("rf"), preds[0].get("jump")
+        if rf is None or shape is None:
+            data["rf"], data["jump"] = None, None
+            return
     else:
-        rf = tuple(max(f[0][i] for f in fields) for i in range(len(fields[0][0])))
-        jump = tuple(max(f[1][i] for f in fields) for i in range(len(fields[0][1])))
+        rfs = [p.get("rf") for p in preds]
+        if not rfs or None in rfs or shape is None:
+            data["rf"], data["jump"] = None, None
+            return
+        # the widest per dimension (a merge's inputs have the same rank, so their fields too)
+        rf = tuple(map(max, *rfs))
+        jump = tuple(map(max, *[p.get("jump") for p in preds]))
     args = data["args"]
     op = data["op"]
     if op in ("conv", "maxpool", "avgpool") and not args.get("global"):
-        k, s, d = args["kernel"], args["stride"], args.get("dilation", (1,) * len(rf))
-        rf = tuple(rf[i] + (k[i] - 1) * d[i] * jump[i] for i in range(len(rf)))
-        jump = tuple(jump[i] * s[i] for i in range(len(jump)))
+        k, s = args["kernel"], args["stride"]
+        d = args["dilation"] if "dilation" in args else (1,) * len(rf)
+        # k, s and d have one entry per spatial dimension, as rf and jump do
+        rf = tuple([r + (kk - 1) * dd * j for r, kk, dd, j in zip(rf, k, d, jump, strict=True)])
+        jump = tuple([j * ss for j, ss in zip(jump, s, strict=True)])
     elif op in ("flatten", "linear", "adaptive_avgpool") or args.get("global") or \
             len(shape) - 1 != len(rf):
         data["rf"], data["jump"] = None, None

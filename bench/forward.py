@@ -8,7 +8,9 @@ module's within 1e-5 (batch 1 and 8), so a wrong reference aborts the run. CPU,
 `torch.set_num_threads(2)`, eval mode under `torch.inference_mode()`. Runs are interleaved
 (compiled, hand-written, ... alternating which goes first); times are medians over the runs,
 and each ratio is the median of the per-run ratios (with their quartiles), so that the VM's
-drifting speed divides out. Also:
+drifting speed divides out. An A/A row times a second hand-written instance against the
+first: what two identical modules differ by here is the noise a ratio should be read against.
+Also:
 
 - construction: `net.to_torch()` (the network already loaded and checked) against calling the
   hand-written constructor, interleaved, median, for LeNet-5, ResNet-50 and ResNet-152 (the
@@ -22,6 +24,7 @@ Usage: python bench/forward.py [--quick]     (targets: forward <= 1.02, construc
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import sys
 import time
@@ -45,6 +48,9 @@ FORWARD = {"lenet5": _handwritten.LeNet5, "resnet50": _handwritten.resnet50,
 BUILD = {"lenet5": _handwritten.LeNet5, "resnet50": _handwritten.resnet50,
          "resnet152": _handwritten.resnet152}
 TOLERANCE = 1e-5
+# A second, separately built hand-written module, timed like the others: its ratio to the
+# first (same class, same weights) is the noise floor of this machine for that case.
+COPY = "hand-written copy"
 TARGET_FORWARD = 1.02
 TARGET_BUILD = 1.2
 
@@ -82,14 +88,21 @@ def paired_ratio(mine: list[float], ref: list[float]) -> tuple[float, float, flo
 
 
 def build_times(fns: dict, repeats: int) -> dict[str, list[float]]:
+    """Seconds per construction, alternating. The module built is kept until its time is
+    taken, then freed with a collection outside the timed region: a GraphModule refers to
+    itself through its graph, so without the collection its hundreds of MB of weights were
+    freed by whichever later call happened to trigger the collector, and timed there."""
     times = {k: [] for k in fns}
     names = list(fns)
     for r in range(repeats):
         order = names[r % len(names):] + names[:r % len(names)]
         for k in order:
+            gc.collect()
             t = time.perf_counter()
-            fns[k]()
+            built = fns[k]()
             times[k].append(time.perf_counter() - t)
+            del built
+    gc.collect()
     return times
 
 
@@ -100,6 +113,7 @@ def fmt(sec: float) -> str:
 def main(argv) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="few repeats (a smoke test)")
+    ap.add_argument("--only", choices=("forward", "build"), help="run one half")
     opts = ap.parse_args(argv)
     torch.set_num_threads(2)
     torch.manual_seed(0)
@@ -117,6 +131,8 @@ def main(argv) -> int:
     def make_refs(name: str, compiled, table: dict, shape) -> dict:
         """The references for `name`, loaded with the compiled weights and checked equal."""
         refs = {"hand-written": table[name]().eval()}
+        if table is FORWARD:  # the A/A control: how far apart two equal modules time here
+            refs[COPY] = table[name]().eval()
         if name in tv:
             refs["torchvision"] = tv[name]().eval()
         state = compiled.state_dict()
@@ -131,7 +147,7 @@ def main(argv) -> int:
         return refs
 
     rows, build_rows, ok = [], [], True
-    for name in FORWARD:
+    for name in FORWARD if opts.only != "build" else ():
         net = archdsl.zoo(name)
         compiled = net.to_torch().eval()
         others = make_refs(name, compiled, FORWARD, net.input_shape)
@@ -142,13 +158,16 @@ def main(argv) -> int:
             fns = {"compiled": compiled, **others}
             runs = interleaved(fns, x, iters if not opts.quick else max(1, iters // 10), repeats)
             for label in others:
-                ratio, lo, hi = paired_ratio(runs["compiled"], runs[label])
-                rows.append((name, batch, label, statistics.median(runs["compiled"]),
-                             statistics.median(runs[label]), ratio, lo, hi))
-                ok &= ratio <= TARGET_FORWARD or label == "torchvision"
+                mine = COPY if label == COPY else "compiled"
+                base = "hand-written" if label == COPY else label
+                ratio, lo, hi = paired_ratio(runs[mine], runs[base])
+                shown = f"A/A: {COPY} vs hand-written" if label == COPY else label
+                rows.append((name, batch, shown, statistics.median(runs[mine]),
+                             statistics.median(runs[base]), ratio, lo, hi))
+                ok &= ratio <= TARGET_FORWARD or label in ("torchvision", COPY)
         del compiled, others
 
-    for name in BUILD:
+    for name in BUILD if opts.only != "forward" else ():
         net = archdsl.zoo(name)
         make_refs(name, net.to_torch().eval(), BUILD, net.input_shape)
         repeats = 3 if opts.quick else REPEATS[name]
@@ -171,7 +190,7 @@ def main(argv) -> int:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU; median of "
           "interleaved repeats")
     print()
-    print("| network | batch | compiled | reference | reference time | ratio | quartiles |")
+    print("| network | batch | timed | reference | reference time | ratio | quartiles |")
     print("|---|---:|---:|---|---:|---:|---:|")
     for name, batch, label, c, h, r, lo, hi in rows:
         print(f"| {name} | {batch} | {fmt(c)} | {label} | {fmt(h)} | {r:.3f} "

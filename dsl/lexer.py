@@ -6,15 +6,16 @@ a scanner the first time each state is seen. On a 100,000-layer file that was ha
 parse, and on a small file most of its cost is compiling those scanners.
 
 `FastContextualLexer` gives exactly the same tokens. It matches one regular expression built
-from all the grammar's terminals, in Lark's order of preference (priority, then longest
-possible match, then name), with the ignored terminals skipped in the same match. A terminal
-that the parser accepts in its current state is the one Lark's lexer for that state would
-have chosen too: every terminal tried before it failed to match here, and the state's lexer
-tries a subset of them in the same order. Keywords are names whose text is a keyword; like
-Lark, they become the keyword where the parser accepts it and stay a name elsewhere, so
-`add` can still label a layer. When the parser accepts neither (or nothing matches), the
-token is handed to Lark's own lexer for that state, which also raises Lark's usual errors.
-Tokens carry offsets only: diagnostics compute lines from offsets themselves.
+from all the grammar's terminals, in Lark's order of preference (priority, then the longest a
+terminal can match, then the length of its pattern, then name), with the ignored terminals
+skipped in the same match. A terminal that the parser accepts in its current state is the one
+Lark's lexer for that state would have chosen too: every terminal tried before it failed to
+match here, and the state's lexer tries a subset of them in the same order. Keywords are names
+whose text is a keyword; like Lark, they become the keyword where the parser accepts it and
+stay a name elsewhere, so `add` can still label a layer. When the parser accepts neither (or
+nothing matches), the token is handed to Lark's own lexer for that state, which also raises
+Lark's usual errors. Tokens carry offsets only: diagnostics compute lines from offsets
+themselves.
 """
 
 from __future__ import annotations
@@ -60,8 +61,9 @@ class FastContextualLexer:
         self.skip = re.compile(skip)
 
     def lex(self, lexer_state: LexerState, parser_state):
-        text = lexer_state.text.text
-        pos, end = lexer_state.text.start, lexer_state.text.end
+        source = lexer_state.text  # a lark TextSlice (a str in lark before 1.3)
+        text = getattr(source, "text", source)
+        pos, end = getattr(source, "start", 0), getattr(source, "end", len(text))
         states = parser_state.parse_conf.states
         match, renames, new = self.token.match, self.renames, str.__new__
         while pos < end:

@@ -17,6 +17,7 @@ import sys
 
 import lark
 from lark import Lark
+from lark.lexer import ContextualLexer
 from lark.parsers.lalr_analysis import Shift
 
 from .lexer import FastContextualLexer
@@ -50,9 +51,14 @@ def lark_parser() -> Lark:
     contextual one; built once per process."""
     parser = _lalr_parser()
     frontend = parser.parser
-    conf = frontend.lexer_conf
-    frontend.lexer = FastContextualLexer(frontend.lexer, conf.terminals, conf.ignore)
-    _key_callbacks_by_table_rules(frontend.parser.parser)
+    # Both speed-ups reach into Lark's parser objects (as laid out in lark 1.3). Another lark
+    # that lays them out differently keeps its own lexer and lookups: slower, same results.
+    if isinstance(frontend.lexer, ContextualLexer):
+        conf = frontend.lexer_conf
+        frontend.lexer = FastContextualLexer(frontend.lexer, conf.terminals, conf.ignore)
+    lalr = getattr(frontend.parser, "parser", None)
+    if isinstance(getattr(lalr, "callbacks", None), dict) and hasattr(lalr, "parse_table"):
+        _key_callbacks_by_table_rules(lalr)
     return parser
 
 

@@ -12,6 +12,7 @@ import sys
 from ._version import __version__
 from .commands import COMMANDS, SUMMARIES
 from .commands.common import EXIT_INPUT, EXIT_INTERNAL, EXIT_USAGE, UsageError
+from .escape import visible
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args._handlers[args.command](args)
     except UsageError as exc:
-        print(f"archdsl: error: {exc}", file=sys.stderr)
+        print(f"archdsl: error: {visible(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("archdsl: interrupted", file=sys.stderr)
@@ -68,15 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except OSError as exc:  # the file system said no: a full disk, a missing permission
-        where = f"{exc.filename}: " if exc.filename else ""
+        where = f"{visible(str(exc.filename))}: " if exc.filename else ""
         print(f"archdsl: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
     except Exception as exc:  # a bug in archdsl, never the user's fault
         if args.debug:
             raise
         where = getattr(exc, "arch_location", None)
-        print(f"archdsl: internal error: {type(exc).__name__}: {exc}"
-              + (f" (while processing {where})" if where else "")
+        print(f"archdsl: internal error: {type(exc).__name__}: {visible(str(exc))}"
+              + (f" (while processing {visible(where)})" if where else "")
               + "; please report it (rerun with --debug for the traceback)", file=sys.stderr)
         return EXIT_INTERNAL
 

@@ -72,6 +72,15 @@ ENTRIES = [
           "a screenful of syntax errors. Check the path, or the import.",
           "network net {\n    input 100\x00\n    linear(10)\n}\n",
           "network net {\n    input 100\n    linear(10)\n}\n"),
+    Entry("E0107", "invisible or line-breaking character in a string or comment",
+          "A string holds a character that is not visible (a carriage return, a tab, U+2028, a "
+          "bidi control such as U+202E, a no-break space ...), or a comment holds a line break "
+          "other than the newline, a bidi control or a control character. An editor shows "
+          "such a file otherwise than archdsl reads it: a carriage return or U+2028 looks like "
+          "a new line, a bidi control reorders the text around it. Strings have no escapes, "
+          "so the character can only be removed (a CRLF line ending is fine).",
+          "network net(mode = \"same\r\") {\n    input 3x32x32\n    conv(16, 3x3, pad=mode)\n}\n",
+          "network net(mode = \"same\") {\n    input 3x32x32\n    conv(16, 3x3, pad=mode)\n}\n"),
     # ------------------------------------------------------------------ E02xx names, arguments
     Entry("E0201", "unknown layer kind or block",
           "An item names something that is neither a built-in layer kind, nor a block defined "

@@ -28,6 +28,7 @@ from . import syntax as s
 from .diagnostics import ArchError, Diagnostics
 from .parser import parse_module
 from .source import SourceFile, Span
+from .textscan import lexemes
 
 INDENT = 4
 _CLOSERS = ("}", "]", ")")
@@ -90,22 +91,13 @@ class _Comment:
 
 
 def find_comments(text: str) -> list[_Comment]:
-    """Every `#` comment outside strings, as the lexer sees them (STRING: /"[^"\\n]*"/)."""
-    out, i, n = [], 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == '"':
-            j = text.find('"', i + 1)
-            nl = text.find("\n", i + 1)
-            i = n if j < 0 else (nl if 0 <= nl < j else j + 1)
-        elif ch == "#":
-            j = text.find("\n", i)
-            j = n if j < 0 else j
+    """Every `#` comment outside strings, as the lexer sees them (STRING: /"[^"\\n]*"/), in
+    one linear scan (dsl/textscan.py)."""
+    out = []
+    for kind, i, j in lexemes(text):
+        if kind == "comment":
             line_start = text.rfind("\n", 0, i) + 1
             out.append(_Comment(i, text[i:j].rstrip(), not text[line_start:i].strip()))
-            i = j
-        else:
-            i += 1
     return out
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from . import syntax as s
 from .diagnostics import Diagnostics, Label, _escape
+from .escape import visible
 from .ops import lookup as lookup_op
 from .parser import parse_module
 from .source import SourceFile, Span
@@ -137,7 +138,7 @@ class Loader:
             return None
         found = self._resolve(imp.path, base_dir)
         if found is None:
-            looked = [_shown_dir(d) for d in (base_dir, *self.options.search_path)]
+            looked = [visible(_shown_dir(d)) for d in (base_dir, *self.options.search_path)]
             self.diags.error("E0401", f"cannot find `{imp.path}`", imp.span,
                              label="no such file", notes=[f"looked in {d}" for d in looked],
                              help="import paths are relative to the importing file")
@@ -146,11 +147,11 @@ class Loader:
         if not real.endswith(".arch"):
             # a link named `x.arch` may point anywhere; only `.arch` files are ever read
             self.diags.error("E0401", f"`{imp.path}` is a link to a file that is not a `.arch` "
-                             "file", imp.span, notes=[f"it points to {real}"])
+                             "file", imp.span, notes=[f"it points to {visible(real)}"])
             return None
         if self.options.sandbox and self._root and not _inside(real, self._root):
             self.diags.error("E0404", f"`{imp.path}` is outside the sandbox", imp.span,
-                             notes=[f"sandbox root: {_shown_dir(self._root)}"],
+                             notes=[f"sandbox root: {visible(_shown_dir(self._root))}"],
                              help="with --sandbox, imports must stay in the first file's folder")
             return None
         if real in stack:

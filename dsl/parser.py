@@ -10,6 +10,7 @@ from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import syntax as s
+from . import textscan
 from .diagnostics import Diagnostic, Diagnostics, Label
 from .load_grammar import lark_parser
 from .source import SourceFile, Span
@@ -456,38 +457,25 @@ def _first_offset(tree: Tree) -> int:
             return 0
 
 
-def _scan_tokens(text: str, start: int = 0, end: int | None = None):
-    """Yield (offset, char) for bracket characters outside comments and strings."""
-    i, n = start, len(text) if end is None else end
-    while i < n:
-        ch = text[i]
-        if ch == "#":
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-            continue
-        if ch == '"':
-            j = text.find('"', i + 1)
-            nl = text.find("\n", i + 1)
-            if j < 0 or (0 <= nl < j):
-                yield i, '"'  # unterminated string: reported before any bracket
-                i = n if nl < 0 else nl
-                continue
-            i = j + 1
-            continue
-        if ch in "{}()[]":
-            yield i, ch
-        i += 1
-
-
 def _check_delimiters(source: SourceFile, diags: Diagnostics, start: int = 0,
-                      end: int | None = None) -> bool:
-    """Reports unclosed and unmatched brackets with both ends; True if any."""
+                      end: int | None = None, chars: list[Diagnostic] | None = None) -> bool:
+    """Reports unclosed and unmatched brackets with both ends; True if any. Characters a
+    string or comment may not hold go to `chars` (E0107, each string and comment at most
+    once, MAX_SYNTAX_ERRORS in all): they do not stop the parse."""
     stack: list[tuple[int, str]] = []
     found = False
-    for pos, ch in _scan_tokens(source.text, start, end):
-        if ch == '"':
+    text = source.text
+    for ch, pos, stop in textscan.lexemes(text, start, end):
+        if ch == "unterminated":
             diags.add(_unterminated_string(source, pos))
             return True
+        if ch == "string" or ch == "comment":
+            check = textscan.bad_in_string if ch == "string" else textscan.bad_in_comment
+            if chars is not None and len(chars) < MAX_SYNTAX_ERRORS:
+                bad = check(text, pos + 1, stop - (ch == "string"))
+                if bad is not None:
+                    chars.append(_bad_character(source, bad, ch))
+            continue
         if ch in _CLOSERS:
             stack.append((pos, ch))
             continue
@@ -530,13 +518,20 @@ MAX_SYNTAX_ERRORS = 20
 def _parse_or_report(source: SourceFile, diags: Diagnostics) -> Tree | None:
     """The Lark tree, or None after reporting every definition's first syntax error."""
     whole = Diagnostics()
-    if not _check_delimiters(source, whole):
+    chars: list[Diagnostic] = []
+    if not _check_delimiters(source, whole, chars=chars):
         try:
-            return lark_parser().parse(source.text)
+            tree = lark_parser().parse(source.text)
         except UnexpectedInput as exc:
             whole.add(_describe_parse_error(source, exc))
-    for diag in _piecewise_errors(source) or whole.items:
+        else:
+            if not chars:
+                return tree
+    for diag in chars:
         diags.add(diag)
+    if whole.items:
+        for diag in _piecewise_errors(source) or whole.items:
+            diags.add(diag)
     return None
 
 
@@ -582,6 +577,16 @@ def _unterminated_string(source: SourceFile, pos: int) -> Diagnostic:
     return Diagnostic("E0105", "unterminated string", Span(source, pos, pos + 1),
                       label="this string is not closed on its line",
                       help='close it with `"` on the same line; strings cannot span lines')
+
+
+def _bad_character(source: SourceFile, pos: int, where: str) -> Diagnostic:
+    what, effect = textscan.describe(source.text[pos])
+    help_ = ("strings hold visible characters only, and have no escapes: remove it"
+             if where == "string" else
+             "remove it: archdsl and an editor would disagree about where this comment ends "
+             "or what it says")
+    return Diagnostic("E0107", f"{what} inside a {where}", Span(source, pos, pos + 1),
+                      label=effect, help=help_)
 
 
 def _what_opens(source: SourceFile, pos: int, ch: str) -> str:

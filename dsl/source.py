@@ -5,6 +5,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
+from .escape import visible
+
 
 @dataclass(frozen=True)
 class SourceFile:
@@ -59,13 +61,14 @@ class Span:
         return self.source.line_col(self.start)[1]
 
     def location(self) -> str:
-        """`path:line:col`, the prefix of every diagnostic."""
+        """`path:line:col`, the prefix of every diagnostic. A path that holds a line break or
+        another invisible character is shown escaped (`\\x0a`): a location is one line."""
         line, col = self.source.line_col(self.start)
-        return f"{self.source.path}:{line}:{col}"
+        return f"{visible(self.source.path)}:{line}:{col}"
 
     def short(self) -> str:
-        """`file.arch:line`, for notes that point elsewhere."""
-        return f"{self.source.path}:{self.line}"
+        """`file.arch:line`, for notes that point elsewhere (escaped as `location` is)."""
+        return f"{visible(self.source.path)}:{self.line}"
 
     def text(self) -> str:
         return self.source.text[self.start : self.end]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from . import ops
+from .escape import visible
 from .ir import IR
 from .passes.analysis import Totals
 from .values import fmt_shape
@@ -122,6 +123,7 @@ def _table(ir: IR, depth: int | None) -> str:
     used = ir.attrs.get("params_used") or {}
     if used:
         head += "  " + ", ".join(f"{k}={_show(v)}" for k, v in used.items())
+    head = visible(head)  # a path or a value from Python may hold control characters
     out = [head, "", line(HEADERS), line(["-" * w for w in widths])]
     for r, cells in zip(rows, body, strict=True):
         text = line(cells)

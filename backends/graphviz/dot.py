@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 from itertools import pairwise
 
+from ...escape import dot_str, visible
 from ...ir import IR
 from ...summary import human
 from . import style
@@ -21,10 +22,11 @@ SMALL = '<font point-size="8" color="{c}">{t}</font>'
 
 
 def quote(value: str) -> str:
-    """A DOT value: an HTML-like label `<...>` as is, anything else as a quoted string."""
+    """A DOT value: an HTML-like label `<...>` as is (its text went through `esc`), anything
+    else as a quoted string (archdsl/escape.py `dot_str`)."""
     if value.startswith("<") and value.endswith(">"):
         return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return dot_str(value)
 
 
 def attr_list(attrs: dict) -> str:
@@ -283,9 +285,11 @@ class _Writer:
                 lines += [f"note: {n}" for n in diag.notes]
                 if diag.help:
                     lines.append(f"help: {diag.help}")
+            # Escaped before wrapping: textwrap would turn a CR or LF in a path into a space.
             body = "".join(esc(part) + '<br align="left"/>'
                            for line in lines for part in textwrap.wrap(
-                               line, 80, subsequent_indent="    ", break_on_hyphens=False))
+                               visible(line), 80, subsequent_indent="    ",
+                               break_on_hyphens=False))
             attrs = {"label": f"<{body}>", "shape": "note", "style": "filled",
                      "fillcolor": "#fff5f5", "color": style.ERROR, "fontcolor": "#5c0a0a",
                      "fontsize": "9", "margin": "0.12,0.08"}

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-from html import escape
 
+from ...escape import dot_html
 from ...ops import get as get_op
 
 _TIMES = re.compile(r"(?<=\d)x(?=\d)")
 
 
 def esc(text: str) -> str:
-    """Escape text for a Graphviz HTML-like label."""
-    return escape(text, quote=True)
+    """Escape text for a Graphviz HTML-like label (archdsl/escape.py `dot_html`)."""
+    return dot_html(text)
 
 
 def shape_text(shape) -> str:

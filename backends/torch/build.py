@@ -14,6 +14,7 @@ the input `x`, the modules it imports) gets a trailing underscore: a layer label
 
 from __future__ import annotations
 
+import keyword
 from dataclasses import dataclass
 
 from torch import fx
@@ -47,7 +48,8 @@ def class_name(network: str) -> str:
     """`resnet50` -> `Resnet50`, `my_net` -> `MyNet`."""
     parts = [p for p in network.replace("-", "_").split("_") if p]
     name = "".join(p[0].upper() + p[1:] for p in parts) or "Network"
-    return name if name[0].isalpha() else "Net" + name
+    name = name if name[0].isalpha() else "Net" + name
+    return name + "_" if keyword.iskeyword(name) else name  # `network none`: not `class None`
 
 
 def _info(ir, nid: int, data: dict) -> LayerInfo:

@@ -15,9 +15,12 @@ non-negative dims. Custom layer kinds get their lowering through `register_lower
 
 from __future__ import annotations
 
+import keyword
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from archdsl.escape import py_value
 
 Kwargs = tuple[tuple[str, object], ...]
 
@@ -48,6 +51,9 @@ class ModuleCall:
 
     def source(self) -> str:
         """The constructor call as Python text: `nn.Conv2d(1, 6, kernel_size=(5, 5))`."""
+        names = [self.cls, *(k for k, _ in self.kwargs)]
+        if not all(n.isidentifier() and not keyword.iskeyword(n) for n in names):
+            raise ValueError(f"not a class and argument names: nn.{self.cls}, {names[1:]}")
         parts = [py(a) for a in self.args] + [f"{k}={py(v)}" for k, v in self.kwargs]
         call = f"nn.{self.cls}({', '.join(parts)})"
         if self.kernel is not None:
@@ -67,16 +73,9 @@ class Lowering:
     doc: str = field(default="", compare=False)
 
 
-def py(value) -> str:
-    """A constructor argument as Python source; strings in double quotes, as fx prints them."""
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, (tuple, list)):
-        inner = ", ".join(py(v) for v in value)
-        if isinstance(value, list):
-            return f"[{inner}]"
-        return f"({inner},)" if len(value) == 1 else f"({inner})"
-    return repr(value)
+# A constructor argument as Python source. The one printer of values for generated Python
+# (archdsl/escape.py): strings escaped, `inf`/`nan` readable, unknown types refused.
+py = py_value
 
 
 def _torch_dim(d: int) -> int:

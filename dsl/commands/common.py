@@ -9,6 +9,7 @@ import os
 import sys
 from dataclasses import fields
 
+from .. import textscan
 from .. import zoo_index as zoo
 from ..api import parse_shape
 from ..diagnostics import render_all
@@ -82,6 +83,12 @@ def overrides(args) -> dict:
         if not v.strip():
             raise UsageError(f"--set {k.strip()}= gives no value; write --set "
                              f"{k.strip()}=VALUE")
+        value = v.strip()
+        bad = textscan.bad_in_string(value, 0, len(value))
+        if bad is not None:  # the rule for strings in a file (E0107), as a usage error
+            what = textscan.describe(value[bad])[0]
+            raise UsageError(f"--set {k.strip()}: the value holds a {what}; values are "
+                             "visible characters only")
         out[k.strip()] = parse_value(v)
     return out
 

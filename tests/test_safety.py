@@ -25,12 +25,9 @@ FORBIDDEN = re.compile(
     r"|\b(pickle|marshal)\.loads?\(|\bLark\.load\(|\bos\.system\(|shell\s*=\s*True"
     r"|\bimportlib\.import_module\((?!f\"archdsl\.)")
 
-# Reviewed exceptions, each with why it is safe: (path, pattern that is allowed there).
-ALLOWED = {
-    # the grammar's LALR tables, cached by archdsl itself in the user's cache folder (as
-    # Python caches .pyc files); never a file a .arch file names, never from the input
-    ("dsl/load_grammar.py", "Lark.load("),
-}
+# Reviewed exceptions, each with why it is safe: (path, pattern that is allowed there). None
+# now: the grammar-table cache, once unpickled, is JSON (see the tests at the end).
+ALLOWED: set[tuple[str, str]] = set()
 
 
 def _sources():
@@ -295,3 +292,136 @@ def test_writing_to_a_device_does_not_replace_it(tmp_path):
     finally:
         os.close(reader)
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+# ---------------------------------------------------------------------------- the grammar cache
+
+_MARK = "pwned-by-cache"
+_CHECK = "import archdsl; print(archdsl.zoo('lenet5').params)"
+
+
+def _python(code: str, cache: str, cwd) -> str:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "XDG_CACHE_HOME": cache}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          cwd=cwd, check=True).stdout.strip()
+
+
+def _planted_pickle(marker) -> bytes:
+    """A pickle whose loading runs code: it creates `marker`."""
+    import pickle
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    return pickle.dumps(Payload())
+
+
+def _cache_names(cache: str, cwd) -> tuple[str, str]:
+    """The cache file archdsl reads, and the name the pickle-based cache used."""
+    path = _python("from archdsl.load_grammar import cache_path, grammar_text\n"
+                   "print(cache_path(grammar_text()))", cache, cwd)
+    return path, path.replace(".lark.json", ".lark.pickle")
+
+
+def test_a_planted_pickle_in_the_cache_runs_nothing(tmp_path):
+    cache = tmp_path / "cache"
+    marker = tmp_path / _MARK
+    path, old = _cache_names(str(cache), tmp_path)
+    os.makedirs(os.path.dirname(path), mode=0o700)
+    for name in (path, old):  # where archdsl reads, and where it used to
+        with open(name, "wb") as fh:
+            fh.write(_planted_pickle(marker))
+    assert _python(_CHECK, str(cache), tmp_path) == str(archdsl.zoo("lenet5").params)
+    assert not marker.exists()
+    with open(path, "rb") as fh:  # the planted file was replaced by the JSON tables
+        assert fh.read(1) == b"{"
+
+
+def test_the_cache_is_json_and_round_trips(tmp_path):
+    import json
+
+    from archdsl import load_grammar
+
+    cache = tmp_path / "cache"
+    path, _ = _cache_names(str(cache), tmp_path)
+    _python(_CHECK, str(cache), tmp_path)
+    with open(path, "rb") as fh:
+        tables = json.loads(fh.read(), object_hook=load_grammar.decode)
+    lark = load_grammar.Lark._load_from_dict(tables["data"], tables["memo"])
+    text = (ROOT / "architectures" / "resnet50.arch").read_text()
+    assert lark.parse(text) == load_grammar.Lark(load_grammar.grammar_text(),
+                                                 **load_grammar.OPTIONS).parse(text)
+    assert load_grammar.decode({"#": [1, {"(": [2, "a"]}]}) == {1: {"(": [2, "a"]}}
+    value = {"a": [(1, None), {3: (True, "x")}], "b": 1.5}
+    assert json.loads(json.dumps(load_grammar.encode(value)),
+                      object_hook=load_grammar.decode) == value
+
+
+@pytest.mark.parametrize("how", ["someone else's folder", "linked folder",
+                                 "group-writable file", "linked file", "someone else's file"])
+def test_the_cache_is_used_only_from_a_folder_only_the_user_can_write(tmp_path, how):
+    from archdsl import load_grammar as g
+
+    cache = tmp_path / "cache"
+    path, _ = _cache_names(str(cache), tmp_path)
+    _python(_CHECK, str(cache), tmp_path)  # a good cache
+    folder, name = os.path.split(path)
+    assert g._read_cached(folder, name) is not None
+    if how == "someone else's folder":
+        if os.geteuid() != 0:
+            pytest.skip("changing a folder's owner needs root")
+        os.chown(folder, 65534, 65534)
+    elif how == "group-writable file":
+        os.chmod(path, 0o660)
+    elif how == "linked folder":
+        os.rename(folder, folder + ".real")
+        os.symlink(folder + ".real", folder)
+    elif how == "linked file":
+        os.rename(path, path + ".real")
+        os.symlink(path + ".real", path)
+    elif how == "someone else's file":
+        if os.geteuid() != 0:
+            pytest.skip("changing a file's owner needs root")
+        os.chown(path, 65534, 65534)
+    assert g._read_cached(folder, name) is None  # not read ...
+    before = os.lstat(path)
+    assert _python(_CHECK, str(cache), tmp_path) == str(archdsl.zoo("lenet5").params)
+    after = os.lstat(path)
+    if how.endswith("folder"):  # ... and nothing written into a folder others can change
+        assert after.st_mtime_ns == before.st_mtime_ns and after.st_ino == before.st_ino
+    else:  # in the user's own folder the bad file is replaced by a good one
+        assert after.st_ino != before.st_ino and g._read_cached(folder, name) is not None
+        if how == "linked file":
+            assert os.path.exists(path + ".real") and not os.path.islink(path)
+
+
+def test_cache_folders_archdsl_creates_are_private(tmp_path):
+    import stat
+
+    cache = tmp_path / "a" / "b"
+    path, _ = _cache_names(str(cache), tmp_path)
+    _python(_CHECK, str(cache), tmp_path)
+    for folder in (tmp_path / "a", cache, cache / "archdsl"):
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700, folder
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+@pytest.mark.parametrize("mode", [0o775, 0o777, 0o1777])
+def test_the_users_own_cache_folder_that_others_could_write_is_tightened(tmp_path, mode):
+    """An `archdsl` folder made under umask 002 was group-writable: the write bits others have
+    are taken back before anything is read from it, so the cache keeps working."""
+    import stat
+
+    from archdsl import load_grammar as g
+
+    cache = tmp_path / "cache"
+    path, _ = _cache_names(str(cache), tmp_path)
+    _python(_CHECK, str(cache), tmp_path)
+    folder, name = os.path.split(path)
+    os.chmod(folder, mode)
+    assert g._read_cached(folder, name) is not None
+    assert not stat.S_IMODE(os.stat(folder).st_mode) & 0o022

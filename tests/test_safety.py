@@ -425,3 +425,27 @@ def test_the_users_own_cache_folder_that_others_could_write_is_tightened(tmp_pat
     os.chmod(folder, mode)
     assert g._read_cached(folder, name) is not None
     assert not stat.S_IMODE(os.stat(folder).st_mode) & 0o022
+
+
+# ---------------------------------------------------------------------------- the terminal
+
+_NAME = "n\x1b[2J\r\u202e\u2028\n.arch"  # clear the screen, return, reorder, break lines
+
+
+@pytest.mark.parametrize("argv", [("check",), ("summary",), ("fmt", "--check"), ("compile",),
+                                  ("draw", "--format", "dot"), ("check", "--format", "json")])
+def test_a_file_name_cannot_drive_the_terminal(tmp_path, monkeypatch, argv):
+    """What archdsl prints about a file whose name holds an escape sequence, a carriage
+    return, a bidi control or line breaks shows them escaped (the name may come from a glob)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / _NAME).write_text("network n{input 3x8x8\n conv(4, 9x9)}\n")  # unformatted
+    code, out, err = run_cli(*argv[:1], _NAME, *argv[1:])
+    assert code == 1, err
+    for stream in (out, err):
+        assert all(ch == "\n" or ch.isprintable() for ch in stream), ascii(stream[:300])
+    if "json" in argv:  # JSON escapes in its own way, and gives the name back
+        import json
+
+        assert json.loads(out)[0]["span"]["file"] == _NAME
+    elif argv[0] != "draw":
+        assert "n\\x1b[2J\\x0d\\u202e\\u2028\\x0a.arch" in err + out

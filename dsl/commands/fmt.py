@@ -11,6 +11,7 @@ import difflib
 import sys
 
 from ..diagnostics import ArchError, render_all
+from ..escape import visible
 from ..fileio import write_atomic
 from ..format import format_text
 from . import SUMMARIES
@@ -37,7 +38,7 @@ def run(args) -> int:
 
 def _one(name: str, check: bool) -> int:
     stdin = name == "-"
-    shown = "<stdin>" if stdin else name
+    shown = "<stdin>" if stdin else visible(name)  # a file name may hold escape sequences
     try:
         data = sys.stdin.buffer.read() if stdin else _read_bytes(name)
     except FileNotFoundError:
@@ -74,7 +75,7 @@ def _one(name: str, check: bool) -> int:
         sys.stdout.write(out)
     elif out != text:
         write_atomic(name, out, allow_arch=True)
-        print(f"reformatted {name}", file=sys.stderr)
+        print(f"reformatted {shown}", file=sys.stderr)
     return EXIT_OK
 
 

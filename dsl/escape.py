@@ -15,11 +15,12 @@ Every one of them shows a character that is not printable (`str.isprintable`: co
 characters, line and paragraph separators, bidi controls, unassigned code points, lone
 surrogates from undecodable file names) as an escape (`\\x0d`, `\\u2028`), so a generated file
 holds only printable characters and `\\n`, which also keeps an editor from showing it otherwise
-than Python reads it. The terminal (diagnostics) follows the same rule: `diagnostics.visible`.
+than Python reads it. The terminal follows the same rule: `visible` here (summaries, CLI
+messages, `Span.location`) and `diagnostics.visible` (rendered diagnostics).
 
 ONNX: `to_onnx` writes no free text (no doc strings, producer `pytorch`); its node and tensor
-names are the IR names, made of identifiers, digits and dots (tests/test_escape_proof.py checks
-every string of an exported model).
+names are the IR names, made of identifiers, digits and dots (tests/torch/test_hostile_source.py
+checks every string of an exported model).
 """
 
 from __future__ import annotations

@@ -52,8 +52,8 @@ def _payload(tag: str) -> str:
     return f"__import__('os').system('touch PWNED_{tag}')"
 
 
-# A file name may hold anything but `/` and NUL.
-MAIN = ('n\r' + _payload("cr").replace("'", '"') + '\n#\x0c\u2028\u202e """ \\ \' '
+# A file name may hold anything but `/` and NUL, undecodable bytes too (`\udcff`: the byte 0xff).
+MAIN = ('n\r' + _payload("cr").replace("'", '"') + '\n#\x0c\u2028\u202e\udcff """ \\ \' '
         + "coding: utf-7 " + _u7("\n" + _payload("u7") + "\n#")
         + " $(touch PWNED_sh) `touch PWNED_bt`.arch")
 LIB = "lib\r\n" + _payload("lib").replace("'", '"') + "\n#\u2029\u2066.arch"

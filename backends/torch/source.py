@@ -15,6 +15,7 @@ so the file folds exactly the batch norms `to_torch(optimize=True)` folds, the s
 
 from __future__ import annotations
 
+import ast
 import inspect
 import keyword
 import textwrap
@@ -177,6 +178,28 @@ def cli_value(v) -> str | None:
     return text if back == v and type(back) is type(v) else None
 
 
+# Globals fx's forward may read: fx writes an infinite or NaN argument as the bare name `inf`
+# or `nan` (its own GraphModule supplies them); the standalone file defines them only then.
+_FX_CONSTANTS = {"inf": 'inf = float("inf")', "nan": 'nan = float("nan")'}
+
+
+def _forward_constants(src: str) -> list[str]:
+    """The definitions the forward needs besides `torch` and the builtins; any other name it
+    reads without defining it is a lowering that the standalone file cannot run: refused."""
+    import builtins
+
+    fn = ast.parse(src).body[0]
+    bound = {a.arg for a in fn.args.args} | {
+        n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    free = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)} - bound - {"torch"} - set(dir(builtins))
+    unknown = free - set(_FX_CONSTANTS)
+    if unknown:
+        raise ValueError(f"the forward reads {sorted(unknown)}, which the standalone file does "
+                         "not define")
+    return [_FX_CONSTANTS[name] for name in sorted(free)]
+
+
 def to_source(net, optimize: bool = False) -> str:
     """The network as standalone PyTorch source (a string; `archdsl compile` writes it).
 
@@ -214,6 +237,7 @@ def to_source(net, optimize: bool = False) -> str:
     # The forward refers to `torch` (torch.cat) and builtins only; tests run the file alone.
     code = p.graph.python_code(root_module="self")
     forward = textwrap.indent(code.src.strip("\n"), "    ").rstrip() + "\n"
+    constants = _forward_constants(code.src)
 
     helpers = [inspect.getsource(runtime.place)]
     if any(call.kernel is not None for _, call, _ in p.modules):
@@ -231,6 +255,7 @@ def to_source(net, optimize: bool = False) -> str:
         "",
         "import torch",
         "from torch import fx, nn" if optimize else "from torch import nn",
+        *constants,
         "",
         "",
     ]

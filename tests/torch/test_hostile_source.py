@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import inspect
 import io
+import math
 import os
 import re
 import subprocess
@@ -272,3 +273,28 @@ def test_the_printer_refuses_what_it_cannot_write():
         ModuleCall("Linear", (1, 2), (("bias=True); __import__('os'", True),)).source()
     with pytest.raises(ValueError):
         ModuleCall("Linear(1, 2); import os; nn.ReLU").source()
+
+
+def test_a_forward_with_non_finite_arguments_gets_their_definitions(monkeypatch):
+    """fx writes `inf`/`nan` as bare names in the forward (its GraphModule supplies them): the
+    standalone file then defines them, and refuses any other name it would not define."""
+    from archdsl.backends.torch import lowering
+
+    def clamp(a, ins, call):
+        return call(torch.clamp, (ins[0], float("-inf"), float("inf")))
+
+    monkeypatch.setitem(lowering.LOWERINGS, "relu", lowering.Lowering(function=clamp))
+    net = archdsl.parse("network n { input 4\n relu }")
+    src = net.to_source()
+    assert 'inf = float("inf")' in src and "nan =" not in src
+    namespace = {"__name__": "generated"}
+    exec(compile(src, "<n>", "exec"), namespace)
+    x = torch.tensor([[-1.0, 0.0, 2.0, float("nan")]])
+    torch.testing.assert_close(namespace["N"]()(x), net.to_torch()(x), equal_nan=True)
+
+    def unknown(a, ins, call):
+        return call(math.floor, (ins[0],))
+
+    monkeypatch.setitem(lowering.LOWERINGS, "relu", lowering.Lowering(function=unknown))
+    with pytest.raises(ValueError, match="does not define"):
+        archdsl.parse("network n { input 4\n relu }").to_source()

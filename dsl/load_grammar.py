@@ -149,7 +149,8 @@ def decode(obj: dict):
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
 # Without these (Windows) the checks below cannot be made race-free: no cache there.
 _CAN_CHECK = (hasattr(os, "geteuid") and hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY")
-              and os.open in os.supports_dir_fd)
+              and hasattr(os, "fchmod")
+              and {os.open, os.rename, os.unlink} <= os.supports_dir_fd)
 
 
 def _safe(st: os.stat_result, kind) -> bool:
@@ -227,7 +228,7 @@ def _write_cached(folder: str, name: str, data: bytes) -> None:
         try:
             with os.fdopen(f, "wb") as fh:
                 fh.write(data)
-            os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
+            os.rename(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)  # POSIX: replaces `name`
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp, dir_fd=fd)

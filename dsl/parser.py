@@ -516,7 +516,8 @@ MAX_SYNTAX_ERRORS = 20
 
 
 def _parse_or_report(source: SourceFile, diags: Diagnostics) -> Tree | None:
-    """The Lark tree, or None after reporting every definition's first syntax error."""
+    """The Lark tree, or None after reporting each string or comment holding a character it
+    may not (E0107) and every definition's first syntax error."""
     whole = Diagnostics()
     chars: list[Diagnostic] = []
     if not _check_delimiters(source, whole, chars=chars):

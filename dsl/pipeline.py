@@ -105,6 +105,11 @@ def _run(*, path: str | None = None, text: str | None = None, display: str | Non
     if diags.has_errors:
         return Result(None, diags, module, defn)
     ir = Elaborator(diags, limits).network(defn, params, input_shape)
+    # What a command line must say to choose this network and input again (the regenerate
+    # line of a compiled file): the network when the file has several, the input if given.
+    several = sum(d.kind == "network" for d in module.definitions) > 1
+    ir.attrs["chosen"] = {"network": defn.name if several or network is not None else None,
+                          "input": tuple(input_shape) if input_shape is not None else None}
     analysis.run(ir)
     ir.verify(complete=not diags.has_errors)
     return Result(ir, diags, module, defn)

@@ -55,3 +55,27 @@ def test_export_writes_onnx(tmp_path):
     onnx.checker.check_model(onnx.load(str(out)))
     assert run_cli("export", "lenet5", "-o", str(tmp_path / "x.arch"))[0] == 2
     assert run_cli("export", "lenet5", "-o", "-")[0] == 2
+
+
+def test_the_regenerate_line_chooses_the_same_network_and_input(tmp_path, monkeypatch):
+    # A file with two networks, compiled with --network and --input: the command written in
+    # the header, run as it stands, must write the same file again.
+    (tmp_path / "two.arch").write_text(
+        "network a { input 3x8x8  conv(4, 3x3) }\n"
+        "network b(k = 2) { input 3x8x8  conv(k, 3x3)  relu }\n")
+    monkeypatch.chdir(tmp_path)
+    code, first, err = run_cli("compile", "two.arch", "--network", "b", "--input", "3x12x12",
+                               "--set", "k=5")
+    assert code == 0, err
+    line = next(ln for ln in first.split("\n") if ln.startswith("#   archdsl compile "))
+    words = subprocess.run(["bash", "-c", f"set -- {line[len('#   '):]}; printf '%s\\0' \"$@\""],
+                           capture_output=True, check=True).stdout.decode().split("\0")[:-1]
+    assert words == ["archdsl", "compile", "two.arch", "--set", "k=5", "--network", "b",
+                     "--input", "3x12x12"]
+    code, again, err = run_cli(*words[1:])
+    assert code == 0, err
+    assert again == first
+    # One network and no override: nothing to choose, so the line says nothing of it.
+    (tmp_path / "one.arch").write_text("network a { input 3x8x8  conv(4, 3x3) }\n")
+    code, src, _ = run_cli("compile", "one.arch")
+    assert "#   archdsl compile one.arch\n" in src

@@ -38,9 +38,7 @@ class Lines:
 
     def line_of(self, offset: int) -> int:
         offset = max(0, min(offset, len(self.text)))
-        line = bisect.bisect_right(self.starts, offset) - 1
-        # an offset inside a `\r\n` belongs to the line the pair ends
-        return line
+        return bisect.bisect_right(self.starts, offset) - 1
 
     def position(self, offset: int, encoding: str = "utf-16") -> tuple[int, int]:
         """(line, character) of a code-point offset, both 0-based."""
@@ -87,7 +85,9 @@ class Edit:
 
 class OffsetMap:
     """Carries offsets between an old version of a text and the current one through the edits
-    made in between. An offset inside replaced text has no counterpart (None)."""
+    made in between. An offset names the character there (`forward`, `backward`), or, with
+    `end=True`, the gap before it (the exclusive end of a span). A character that was replaced
+    has no counterpart (None)."""
 
     def __init__(self) -> None:
         self.edits: list[Edit] = []
@@ -95,10 +95,10 @@ class OffsetMap:
     def add(self, edit: Edit) -> None:
         self.edits.append(edit)
 
-    def forward(self, offset: int) -> int | None:
+    def forward(self, offset: int, end: bool = False) -> int | None:
         """Old offset -> current offset."""
         for e in self.edits:
-            if offset <= e.start:
+            if offset < e.start or (end and offset == e.start):
                 continue
             if offset >= e.end:
                 offset += e.length - (e.end - e.start)
@@ -107,9 +107,9 @@ class OffsetMap:
         return offset
 
     def backward(self, offset: int) -> int | None:
-        """Current offset -> old offset."""
+        """Current offset (a character) -> old offset."""
         for e in reversed(self.edits):
-            if offset <= e.start:
+            if offset < e.start:
                 continue
             if offset >= e.start + e.length:
                 offset -= e.length - (e.end - e.start)

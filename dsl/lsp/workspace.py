@@ -47,7 +47,7 @@ class View:
         """A span of the analysis's text of this document, as offsets of the current text."""
         if self.omap is None:
             return span.start, span.end
-        a, b = self.omap.forward(span.start), self.omap.forward(span.end)
+        a, b = self.omap.forward(span.start), self.omap.forward(span.end, end=True)
         if a is None or b is None or b < a:
             return None
         return a, b

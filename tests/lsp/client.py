@@ -97,28 +97,31 @@ class Client:
     def notify(self, method: str, params=None) -> None:
         self._send({"jsonrpc": "2.0", "method": method, "params": params})
 
-    def wait_for(self, predicate, timeout: float = TIMEOUT) -> dict:
-        """The first notification (old or new) for which `predicate` is true."""
+    def wait_for(self, predicate, timeout: float = TIMEOUT, after: int = 0) -> dict:
+        """The first notification from index `after` on for which `predicate` is true."""
         deadline = time.monotonic() + timeout
         with self._new:
-            seen = 0
+            seen = after
             while True:
                 for m in self.notifications[seen:]:
                     if predicate(m):
                         return m
-                seen = len(self.notifications)
+                seen = max(seen, len(self.notifications))
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise AssertionError("no such notification within "
                                          f"{timeout} s; got: {self.notifications[-5:]}")
                 self._new.wait(left)
 
-    def diagnostics(self, uri: str, after: int = 0, timeout: float = TIMEOUT) -> list[dict]:
-        """The next diagnostics published for `uri` among notifications from index `after`."""
+    def diagnostics(self, uri: str, after: int = 0, timeout: float = TIMEOUT,
+                    where=None) -> list[dict]:
+        """The first diagnostics published for `uri` among the notifications from index
+        `after` (and for which `where(diagnostics)` holds, when given)."""
         def match(m):
             return m.get("method") == "textDocument/publishDiagnostics" and \
-                m["params"]["uri"] == uri and self.notifications.index(m) >= after
-        return self.wait_for(match, timeout)["params"]["diagnostics"]
+                m["params"]["uri"] == uri and \
+                (where is None or where(m["params"]["diagnostics"]))
+        return self.wait_for(match, timeout, after)["params"]["diagnostics"]
 
     def mark(self) -> int:
         with self._new:

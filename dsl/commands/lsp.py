@@ -24,6 +24,9 @@ def add_parser(sub):
                    metavar="DIR", help="also look for imports in DIR (as for every command)")
     p.add_argument("--sandbox", action="store_true",
                    help="refuse imports outside each file's folder")
+    p.add_argument("--check-timeout", type=float, default=10.0, metavar="S",
+                   help="seconds one check may take before it is stopped (default 10; 0: "
+                        "no limit)")
     p.add_argument("--debounce", type=int, default=150, metavar="MS",
                    help="milliseconds after the last keystroke before diagnostics are "
                         "published (default 150)")
@@ -48,5 +51,5 @@ def run(args) -> int:
 
     limits = Limits(**{f.name: getattr(args, f.name) for f in fields(Limits)})
     settings = Settings(search_path=tuple(args.search_path), sandbox=args.sandbox,
-                        limits=limits)
+                        limits=limits, timeout=max(0.0, args.check_timeout))
     return serve(settings, max(0, args.debounce) / 1000)

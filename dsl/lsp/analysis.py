@@ -14,9 +14,12 @@ analysis that parsed, carried to the current text through the edits since (see
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
+import signal
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,11 +40,46 @@ MAX_PIECES = 200  # a file cut into more pieces than this gets no tolerant pass
 
 @dataclass(frozen=True)
 class Settings:
-    """What every check runs with: the CLI's `-I`, `--sandbox` and limits."""
+    """What every check runs with: the CLI's `-I`, `--sandbox` and limits, and a time budget
+    (seconds of one check; 0 for none)."""
 
     search_path: tuple[str, ...] = ()
     sandbox: bool = False
     limits: Limits = field(default_factory=Limits)
+    timeout: float = 10.0
+
+
+class CheckTimeout(BaseException):
+    """A check ran past its time budget. A BaseException, so that no `except Exception` on the
+    way (the pipeline's, the elaborator's) takes it for an error of the input."""
+
+
+@contextlib.contextmanager
+def time_budget(seconds: float):
+    """Raise CheckTimeout in the block after `seconds` (a timer signal: only in the main
+    thread, and only where the system has one; elsewhere the block runs unbounded). The limits
+    bound what a file can ask for; this bounds what they still let through."""
+    usable = seconds > 0 and hasattr(signal, "setitimer") and \
+        threading.current_thread() is threading.main_thread() and \
+        signal.getitimer(signal.ITIMER_REAL)[0] == 0  # no other timer running (a harness's)
+    if not usable:
+        yield
+        return
+    armed = [True]
+
+    def ring(signum, frame):
+        if armed[0]:
+            armed[0] = False
+            raise CheckTimeout()
+
+    old = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        armed[0] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def display_path(real: str) -> str:
@@ -161,7 +199,8 @@ def analyse(uri: str, path: str | None, text: str, version: int | None, settings
     result = _check(path, display, text, settings, read, files, log)
     module, ir = result.module, result.ir
     parsed = module is not None
-    if not parsed:
+    stopped = any(d.code == "timeout" for d in result.diagnostics)
+    if not parsed and not stopped:
         blanked = tolerant_text(text, display)
         if blanked is not None:
             again = _check(path, display, blanked, settings, read, {}, None)
@@ -187,11 +226,19 @@ def _check(path, display, text, settings, read, files, log) -> Result:
 
     opts = LoadOptions(search_path=settings.search_path, sandbox=settings.sandbox, read=reader)
     try:
-        if path is not None:
-            return run(path=path, display=display, limits=settings.limits, load=opts,
-                       require_network=False)
-        return run(text=text, display=display, base_dir=os.getcwd(), limits=settings.limits,
-                   load=opts, require_network=False)
+        with time_budget(settings.timeout):
+            if path is not None:
+                return run(path=path, display=display, limits=settings.limits, load=opts,
+                           require_network=False)
+            return run(text=text, display=display, base_dir=os.getcwd(),
+                       limits=settings.limits, load=opts, require_network=False)
+    except CheckTimeout:
+        diags = Diagnostics()
+        diags.error("timeout", f"checking this file took longer than {settings.timeout:g} s "
+                    "and was stopped", Span(SourceFile(display, text), 0, 0),
+                    help="`archdsl check` takes as long; lower the repetition counts or the "
+                         "limits (`archdsl lsp --max-layers N`), or raise `--check-timeout`")
+        return Result(None, diags, None, None)
     except Exception as exc:  # a bug in the compiler: say so where the user looks
         if log is not None:
             log("archdsl internal error while checking " + display + ":\n"

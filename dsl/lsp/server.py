@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import functools
 import traceback
+from dataclasses import replace
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -113,9 +114,8 @@ def build(settings: Settings | None = None, debounce: float = DEBOUNCE) -> ArchS
         if isinstance(options, dict):
             extra = options.get("searchPath")
             if isinstance(extra, list) and all(isinstance(x, str) for x in extra):
-                ls.ws.settings = Settings(search_path=(*ls.settings.search_path, *extra),
-                                          sandbox=ls.settings.sandbox,
-                                          limits=ls.settings.limits)
+                ls.ws.settings = replace(ls.settings,
+                                         search_path=(*ls.settings.search_path, *extra))
         caps = params.capabilities.text_document
         item = caps.completion.completion_item if caps and caps.completion else None
         ls.snippets = bool(item and item.snippet_support)

@@ -187,3 +187,21 @@ def test_shutdown_and_exit(tmp_path):
     c = Client(cwd=ROOT)
     c.initialize(tmp_path)
     assert c.close() == 0
+
+
+def test_a_check_past_its_time_budget_is_stopped(tmp_path):
+    """`{ relurelu * 1000 } * 1000` (found by tests/lsp/fuzz.py): the unknown layer is reported
+    once and deduplicated, so the elaborator goes through all million copies, which takes
+    `archdsl check` over a minute. The server stops at its budget, says so, and answers."""
+    text = "network net {\n    input 3x32x32\n    { relurelu * 1000 } * 1000\n}\n"
+    path = tmp_path / "slow.arch"
+    path.write_text(text)
+    with Client("--check-timeout", "1", cwd=ROOT) as c:
+        c.initialize(tmp_path)
+        t0 = time.monotonic()
+        uri = c.open(path, text)
+        (d,) = c.diagnostics(uri)
+        assert d["code"] == "timeout" and "took longer than 1 s" in d["message"]
+        c.at("textDocument/hover", uri, 2, 8)  # answered (an error answer would raise)
+        assert time.monotonic() - t0 < 30
+        assert not c.errors_logged()

@@ -46,9 +46,10 @@ $(VSCODE)/node_modules/.package-lock.json: $(VSCODE)/package.json $(VSCODE)/pack
 
 editors-deps: $(VSCODE)/node_modules/.package-lock.json
 
-# The TextMate grammar, generated from the Lark grammar and the op registry.
+# The TextMate grammar and the Vim syntax file, generated from the Lark grammar and the registry.
 editors: $(STAMP)
 	$(BIN)/python -m archdsl.textmate $(VSCODE)/syntaxes/arch.tmLanguage.json
+	$(BIN)/python -m archdsl.textmate --vim editors/nvim/syntax/arch.vim
 
 vsix: editors editors-deps
 	@mkdir -p $(OUT)

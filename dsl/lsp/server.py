@@ -41,7 +41,9 @@ class ArchServer(LanguageServer):
         self.ws = Workspace(self.settings, log=self.log_error)
         self._timer: asyncio.TimerHandle | None = None
         self._published: dict[str, list] = {}
+        self._checked: dict[str, int] = {}  # uri -> id of the check the hints came from
         self.snippets = False
+        self.refresh_hints = False  # the client takes workspace/inlayHint/refresh
 
     def log_error(self, message: str) -> None:
         with contextlib.suppress(Exception):  # no client to tell (not initialised, or gone)
@@ -57,6 +59,8 @@ class ArchServer(LanguageServer):
         except Exception:
             self.log_error("archdsl lsp: diagnostics failed:\n" + traceback.format_exc())
             return
+        finally:
+            self.ws.release()
         for uri in sorted(set(now) | set(self._published)):
             items = now.get(uri, [])
             if self._published.get(uri) == items:
@@ -68,6 +72,17 @@ class ArchServer(LanguageServer):
                 self._published[uri] = items
             else:
                 self._published.pop(uri, None)
+        self._refresh_hints()
+
+    def _refresh_hints(self) -> None:
+        """Ask the client for new inlay hints when a document was checked again because a file
+        it imports changed (the client asks by itself only for the document it edited)."""
+        now = {uri: id(self.ws.cached(uri)) for uri in self.ws.docs}
+        changed = [u for u, a in now.items() if self._checked.get(u) not in (None, a)]
+        self._checked = now
+        if self.refresh_hints and len(changed) > 1:
+            with contextlib.suppress(Exception):
+                self.workspace_inlay_hint_refresh(None)
 
     def publish_soon(self) -> None:
         if self._timer is not None:
@@ -90,6 +105,8 @@ def guarded(default=None):
             except Exception:
                 ls.log_error(f"archdsl lsp: {fn.__name__} failed:\n" + traceback.format_exc())
                 return default() if callable(default) else default
+            finally:
+                ls.ws.release()  # between messages no feature holds a replaced check
         return inner
     return wrap
 
@@ -119,6 +136,8 @@ def build(settings: Settings | None = None, debounce: float = DEBOUNCE) -> ArchS
         caps = params.capabilities.text_document
         item = caps.completion.completion_item if caps and caps.completion else None
         ls.snippets = bool(item and item.snippet_support)
+        work = params.capabilities.workspace
+        ls.refresh_hints = bool(work and work.inlay_hint and work.inlay_hint.refresh_support)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     @guarded()

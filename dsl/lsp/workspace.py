@@ -65,6 +65,7 @@ class Workspace:
         self._untitled: dict[str, str] = {}  # display name -> uri of a non-file document
         self._analyses: dict[str, Analysis] = {}
         self._good: dict[str, tuple[Analysis, OffsetMap]] = {}
+        self._dropped: list[Analysis] = []  # replaced checks, released by `release()`
 
     @property
     def encoding(self) -> str:
@@ -96,8 +97,9 @@ class Workspace:
 
     def close(self, uri: str) -> None:
         self.docs.pop(uri, None)
-        self._analyses.pop(uri, None)
-        self._good.pop(uri, None)
+        for a in (self._analyses.pop(uri, None), (self._good.pop(uri, None) or (None,))[0]):
+            if a is not None:
+                self._dropped.append(a)
         for path, u in list(self._paths.items()):
             if u == uri:
                 del self._paths[path]
@@ -140,10 +142,34 @@ class Workspace:
         made = analyse(uri, path, doc.text, doc.version, self.settings, self.buffer, self.log)
         if path is None:
             self._untitled[made.display] = uri
+        if have is not None:
+            self._dropped.append(have)
         self._analyses[uri] = made
         if made.parsed:
+            old = self._good.get(uri)
+            if old is not None:
+                self._dropped.append(old[0])
             self._good[uri] = (made, OffsetMap())
         return made
+
+    def release(self) -> int:
+        """Free the checks replaced since the last call: their syntax trees are cycles
+        (a definition points to its module), which only Python's cyclic collector would
+        reclaim, and a collection over a large heap stalls the server for tens of
+        milliseconds. Breaking the cycles lets reference counting free them at once. Called
+        between requests (never while a feature may hold a view), by the server."""
+        keep = {id(a) for a in self._analyses.values()} | {id(g[0]) for g in self._good.values()}
+        dropped, self._dropped = self._dropped, []
+        freed = 0
+        for a in dropped:
+            if id(a) not in keep and a.result is not None:
+                freed += 1
+                _break_cycles(a)
+        return freed
+
+    def cached(self, uri: str) -> Analysis | None:
+        """The last check of a document, without checking again."""
+        return self._analyses.get(uri)
 
     def _fresh(self, a: Analysis, doc: Document) -> bool:
         if a.text is not doc.text and a.text != doc.text:
@@ -163,7 +189,7 @@ class Workspace:
         a buffer that shadowed it was closed."""
         for uri, a in list(self._analyses.items()):
             if path is None or path in a.files:
-                del self._analyses[uri]
+                self._dropped.append(self._analyses.pop(uri))
 
     def view(self, uri: str) -> View | None:
         a = self.analysis(uri)
@@ -249,6 +275,24 @@ class Workspace:
                     return imp.span
             return module.imports[0].span
         return Span(_source_of(a), 0, 0)
+
+
+def _break_cycles(a: Analysis) -> None:
+    """Unlink the modules of a check that is no longer used (see `Workspace.release`)."""
+    modules = {}
+    for m in (a.result.module, a.module):
+        if m is not None:
+            modules[id(m)] = m
+            for d in m.namespace.values():
+                if d.module is not None:
+                    modules[id(d.module)] = d.module
+    for m in modules.values():
+        for d in m.definitions:
+            d.module = None
+        m.namespace.clear()
+    a.result = None
+    a.module = a.ir = None
+    a._by_span = a._by_file = a._calls = None
 
 
 def _source_of(a: Analysis):

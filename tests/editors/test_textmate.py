@@ -23,7 +23,7 @@ from archdsl.format import find_comments
 from archdsl.locate import walk
 from archdsl.parser import parse_module, parse_tree_for_tests
 from archdsl.source import SourceFile
-from archdsl.textmate import keyword_scopes, layer_kinds, render
+from archdsl.textmate import keyword_scopes, layer_kinds, render, vim_syntax
 from tests.conftest import ROOT
 from tests.test_docs import BLOCKS
 
@@ -52,6 +52,11 @@ def test_the_committed_grammar_is_the_generated_one():
     assert GRAMMAR.read_text(encoding="utf-8") == render(), \
         "regenerate it: make editors (python -m archdsl.textmate " \
         "editors/vscode/syntaxes/arch.tmLanguage.json)"
+
+
+def test_the_committed_vim_syntax_is_the_generated_one():
+    assert (ROOT / "editors" / "nvim" / "syntax" / "arch.vim").read_text() == vim_syntax(), \
+        "regenerate it: make editors"
 
 
 def test_every_keyword_and_layer_kind_is_in_the_grammar():

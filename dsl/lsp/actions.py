@@ -73,8 +73,8 @@ def _fixes(view: View, d: Diagnostic):
 
 
 def _insert_flatten(view: View, d: Diagnostic):
-    """Before the statement holding the failing layer: the outermost item that starts where
-    the statement does (a label, a binding, a repetition around the layer)."""
+    """Before the statement that holds the failing layer: the innermost item of a group, list
+    or merge around it (so a label or a binding goes with the layer, after the `flatten`)."""
     module = view.analysis.module
     if module is None:
         return None

@@ -106,11 +106,7 @@ def _read(module, defn, path, depth, n, offset) -> Target | None:
         if _inside(n.name_span, offset):
             return Target("value", n, defn, name=n.name)
         return None
-    if isinstance(n, s.Call):
-        if _inside(n.ident_span, offset) or offset >= n.ident_span.end:
-            return _item_target(module, defn, n)
-        return None
-    if isinstance(n, s.Ref):
+    if isinstance(n, (s.Call, s.Ref)):  # its name, or its brackets and commas
         return _item_target(module, defn, n)
     if isinstance(n, (s.Merge, s.MergeCall)):
         return Target("merge", n, defn, name=n.kind)

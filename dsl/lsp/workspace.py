@@ -19,7 +19,7 @@ from lsprotocol import types as lsp
 
 from ..diagnostics import Diagnostic
 from ..loader import read_text
-from ..source import Span
+from ..source import SourceFile, Span
 from .analysis import Analysis, Settings, analyse, display_path, real_path
 from .convert import Converter, Positions, path_to_uri, uri_to_path
 from .text import Document, OffsetMap
@@ -295,9 +295,7 @@ def _break_cycles(a: Analysis) -> None:
     a._by_span = a._by_file = a._calls = None
 
 
-def _source_of(a: Analysis):
-    from ..source import SourceFile
-
+def _source_of(a: Analysis) -> SourceFile:
     return SourceFile(a.display, a.text)
 
 

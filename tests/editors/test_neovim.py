@@ -44,7 +44,8 @@ def test_neovim_receives_the_diagnostic_with_its_code(tmp_path):
     cmd = [sys.executable, "-m", "archdsl.cli", "lsp"]
     env = {**os.environ, "ARCH_OUT": str(out),
            "ARCH_PROBES": json.dumps(list(probes.values())), "XDG_CONFIG_HOME": str(tmp_path),
-           "XDG_DATA_HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path)}
+           "XDG_DATA_HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path),
+           "XDG_CACHE_HOME": str(tmp_path)}
     lua_cmd = "lua vim.g.archdsl_lsp_cmd = vim.fn.json_decode([==[" + json.dumps(cmd) + "]==])"
     run = subprocess.run(
         [nvim, "--headless", "--clean", "--cmd", f"set runtimepath^={NVIM}", "--cmd", lua_cmd,

@@ -96,7 +96,8 @@ def real_path(display: str) -> str:
 
 @dataclass
 class BlockCall:
-    """One instance of a block made by a call: its module path and the nodes made inside."""
+    """One instance of a block made by a call (or of a named group, `kind` "group"): its
+    module path and the nodes made inside, which are consecutive ids."""
 
     path: str
     kind: str
@@ -162,24 +163,27 @@ class Analysis:
         """IR node ids made by the item whose span is [start, end) in `path`."""
         return self._index().get((self._key(path), start, end), [])
 
-    def block_calls(self, path: str | None, start: int, end: int) -> list[BlockCall]:
-        """The block instances made by the call whose span is [start, end) in `path`."""
-        return self._call_index().get((self._key(path), start, end), [])
+    def block_calls(self, path: str | None, start: int, end: int, groups: bool = False
+                    ) -> list[BlockCall]:
+        """The block instances made by the call whose span is [start, end) in `path` (with
+        `groups`: the instances of the named group or repeated copy there instead)."""
+        return [c for c in self.scope_index().get((self._key(path), start, end), [])
+                if (c.kind == "group") == groups]
 
     def calls_in(self, path: str | None) -> list[BlockCall]:
         """Every block instance whose call lies in `path`."""
         key = self._key(path)
-        return [c for (f, _, _), calls in self._call_index().items() if f == key for c in calls]
+        return [c for (f, _, _), calls in self.scope_index().items() if f == key
+                for c in calls if c.kind != "group"]
 
-    def _call_index(self) -> dict[tuple[str, int, int], list[BlockCall]]:
+    def scope_index(self) -> dict[tuple[str, int, int], list[BlockCall]]:
+        """(file, start, end) of a call or named group -> the instances it made."""
         if self._calls is None:
             self._calls = {}
             if self.ir is not None:
                 by_path: dict[str, BlockCall] = {}
                 for nid, data in self.ir.nodes():
                     for sc in data["scopes"]:
-                        if sc.kind == "group":
-                            continue
                         call = by_path.get(sc.path)
                         if call is None:
                             call = by_path[sc.path] = BlockCall(sc.path, sc.kind, sc.span,

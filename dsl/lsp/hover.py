@@ -26,7 +26,7 @@ from ..locate import leading_comment
 from ..summary import _fmt_tuple
 from ..values import fmt_shape
 from .formulas import size_formula
-from .nodes import Instance, call_instances, item_instances
+from .nodes import Instance, block_inputs, call_instances, item_instances
 from .target import Target, target_at
 from .workspace import View, Workspace
 
@@ -95,8 +95,7 @@ def _content(ws: Workspace, view: View, t: Target) -> str:
     if t.kind == "param":
         return _param(t)
     if t.kind == "attr":
-        doc = ATTR_DOCS.get(t.name)
-        return f"`{t.name}`: {doc}" if doc else ""
+        return _attribute(ws, view, t)
     if t.kind == "value":
         return _value(t)
     if t.kind == "import":
@@ -106,7 +105,11 @@ def _content(ws: Workspace, view: View, t: Target) -> str:
     if t.kind == "unknown":
         return ""
     if t.kind == "scope" and module is not None:
-        return f"`{t.name}`: a named group (a scope of the module hierarchy)"
+        out = [f"`{t.name}`: a named group (a scope of the module hierarchy)"]
+        insts = call_instances(ws, view, t.node, groups=True)
+        if insts:
+            out.append(_instances_table(insts, layer=False))
+        return "\n\n".join(out)
     if t.kind == "function":
         return f"`{t.name}(a, b, ...)`: the {'smallest' if t.name == 'min' else 'largest'} " \
                "of its arguments" if t.name in ("min", "max") else ""
@@ -280,6 +283,36 @@ def _value(t: Target) -> str:
         if p.name == t.name:
             return _param(Target("param", p, defn, name=p.name))
     return f"`{t.name}`: a value bound in {defn.kind} `{defn.name}` (`{t.name} = ...`)"
+
+
+def _attribute(ws: Workspace, view: View, t: Target) -> str:
+    """`in.channels`: what the attribute is, and its value in each instance of the block."""
+    doc = ATTR_DOCS.get(t.name)
+    if doc is None:
+        return ""
+    out = [f"`{t.name}`: {doc}"]
+    obj, defn = t.node.obj, t.defn
+    rule = SHAPE_ATTRS.get(t.name)
+    if isinstance(obj, s.Name) and obj.ident == "in" and defn is not None and rule:
+        values = []
+        if defn.kind == "block":
+            shapes = [sh for _, sh in block_inputs(ws, view, defn)]
+        else:
+            ir = view.analysis.ir
+            shapes = [ir.node(ir.input)["shape"]] if ir is not None and ir.input is not None \
+                else []
+        for sh in shapes:
+            if sh is None:
+                continue
+            v = rule(sh)
+            shown = str(v) if v is not None else "none"
+            if shown not in values:
+                values.append(shown)
+        if values:
+            out.append(f"`in.{t.name}` is " + ", ".join(f"`{v}`" for v in values[:MAX_ROWS])
+                       + (", ..." if len(values) > MAX_ROWS else "")
+                       + (" in the instances checked" if defn.kind == "block" else ""))
+    return "\n\n".join(out)
 
 
 # ---------------------------------------------------------------------------- arguments

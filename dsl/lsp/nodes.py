@@ -50,12 +50,13 @@ def item_instances(ws: Workspace, view: View, node) -> list[Instance]:
     return out
 
 
-def call_instances(ws: Workspace, view: View, node) -> list[Instance]:
-    """Instances of the block called by `node`: the shapes that enter and leave each."""
+def call_instances(ws: Workspace, view: View, node, groups: bool = False) -> list[Instance]:
+    """Instances of the block called by `node` (with `groups`: of the named group `node`, a
+    `Labeled`): the shapes that enter and leave each, its parameters and MACs."""
     out = []
     for a, path in analyses_for(ws, view):
         ir = a.ir
-        for call in a.block_calls(path, node.span.start, node.span.end):
+        for call in a.block_calls(path, node.span.start, node.span.end, groups):
             ins, params, macs = [], 0, 0
             for nid in range(call.first, call.last + 1):
                 data = ir.node(nid)
@@ -68,4 +69,21 @@ def call_instances(ws: Workspace, view: View, node) -> list[Instance]:
                             ins.append(sh)
             last = ir.node(call.last)
             out.append(Instance(a, call.path, last, ins, last["shape"], params, macs))
+    return out
+
+
+def block_inputs(ws: Workspace, view: View, defn) -> list[tuple[str, tuple | None]]:
+    """(instance path, input shape) of every instance of the block `defn` in the checks that
+    reach this document: what `in` is in each."""
+    out = []
+    for a, _path in analyses_for(ws, view):
+        ir = a.ir
+        if ir is None:
+            continue
+        for calls in a.scope_index().values():
+            for call in calls:
+                if call.kind != defn.name:
+                    continue
+                srcs = [src for src in ir.inputs(call.first) if src < call.first]
+                out.append((call.path, ir.node(srcs[0])["shape"] if srcs else None))
     return out

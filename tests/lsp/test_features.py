@@ -298,3 +298,29 @@ def test_no_quick_fix_where_the_compiler_proposes_none(server, tmp_path):
     assert server.request("textDocument/codeAction", {
         "textDocument": {"uri": uri}, "range": diags[0]["range"],
         "context": {"diagnostics": diags}}) == []
+
+
+def test_hover_in_a_block_reads_torchvisions_numbers(server):
+    """In the blocks file, with resnet50 open: `downsample:` lists each projection's output and
+    parameters, and `in.channels` the input channels of each bottleneck, as torchvision's
+    ResNet-50 has them (tests/reference)."""
+    from tests.conftest import reference
+
+    ref = reference("torchvision/resnet50")
+    net = server.open(ZOO / "resnet50.arch")
+    blocks = (ZOO / "resnet_blocks.arch").read_text()
+    buri = server.open(ZOO / "resnet_blocks.arch", blocks)
+    start = blocks.index("block bottleneck")
+    shown = _hover(server, buri, blocks, blocks.index("downsample:", start))
+    modules = {name: (shape, params) for name, _cls, shape, params in ref["modules"]}
+    for stage in (1, 2, 3, 4):
+        name = f"layer{stage}.0.downsample"
+        params = sum(p for n, (_, p) in modules.items() if n.startswith(name + "."))
+        out = "x".join(map(str, modules[name + ".1"][0][1:]))
+        assert f"| `{name}` |" in shown and f"| {out} | {params:,} |" in shown, (name, shown)
+    shown = _hover(server, buri, blocks, blocks.index("in.channels", start) + 4)
+    weights = dict((n, s) for n, s in ref["state_dict"])
+    channels = {weights[n][1] for n in weights if n.endswith(".conv1.weight") and "layer" in n}
+    listed = set(re.findall(r"`(\d+)`", shown.split("is", 1)[1]))
+    assert listed == {str(c) for c in channels}, shown
+    _close(server, net, buri)

@@ -116,7 +116,6 @@ def over_stdio(path: Path, text: str, rounds: int) -> list[float]:
         uri = c.open(path, text)
         c.diagnostics(uri)
         for r in range(rounds + 3):
-            mark = c.mark()
             t0 = time.perf_counter()
             c.change(uri, r + 2, rng={"start": {"line": line, "character": char},
                                       "end": {"line": line, "character": char + 1}},
@@ -125,7 +124,6 @@ def over_stdio(path: Path, text: str, rounds: int) -> list[float]:
             # is answered after the change has been checked
             c.at("textDocument/hover", uri, line, 4)
             dt = time.perf_counter() - t0
-            del mark
             if r >= 3:
                 times.append(dt * 1000)
     return times, None

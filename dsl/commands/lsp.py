@@ -43,7 +43,8 @@ def run(args) -> int:
     try:
         from ..lsp.server import serve
     except ImportError as exc:
-        print(f"archdsl: error: `archdsl lsp` needs pygls and lsprotocol ({exc.name} is "
+        print(f"archdsl: error: `archdsl lsp` needs pygls and lsprotocol "
+              f"({(exc.name or 'pygls').split('.')[0]} is "
               "missing): pip install 'archdsl[lsp]'", file=sys.stderr)
         return EXIT_USAGE
     from ..elaborate import Limits

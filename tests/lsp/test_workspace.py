@@ -80,3 +80,16 @@ def test_the_server_never_imports_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr
+
+
+def test_without_pygls_the_command_says_what_to_install():
+    import subprocess
+    import sys
+
+    code = ("import sys\nsys.modules['pygls'] = None\nsys.modules['pygls.lsp.server'] = None\n"
+            "from archdsl.cli import main\nsys.exit(main(['lsp']))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 2
+    assert "pip install 'archdsl[lsp]'" in out.stderr and "pygls is missing" in out.stderr
+    assert "Traceback" not in out.stderr

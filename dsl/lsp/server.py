@@ -26,6 +26,7 @@ from .convert import uri_to_path
 from .hover import hover
 from .inlay import inlay_hints
 from .navigation import definition, references
+from .signature import signature_help
 from .symbols import document_symbols, workspace_symbols
 from .workspace import Workspace
 
@@ -218,6 +219,13 @@ def build(settings: Settings | None = None, debounce: float = DEBOUNCE) -> ArchS
     @guarded()
     def on_completion(ls: ArchServer, params: lsp.CompletionParams):
         return completion(ls.ws, params.text_document.uri, params.position, ls.snippets)
+
+    @server.feature(lsp.TEXT_DOCUMENT_SIGNATURE_HELP,
+                    lsp.SignatureHelpOptions(trigger_characters=["(", ","],
+                                             retrigger_characters=["="]))
+    @guarded()
+    def on_signature(ls: ArchServer, params: lsp.SignatureHelpParams):
+        return signature_help(ls.ws, params.text_document.uri, params.position)
 
     @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
     @guarded()

@@ -1,8 +1,8 @@
 """Mutation fuzzing of the language server: the corpus of tests/fuzz/mutate.py (random edits of
 the zoo and of the golden error files), each case played as an editor would: open the seed,
-change it into the mutant with one incremental edit, then ask for diagnostics, hovers and
-completions at random positions (some past the ends of lines and of the file), definitions,
-references, symbols, inlay hints, quick fixes and formatting.
+change it into the mutant with one incremental edit, then ask for diagnostics, hovers,
+signature help and completions at random positions (some past the ends of lines and of the
+file), definitions, references, symbols, inlay hints, quick fixes and formatting.
 
 A case passes when nothing raises and it takes at most twice `--slow` seconds of CPU time
 (each check runs with the server's time budget set to `--slow`, as `archdsl lsp
@@ -35,6 +35,7 @@ from archdsl.lsp.hover import hover
 from archdsl.lsp.inlay import inlay_hints
 from archdsl.lsp.navigation import definition, references
 from archdsl.lsp.server import formatting
+from archdsl.lsp.signature import signature_help
 from archdsl.lsp.symbols import document_symbols
 from archdsl.lsp.text import Lines
 from archdsl.lsp.workspace import Workspace
@@ -79,6 +80,7 @@ def play(case: Case, seed_text: str, rng: random.Random, slow: float = 2.0) -> N
             char = rng.randrange(len(now.line_text(line)) + 3)
         pos = lsp.Position(line=line, character=char)
         hover(ws, uri, pos)
+        signature_help(ws, uri, pos)
         what = rng.randrange(4)
         if what == 0:
             completion(ws, uri, pos, snippets=True)

@@ -324,3 +324,31 @@ def test_hover_in_a_block_reads_torchvisions_numbers(server):
     listed = set(re.findall(r"`(\d+)`", shown.split("is", 1)[1]))
     assert listed == {str(c) for c in channels}, shown
     _close(server, net, buri)
+
+
+def test_signature_help_follows_the_argument_being_typed(server, tmp_path):
+    text = ("block unit(width, k = 3) {\n    conv(width, k)\n}\nnetwork n {\n"
+            "    input 3x32x32\n    conv(16, 3x3, stride=2, pa\n    unit(8, \n}\n")
+    path = tmp_path / "sig.arch"
+    path.write_text(text)
+    uri = server.open(path, text)
+    conv = ops.get("conv")
+
+    def help_at(offset):
+        return server.at("textDocument/signatureHelp", uri, *_pos(text, offset))
+
+    line = text.index("conv(16")
+    got = help_at(line + len("conv(16"))
+    (sig,) = got["signatures"]
+    assert sig["label"].startswith("conv(filters, kernel, stride=1, pad=0")
+    assert [p["label"] for p in sig["parameters"]][:2] == ["filters", "kernel"]
+    assert got["activeParameter"] == 0
+    assert help_at(line + len("conv(16, 3x"))["activeParameter"] == 1
+    names = [a.name for a in conv.args]
+    assert help_at(line + len("conv(16, 3x3, stride=2"))["activeParameter"] == \
+        names.index("stride")
+    assert help_at(line + len("conv(16, 3x3, stride=2, pa"))["activeParameter"] == \
+        names.index("pad")
+    block = help_at(text.index("unit(8, ") + len("unit(8, "))
+    assert block["signatures"][0]["label"] == "unit(width, k = 3)"
+    assert block["activeParameter"] == 1

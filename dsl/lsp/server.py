@@ -42,7 +42,7 @@ class ArchServer(LanguageServer):
         self.ws = Workspace(self.settings, log=self.log_error)
         self._timer: asyncio.TimerHandle | None = None
         self._published: dict[str, list] = {}
-        self._checked: dict[str, int] = {}  # uri -> id of the check the hints came from
+        self._checked: dict[str, int] = {}  # uri -> the check its inlay hints came from
         self.snippets = False
         self.refresh_hints = False  # the client takes workspace/inlayHint/refresh
 
@@ -78,7 +78,7 @@ class ArchServer(LanguageServer):
     def _refresh_hints(self) -> None:
         """Ask the client for new inlay hints when a document was checked again because a file
         it imports changed (the client asks by itself only for the document it edited)."""
-        now = {uri: id(self.ws.cached(uri)) for uri in self.ws.docs}
+        now = {uri: self.ws.generation(uri) for uri in self.ws.docs}
         changed = [u for u, a in now.items() if self._checked.get(u) not in (None, a)]
         self._checked = now
         if self.refresh_hints and len(changed) > 1:

@@ -66,6 +66,8 @@ class Workspace:
         self._analyses: dict[str, Analysis] = {}
         self._good: dict[str, tuple[Analysis, OffsetMap]] = {}
         self._dropped: list[Analysis] = []  # replaced checks, released by `release()`
+        self.checks = 0  # checks run so far; `generation` numbers them
+        self._generation: dict[str, int] = {}
 
     @property
     def encoding(self) -> str:
@@ -145,6 +147,8 @@ class Workspace:
         if have is not None:
             self._dropped.append(have)
         self._analyses[uri] = made
+        self.checks += 1
+        self._generation[uri] = self.checks
         if made.parsed:
             old = self._good.get(uri)
             if old is not None:
@@ -167,9 +171,9 @@ class Workspace:
                 _break_cycles(a)
         return freed
 
-    def cached(self, uri: str) -> Analysis | None:
-        """The last check of a document, without checking again."""
-        return self._analyses.get(uri)
+    def generation(self, uri: str) -> int:
+        """Which check the document's last one was (0: none yet); grows with every check."""
+        return self._generation.get(uri, 0)
 
     def _fresh(self, a: Analysis, doc: Document) -> bool:
         if a.text is not doc.text and a.text != doc.text:

@@ -147,7 +147,8 @@ class Client:
                     "publishDiagnostics": {"relatedInformation": True},
                     "documentSymbol": {"hierarchicalDocumentSymbolSupport": True},
                     "inlayHint": {}, "codeAction": {}, "formatting": {}},
-                "workspace": {"workspaceFolders": True}}})
+                "workspace": {"workspaceFolders": True,
+                              "inlayHint": {"refreshSupport": True}}}})
         self.notify("initialized", {})
         return result
 

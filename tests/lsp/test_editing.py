@@ -136,6 +136,8 @@ def test_an_open_buffer_of_an_import_takes_precedence_over_the_disk(server, tmp_
     assert d["code"] == "E0301"
     assert d["message"].startswith(f"in {Path(tmp_path, 'blocks.arch')}:2: ")
     assert d["range"]["start"]["line"] == 3  # at the first call, `unit(8)`
+    # the importer's inlay hints changed without an edit of its own: the client is told
+    server.wait_for(lambda m: m.get("method") == "workspace/inlayHint/refresh", after=mark)
     # closing the buffer without saving: the file on disk is what counts again
     mark = server.mark()
     server.notify("textDocument/didClose", {"textDocument": {"uri": buri}})

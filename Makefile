@@ -6,7 +6,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    := out
 
-.PHONY: all demo test lint bench fuzz images graphviz clean
+.PHONY: all demo test lint bench fuzz fuzz-lsp images graphviz neovim editors editors-deps vsix clean
+VSCODE := editors/vscode
 
 all: demo
 
@@ -25,6 +26,36 @@ graphviz:
 	    echo "note: 'dot' not found; install graphviz (apt-get install graphviz) for SVG/PNG"; \
 	  fi; }
 
+# Neovim, for the test that runs a real editor against `archdsl lsp`; installed like graphviz.
+neovim:
+	@command -v nvim >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && apt-get install -y -qq neovim >/dev/null) \
+	      || echo "note: could not install neovim; its test is skipped"; \
+	  else \
+	    echo "note: 'nvim' not found; the Neovim test is skipped (apt-get install neovim)"; \
+	  fi; }
+
+# The VS Code extension's npm packages (vscode-textmate and vscode-oniguruma tokenise in the
+# tests, @vscode/vsce packages), pinned by package-lock.json; skipped without npm.
+$(VSCODE)/node_modules/.package-lock.json: $(VSCODE)/package.json $(VSCODE)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  (cd $(VSCODE) && npm ci --no-audit --no-fund --loglevel=error) \
+	    || echo "note: npm ci failed; the editor tests that need it are skipped"; \
+	else echo "note: npm not found; the highlighting and .vsix tests are skipped"; fi
+
+editors-deps: $(VSCODE)/node_modules/.package-lock.json
+
+# The TextMate grammar and the Vim syntax file, generated from the Lark grammar and the registry.
+editors: $(STAMP)
+	$(BIN)/python -m archdsl.textmate $(VSCODE)/syntaxes/arch.tmLanguage.json
+	$(BIN)/python -m archdsl.textmate --vim editors/nvim/syntax/arch.vim
+
+vsix: editors editors-deps
+	@mkdir -p $(OUT)
+	cd $(VSCODE) && ./node_modules/.bin/vsce package --allow-missing-repository \
+	  --out ../../$(OUT)/archdsl.vsix
+
 demo: $(STAMP) graphviz
 	@mkdir -p $(OUT)
 	$(BIN)/archdsl check architectures/lenet5.arch
@@ -35,7 +66,7 @@ demo: $(STAMP) graphviz
 	$(BIN)/archdsl compile lenet5 -o $(OUT)/lenet5.py
 	$(BIN)/python $(OUT)/lenet5.py
 
-test: $(STAMP) graphviz
+test: $(STAMP) graphviz neovim editors-deps
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -56,5 +87,8 @@ images: $(STAMP) graphviz
 fuzz: $(STAMP)
 	$(BIN)/python -m tests.fuzz.mutate --cases 100000 --save $(OUT)/fuzz
 
+fuzz-lsp: $(STAMP)
+	$(BIN)/python -m tests.lsp.fuzz --cases 20000
+
 clean:
-	rm -rf $(VENV) $(OUT) build dist *.egg-info
+	rm -rf $(VENV) $(OUT) build dist *.egg-info $(VSCODE)/node_modules

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import syntax as s
@@ -28,6 +29,9 @@ class LoadOptions:
     search_path: tuple[str, ...] = ()
     sandbox: bool = False
     max_import_depth: int = 32
+    # how a file's text is read, given its real path (default: from the disk); the language
+    # server passes one that prefers the editor's open buffers
+    read: Callable[[str], str] | None = None
 
 
 class Loader:
@@ -45,8 +49,8 @@ class Loader:
         return self._load(source, base_dir or os.getcwd(), [])
 
     def load_file(self, path: str, display: str | None = None) -> s.Module | None:
-        text = read_text(path)
         real = os.path.realpath(path)
+        text = (self.options.read or read_text)(real)
         if self._root is None:
             self._root = os.path.dirname(real)
         return self._load(SourceFile(display or path, text), os.path.dirname(real), [real])
@@ -162,7 +166,7 @@ class Loader:
                              help="move the shared blocks into a file that both import")
             return None
         try:
-            text = read_text(real)
+            text = (self.options.read or read_text)(real)
         except OSError as exc:
             self.diags.error("E0401", f"cannot read `{imp.path}`: {exc.strerror}", imp.span)
             return None

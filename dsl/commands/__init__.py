@@ -14,5 +14,6 @@ SUMMARIES = {
     "fmt": "format .arch files in the canonical layout",
     "zoo": "list the networks of the zoo",
     "explain": "explain an error code, with examples",
+    "lsp": "run the language server for editors (stdio)",
 }
 COMMANDS = list(SUMMARIES)

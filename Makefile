@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    := out
 
-.PHONY: all demo test lint bench fuzz images graphviz clean
+.PHONY: all demo test lint bench fuzz fuzz-valid images graphviz clean
 
 all: demo
 
@@ -55,6 +55,14 @@ images: $(STAMP) graphviz
 
 fuzz: $(STAMP)
 	$(BIN)/python -m tests.fuzz.mutate --cases 100000 --save $(OUT)/fuzz
+
+# Random valid programs through every back end (tests/fuzz/valid.py); failures are shrunk and
+# written to tests/fuzz/valid_cases/. `make fuzz-valid PROGRAMS=500 SEED=3 JOBS=4`.
+PROGRAMS ?= 10000
+SEED     ?= 0
+JOBS     ?= 2
+fuzz-valid: $(STAMP) graphviz
+	$(BIN)/python -m tests.fuzz.valid --programs $(PROGRAMS) --seed $(SEED) --jobs $(JOBS) --save
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist *.egg-info

@@ -17,11 +17,13 @@ initializers keep their `state_dict` names). Modules are swapped in for the expo
   odd, which PyTorch puts at the end);
 - a batch norm without running statistics (`track=false`) normalises with the batch's own
   statistics in eval mode too; torch.onnx cannot export that with a dynamic batch (an
-  internal assertion), so it is written as the reductions it is.
+  internal assertion), so it is written as the reductions it is; one without an affine map
+  fails once torch.onnx has lost the channel count (after `lrn`): both become `ExportNorm`.
 """
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 from torch.nn import functional as F
 
@@ -137,20 +139,33 @@ class ExplicitPadConv(nn.Module):
                          self.groups)
 
 
-class BatchStatNorm(nn.Module):
-    """A batch norm that always uses the batch's statistics (what `track_running_stats=False`
-    does in eval mode): the statistics as reductions, then an inference-mode batch norm (so
-    the weight and bias stay initializers under their names)."""
+class ExportNorm(nn.Module):
+    """A batch norm as torch.onnx can always export it: an inference-mode batch norm with every
+    input given. Without running statistics (`track=false`) it normalises with the batch's own
+    statistics, as the layer does in eval mode too, computed as reductions; without an affine
+    map (`affine=false`) the scale and shift are constant ones and zeros (torch.onnx makes them
+    itself only when it still knows the channel count, which it loses after some layers: lrn).
+    Parameters and buffers keep their objects and names."""
 
     def __init__(self, bn: nn.Module):
         super().__init__()
-        self.weight, self.bias, self.eps = bn.weight, bn.bias, bn.eps
+        self.eps = bn.eps
+        self.weight, self.bias = bn.weight, bn.bias
+        self.register_buffer("running_mean", bn.running_mean)
+        self.register_buffer("running_var", bn.running_var)
+        self.ones = torch.ones(bn.num_features)  # plain tensors: constants in the file
+        self.zeros = torch.zeros(bn.num_features)
 
     def forward(self, x):
-        dims = [0, *range(2, x.dim())]
-        mean = x.mean(dims).detach()  # this module only serves the export: no backward
-        var = ((x - mean.reshape([1, -1] + [1] * (x.dim() - 2))) ** 2).mean(dims).detach()
-        return F.batch_norm(x, mean, var, self.weight, self.bias, False, 0.0, self.eps)
+        if self.running_mean is None:
+            dims = [0, *range(2, x.dim())]
+            mean = x.mean(dims).detach()  # this module only serves the export: no backward
+            var = ((x - mean.reshape([1, -1] + [1] * (x.dim() - 2))) ** 2).mean(dims).detach()
+        else:
+            mean, var = self.running_mean, self.running_var
+        weight = self.weight if self.weight is not None else self.ones
+        bias = self.bias if self.bias is not None else self.zeros
+        return F.batch_norm(x, mean, var, weight, bias, False, 0.0, self.eps)
 
 
 def swaps(ir, model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -167,8 +182,9 @@ def swaps(ir, model: nn.Module) -> list[tuple[str, nn.Module]]:
         new = None
         if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and module.padding == "same":
             new = ExplicitPadConv(module)
-        elif isinstance(module, nn.modules.batchnorm._BatchNorm) and module.running_mean is None:
-            new = BatchStatNorm(module)
+        elif isinstance(module, nn.modules.batchnorm._BatchNorm) and (
+                module.running_mean is None or module.weight is None):
+            new = ExportNorm(module)
         if new is not None:
             out.append((data["name"], new))
     return out

@@ -34,6 +34,10 @@ REPRODUCERS = {
     "same, 3-D": 'network p { input 1x5x6x7  conv(2, 2x3x4, pad="same", dilation=(1, 2, 1)) }',
     "batch statistics": "network p { input 3x4x4  batchnorm(track=false) }",
     "batch statistics, vector": "network p { input 3  batchnorm(track=false, affine=false) }",
+    # found by tests/fuzz/valid.py: after lrn torch.onnx no longer knows the channel count,
+    # which it needs to make a norm's missing scale ("batch_norm for unknown channel size")
+    "no affine after lrn": "network p { input 2x3x3  lrn(2)  batchnorm(affine=false) }",
+    "no affine, vector": "network p { input 1x2x2  lrn(2)  flatten  batchnorm(affine=false) }",
 }
 
 

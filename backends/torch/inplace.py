@@ -25,9 +25,9 @@ other layer makes a new value in new storage. A writer is kept in place when
    the caller reads it);
 3. the layer that made that value does not save its output for backward.
 
-Turning a writer off can merge values (a `dropout` that no longer writes passes its input's
-value on), so the check runs again until nothing changes; it only ever turns writers off.
-Undeclared facts (a custom kind's `None`) count as the unsafe answer: it aliases, it saves.
+The decisions are made in one pass in topological order (`writers` says why that is exact):
+linear in the network's size. Undeclared facts (a custom kind's `None`) count as the unsafe
+answer: it aliases, it saves.
 """
 
 from __future__ import annotations
@@ -65,46 +65,63 @@ def with_inplace(args: dict, enabled: bool) -> dict:
     return {**args, "inplace": enabled}
 
 
-def _flow(ir, order: list[int], lows: dict, enabled: set[int]):
-    """(value, storage, readers): which value and which storage each node's output is, and
-    how many reads each value has, when exactly the nodes in `enabled` write in place."""
-    value, storage = {}, {}
+def writers(ir, live: set[int]) -> set[int]:
+    """The live nodes that may overwrite their first input in place.
+
+    One pass in topological order. Values are classes of a union-find whose root is the node
+    that made the value. Reads are first counted as if every in-place layer wrote (each is a
+    reader of its input's value); a layer then decided not to write, if it aliases, joins its
+    input's value, which takes over its readers. Deciding in order is exact: a layer's
+    storage and value depend only on the layers before it, and whether it is the only reader
+    of its value does not depend on the later ones (any other path from that value reaches at
+    least one reader, written in place or not).
+    """
+    order = sorted(live)  # node ids are a topological order
+    lows = {nid: _low(ir, nid) for nid in order}
+    wants = {nid for nid in order
+             if ir.inputs(nid) and wants_inplace(lows[nid], ir.node(nid)["args"])}
+    parent: dict[int, int] = {}
+
+    def find(n: int) -> int:
+        root = n
+        while parent[root] != root:
+            root = parent[root]
+        while parent[n] != root:
+            parent[n], n = root, parent[n]
+        return root
+
     readers: Counter[int] = Counter()
     for nid in order:
         ins = ir.inputs(nid)
-        if not ins:  # the input (or a source with no input)
-            value[nid] = storage[nid] = nid
+        if ins and nid not in wants and aliases(lows[nid]):
+            parent[nid] = find(ins[0])  # passes its input on: the layers reading it read that
             continue
-        if nid in enabled:
-            value[nid], storage[nid] = nid, storage[ins[0]]
-        elif aliases(lows[nid]):
-            value[nid], storage[nid] = value[ins[0]], storage[ins[0]]
-            continue  # passes its input on: the layers reading it are the readers
-        else:
-            value[nid] = storage[nid] = nid
+        parent[nid] = nid
         for i in ins:
-            readers[value[i]] += 1
-    readers[value[ir.output]] += 1  # the caller reads the output
-    return value, storage, readers
+            readers[find(i)] += 1
+    readers[find(ir.output)] += 1  # the caller reads the output
 
-
-def writers(ir, live: set[int]) -> set[int]:
-    """The live nodes that may overwrite their first input in place."""
-    order = sorted(live)  # node ids are a topological order
-    lows = {nid: _low(ir, nid) for nid in order}
-    enabled = {nid for nid in order
-               if ir.inputs(nid) and wants_inplace(lows[nid], ir.node(nid)["args"])}
-    while enabled:
-        value, storage, readers = _flow(ir, order, lows, enabled)
-        unsafe = set()
-        for nid in enabled:
-            src = ir.inputs(nid)[0]
-            maker = value[src]
+    storage: dict[int, int] = {}
+    enabled: set[int] = set()
+    for nid in order:
+        ins = ir.inputs(nid)
+        if not ins:  # the input (or a source with no input)
+            storage[nid] = nid
+            continue
+        src = ins[0]
+        if nid in wants:
+            maker = find(src)
             args = with_inplace(ir.node(maker)["args"], maker in enabled)
-            if (storage[src] == storage[ir.input] or readers[maker] != 1
-                    or saves_output(lows[maker], args)):
-                unsafe.add(nid)
-        if not unsafe:
-            break
-        enabled -= unsafe
+            if (storage[src] != storage[ir.input] and readers[maker] == 1
+                    and not saves_output(lows[maker], args)):
+                enabled.add(nid)
+                storage[nid] = storage[src]
+            elif aliases(lows[nid]):  # (dropout) no longer writes: passes its input on
+                readers[maker] += readers.pop(nid, 0) - 1
+                parent[nid] = maker
+                storage[nid] = storage[src]
+            else:
+                storage[nid] = nid
+        else:
+            storage[nid] = storage[src] if aliases(lows[nid]) else nid
     return enabled

@@ -49,8 +49,8 @@ def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None,
     the global random state is left as it was). Raises `ExportError` (an `ArchError`) for a
     layer ONNX cannot express, and for a file that does not pass `onnx_verify.verify` (the
     ONNX checker, then onnxruntime against the module on a random batch); nothing is written
-    then. `verify=False` skips that check (what it could not check is in `ExportError`-free
-    `last_unverified`).
+    then. `verify=False` skips that check; without onnx or onnxruntime installed the part that
+    needs them is skipped (`onnx_verify.unavailable()` says which).
 
     >>> import archdsl, tempfile, os
     >>> out = os.path.join(tempfile.mkdtemp(), "lenet5.onnx")
@@ -88,7 +88,12 @@ def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None,
                 _export(model, example, buf, opset)
             data = buf.getvalue()
             if fixes:
-                data = rewrites.patch_pools(data, fixes, ir.node(ir.output)["shape"])
+                try:
+                    data = rewrites.patch_pools(data, fixes, ir.node(ir.output)["shape"])
+                except (ImportError, LookupError) as exc:  # no onnx package; an odd graph
+                    raise ExportError([_cannot(ir, _node_named(ir, name), "its ceil-mode "
+                                               f"windows need the file rewritten: {exc}")
+                                       for name in fixes]) from exc
             problems = _verify.verify(ir, model, data) if verify else []
     except RuntimeError as exc:  # torch.onnx's errors (OnnxExporterError) are RuntimeErrors
         raise ExportError([_diagnose(ir, model, exc, opset)]) from exc
@@ -105,6 +110,10 @@ def _export(model: nn.Module, example: torch.Tensor, out, opset: int) -> None:
                       input_names=["input"], output_names=["output"],
                       dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
                       do_constant_folding=True)
+
+
+def _node_named(ir, name: str) -> int:
+    return next(nid for nid, data in ir.nodes() if data["name"] == name)
 
 
 def _cannot(ir, nid: int, why: str, **kw) -> Diagnostic:

@@ -122,6 +122,7 @@ def _optimize_helpers() -> list[str]:
         *(inspect.getsource(f) for f in (fold_bn.fold, fold_bn._foldable, fold_bn._replace)),
         _renamed_run(fold_bn, "fold_bn"),
         *(inspect.getsource(f) for f in (channels_last.channels_last_safe,
+                                         channels_last.channels_last_copy,
                                          channels_last.to_channels_last,
                                          channels_last.to_contiguous)),
         _renamed_run(channels_last, "channels_last"),

@@ -36,7 +36,10 @@ import archdsl
 
 BATCH = 2
 # float32 on both sides with different kernels: the tolerances of the checks they mirror
-RTOL, ATOL = 1e-4, 1e-5  # same library, other code paths (source, optimize, in place)
+RTOL, ATOL = 1e-4, 1e-5  # same library, other code paths (source, in place)
+# folding batch norms changes the rounding, and a later batch-statistics norm of 2 samples
+# can magnify that by up to 1/sqrt(eps) (seed 0, program 3213: 1.3e-5): tests/optimize's 1e-4
+OPT_RTOL, OPT_ATOL = 1e-4, 1e-4
 ORT_RTOL, ORT_ATOL = 1e-3, 1e-4  # onnxruntime (backends/torch/onnx_verify.py says why)
 
 # Reasons for which the export refuses a valid network, by design (E0601, located):
@@ -182,7 +185,7 @@ def _optimize(state, out: Outcome, stage: str) -> None:
     with torch.no_grad():
         want = model(state["x"].clone())
         got = fast(state["x"].clone())
-    if not _close(got, want):
+    if not _close(got, want, OPT_RTOL, OPT_ATOL):
         worst = float((got - want).abs().nan_to_num().max()) if got.shape == want.shape else -1
         out.problems.append(f"{stage}: optimize(model) computes other numbers (by {worst:.3g})")
 

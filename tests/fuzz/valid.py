@@ -172,9 +172,10 @@ def fuzz(programs: int, seed: int = 0, jobs: int = 2, start: int = 0, progress=N
     def spawn(w: int) -> None:
         if not todo[w]:
             return
+        rest = todo[w]  # every `jobs`-th program from the first not yet done
         proc = subprocess.Popen(
             [sys.executable, "-m", "tests.fuzz.valid", "--worker", "--seed", str(seed),
-             "--indices", ",".join(map(str, todo[w]))],
+             "--indices", f"{rest[0]}:{rest[-1] + 1}:{jobs}"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT, env=env, text=True)
         running[w] = {"proc": proc, "current": None}
         sel.register(proc.stdout, selectors.EVENT_READ, w)
@@ -239,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--indices", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        return _worker(args.seed, [int(i) for i in args.indices.split(",") if i])
+        first, stop, step = map(int, args.indices.split(":"))
+        return _worker(args.seed, list(range(first, stop, step)))
     if args.replay is not None:
         from .programs import program
 

@@ -28,6 +28,11 @@ REPRODUCERS = {
     "off by 1.9": "network c { input 1x15x2  conv(5, 4x3, stride=1x2, pad=1) }",
     "mixed": "network m { input 3x15x2  conv(5, 3x3, pad=1); relu\n"
              " conv(5, 4x3, stride=1x2, pad=3); conv(4, 1) }",
+    # found by tests/fuzz/valid.py (seed 0, program 2222): a 1x1 map after a channels-last
+    # conv has strides 9, 1, 9, 9, which `.contiguous()` leaves as they are; PyTorch then ran
+    # the next (unsafe) conv channels-last and segfaulted
+    "1x1 map": "network z { input 2x4x4  conv(9, 3, pad=1)  maxpool(4)\n"
+               " conv(11, 3x1, s=1x2, pad=(2, 1), dilation=(2, 3)) }",
 }
 # Configurations that broke PyTorch 2.13's CPU channels-last convolution (tests/optimize/
 # cl_search.py --region all): (in channels, kernel, stride, padding, dilation).

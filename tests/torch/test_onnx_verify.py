@@ -179,7 +179,7 @@ def test_window_in_padding_only_is_refused_not_written(tmp_path):
     code, stdout, err = run_cli("export", str(src), "-o", str(out))
     assert code == 1 and stdout == "" and not out.exists()
     assert ":3:5: error[E0601]: cannot export layer `0`" in err
-    assert "where PyTorch gives -inf" in err
+    assert "where PyTorch gives -inf" in err and "(maxpool 2x2 /2 p1 d2)" in err
 
 
 # ---------------------------------------------------------------- the check itself

@@ -18,17 +18,23 @@ So a conv is converted only inside a region where no disagreement was ever found
 dimension is at most half its dilated kernel extent minus one (2P <= D(F-1): every window's
 centre lies in the input, as in every conv of the zoo, `pad="same"` and `"valid"`). The rule
 reads no input size, so it holds at every size the model is later run at. Every other 2-D conv
-gets its input made contiguous (a no-op when it already is) and keeps its contiguous weight, so
-it runs PyTorch's default kernel whatever layout reaches it.
+gets its input restrided to the default layout (`to_contiguous`, a no-op when it already has
+it; found by tests/fuzz/valid.py: a 1x1 map after a channels-last layer passed `.contiguous()`
+unchanged and segfaulted the next conv) and keeps its contiguous weight, so it runs PyTorch's
+default kernel whatever layout reaches it.
 
-Pre: an fx GraphModule. Post: the same function; safe Conv2d weights are channels-last, each
-Conv2d's input is converted to the layout its weight has; other tensors are unchanged.
+Pre: an fx GraphModule. Post: the same function; each safe Conv2d is replaced by a copy with a
+channels-last weight (the module it had may be shared with the model that was traced, which is
+left as it was), each Conv2d's input is converted to the layout its weight has; other tensors
+are unchanged.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import fx, nn
+
+from .fold_bn import _replace
 
 
 def channels_last_safe(conv: nn.Module) -> bool:
@@ -49,8 +55,28 @@ def to_channels_last(x: torch.Tensor) -> torch.Tensor:
 
 
 def to_contiguous(x: torch.Tensor) -> torch.Tensor:
-    """`x` in the default (NCHW) layout."""
-    return x.contiguous()
+    """`x` with the default (NCHW) strides. Not `x.contiguous()`: where sizes of 1 make a
+    channels-last tensor count as contiguous (2x9x1x1 with strides 9, 1, 9, 9), that returns it
+    as it is, and PyTorch still picks its channels-last kernel for it."""
+    strides, step = [], 1
+    for size in reversed(x.shape):
+        strides.insert(0, step)
+        step *= max(size, 1)
+    return x if list(x.stride()) == strides else x.clone(memory_format=torch.contiguous_format)
+
+
+def channels_last_copy(conv: nn.Module) -> nn.Module:
+    """A new conv with `conv`'s settings and bias and a channels-last copy of its weight.
+    `conv` itself is left as it is: it may belong to the model that was traced too, which must
+    keep running as before (a channels-last weight there would send the model's unsafe convs
+    down the channels-last path)."""
+    new = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride,
+                    padding=conv.padding, dilation=conv.dilation, groups=conv.groups,
+                    bias=False, padding_mode=conv.padding_mode, device="meta")
+    new.weight = nn.Parameter(conv.weight.detach().contiguous(memory_format=torch.channels_last),
+                              requires_grad=conv.weight.requires_grad)
+    new.bias = conv.bias
+    return new.train(conv.training)
 
 
 def run(model: fx.GraphModule) -> fx.GraphModule:
@@ -62,7 +88,7 @@ def run(model: fx.GraphModule) -> fx.GraphModule:
         return model  # no channels-last tensor anywhere: nothing to guard either
     for node in convs:
         if node in safe:
-            model.get_submodule(node.target).to(memory_format=torch.channels_last)
+            _replace(model, node.target, channels_last_copy(model.get_submodule(node.target)))
         layout = to_channels_last if node in safe else to_contiguous
         with graph.inserting_before(node):
             fixed = graph.call_function(layout, (node.args[0],))

@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    := out
 
-.PHONY: all demo test lint bench fuzz fuzz-lsp images graphviz neovim editors editors-deps vsix clean
+.PHONY: all demo test lint bench fuzz fuzz-lsp fuzz-valid images graphviz neovim editors editors-deps vsix clean
 VSCODE := editors/vscode
 
 all: demo
@@ -89,6 +89,14 @@ fuzz: $(STAMP)
 
 fuzz-lsp: $(STAMP)
 	$(BIN)/python -m tests.lsp.fuzz --cases 20000
+
+# Random valid programs through every back end (tests/fuzz/valid.py); failures are shrunk and
+# written to tests/fuzz/valid_cases/. `make fuzz-valid PROGRAMS=500 SEED=3 JOBS=4`.
+PROGRAMS ?= 10000
+SEED     ?= 0
+JOBS     ?= 2
+fuzz-valid: $(STAMP) graphviz
+	$(BIN)/python -m tests.fuzz.valid --programs $(PROGRAMS) --seed $(SEED) --jobs $(JOBS) --save
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist *.egg-info $(VSCODE)/node_modules

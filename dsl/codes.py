@@ -362,7 +362,10 @@ ENTRIES = [
           "`archdsl export` found a layer that the ONNX format (at the chosen opset) has no "
           "operator for. ONNX has no adaptive pooling: an `adaptive_avgpool` exports only when "
           "its output is 1 everywhere or divides its input size (it is then a plain average "
-          "pool). Other layers the exporter refuses are reported at the layer it names. "
+          "pool). Other layers the exporter refuses are reported at the layer it names. Every "
+          "exported file is also checked before it is written (the ONNX checker, then "
+          "onnxruntime on a random batch against PyTorch); a file that fails is this error at "
+          "the layer where it goes wrong, and nothing is written. "
           "Change the input size, or use a layer with a fixed window.",
           "network net {\n    input 3x20x20\n    conv(8, 3x3)\n    adaptive_avgpool(4x4)\n}\n",
           "network net {\n    input 3x18x18\n    conv(8, 3x3)\n    adaptive_avgpool(4x4)\n}\n"),

@@ -21,6 +21,7 @@ from torch import fx
 
 from archdsl import ops
 
+from .inplace import with_inplace, writers
 from .lowering import ModuleCall, lowering_for
 from .module import LayerInfo
 
@@ -59,43 +60,10 @@ def _info(ir, nid: int, data: dict) -> LayerInfo:
                      tuple(tuple(s) for s in ir.input_shapes(nid)))
 
 
-def _shared_tensors(ir, live: set[int]) -> set[int]:
-    """Nodes whose output an in-place layer must not overwrite: the network's input (it is
-    the caller's tensor) and any output read by more than one live layer. Identity layers
-    pass their input's tensor on, so they are looked through."""
-
-    readers: dict[int, int] = {}
-    for nid in live:
-        if lowering_for(ir.node(nid)["op"], "", "").passthrough:
-            continue
-        for src in ir.inputs(nid):
-            r = _root_of(ir, src)
-            readers[r] = readers.get(r, 0) + 1
-    shared = {r for r, n in readers.items() if n > 1}
-    return shared | {_root_of(ir, ir.input)}
-
-
-# Kinds whose backward does not read their own output, so an in-place update of that output
-# keeps autograd correct (relu, sigmoid, tanh... save their output: never overwrite those).
-_OUTPUT_NOT_SAVED = frozenset({"conv", "linear", "batchnorm", "add", "concat"})
-
-
-def _may_overwrite(ir, nid: int, shared: set[int]) -> bool:
-    """Whether the output of `nid` can be overwritten in place by its one reader."""
-    root = _root_of(ir, nid)
-    return root not in shared and ir.node(root)["op"] in _OUTPUT_NOT_SAVED
-
-
-def _root_of(ir, nid: int) -> int:
-    while lowering_for(ir.node(nid)["op"], "", "").passthrough and ir.inputs(nid):
-        nid = ir.inputs(nid)[0]
-    return nid
-
-
 def plan(ir) -> Plan:
     graph = fx.Graph()
     live = ir.live()
-    shared = _shared_tensors(ir, live)
+    in_place = writers(ir, live)  # the layers that may overwrite their input (inplace.py)
     env: dict[int, fx.Node] = {}
     modules = []
     layers: dict[str, LayerInfo] = {}
@@ -114,8 +82,8 @@ def plan(ir) -> Plan:
             continue
         if low.module is not None:
             args = data["args"]
-            if args.get("inplace") and any(_root_of(ir, i) in shared for i in ir.inputs(nid)):
-                args = {**args, "inplace": False}  # would overwrite a tensor others still read
+            if low.inplace:
+                args = with_inplace(args, nid in in_place)
             modules.append((name, low.module(args), span))
             if nid in live:
                 node = graph.create_node("call_module", name, tuple(ins),
@@ -136,8 +104,8 @@ def plan(ir) -> Plan:
             return node
 
         args = data["args"]
-        if op == "add" and _may_overwrite(ir, ir.inputs(nid)[0], shared):
-            args = {**args, "_accumulate": True}
+        if low.inplace:
+            args = with_inplace(args, nid in in_place)
         env[nid] = low.function(args, ins, call)
     graph.output(env[ir.output])
     return Plan(graph, tuple(modules), layers)

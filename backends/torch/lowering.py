@@ -71,6 +71,18 @@ class Lowering:
     function: Callable[[dict, list, Callable], object] | None = None
     passthrough: bool = False
     doc: str = field(default="", compare=False)
+    # Facts the plan's in-place analysis needs (backends/torch/inplace.py), declared per kind
+    # and checked against torch for every built-in kind (tests/torch/test_aliasing.py).
+    # `None` is "not declared", which the plan takes as the unsafe answer (a custom kind).
+    # - aliases: the output may be the input tensor itself or a view of it (`identity`,
+    #   `flatten`, `dropout` in eval mode), so a write through it reaches the input;
+    # - saves_output: autograd keeps the output for backward (`relu`, `softmax`), so it must
+    #   not be overwritten; a function of the arguments where it depends on them;
+    # - inplace: "arg" writes the first input when `args["inplace"]` is true, "auto" wherever
+    #   the plan finds it safe (add's `+=`), "" never.
+    aliases: bool | None = None
+    saves_output: bool | Callable[[dict], bool] | None = None
+    inplace: str = ""
 
 
 # A constructor argument as Python source. The one printer of values for generated Python
@@ -141,45 +153,69 @@ def _cat(a: dict, ins: list, call):
 
 def _add(a: dict, ins: list, call):
     # Several summands become a chain of `+`, each printed as `a + b` by fx. When the plan
-    # found the first summand free to overwrite (`_accumulate`), the first `+` is `+=`, as
+    # found the first summand free to overwrite (`inplace`), the first `+` is `+=`, as
     # torchvision's `out += identity`: no new tensor per residual block.
     out = ins[0]
     for i, other in enumerate(ins[1:]):
-        op = operator.iadd if i == 0 and a.get("_accumulate") else operator.add
+        op = operator.iadd if i == 0 and a.get("inplace") else operator.add
         out = call(op, (out, other))
     return out
 
 
+def _inplace_arg(a: dict) -> bool:
+    return bool(a.get("inplace"))
+
+
+# Each entry declares, after what the kind becomes, its aliasing facts (see `Lowering`):
+# which kinds return their input or a view, which keep their output for backward (relu's
+# backward reads its result; leaky_relu reads its input, or its result when in place; relu6
+# (hardtanh) and gelu read their input; pooling reads its input and indices; lrn divides by a
+# tensor it keeps, not its result).
+_NEW = {"aliases": False, "saves_output": False}
 LOWERINGS: dict[str, Lowering] = {
-    "input": Lowering(doc="the forward's argument (an fx placeholder)"),
-    "conv": Lowering(module=_conv, doc="Conv1d/2d/3d by rank; a literal kernel is frozen"),
-    "maxpool": Lowering(module=_pool("MaxPool", "AdaptiveMaxPool")),
-    "avgpool": Lowering(module=_pool("AvgPool", "AdaptiveAvgPool")),
+    "input": Lowering(doc="the forward's argument (an fx placeholder)", **_NEW),
+    "conv": Lowering(module=_conv, doc="Conv1d/2d/3d by rank; a literal kernel is frozen",
+                     **_NEW),
+    "maxpool": Lowering(module=_pool("MaxPool", "AdaptiveMaxPool"), **_NEW),
+    "avgpool": Lowering(module=_pool("AvgPool", "AdaptiveAvgPool"), **_NEW),
     "adaptive_avgpool": Lowering(module=lambda a: ModuleCall(
         f"AdaptiveAvgPool{a['rank']}d", (a["size"] if len(set(a["size"])) > 1 else
-                                         a["size"][0],))),
+                                         a["size"][0],)), **_NEW),
     "linear": Lowering(module=lambda a: ModuleCall(
-        "Linear", (a["in_features"], a["features"]), _nondefault(bias=(a["bias"], True)))),
-    "flatten": Lowering(module=lambda a: ModuleCall("Flatten")),
-    "batchnorm": Lowering(module=_batchnorm),
+        "Linear", (a["in_features"], a["features"]), _nondefault(bias=(a["bias"], True))),
+        **_NEW),
+    # a view of its input (a copy when the input is not contiguous, the input itself for a
+    # vector)
+    "flatten": Lowering(module=lambda a: ModuleCall("Flatten"), aliases=True,
+                        saves_output=False),
+    "batchnorm": Lowering(module=_batchnorm, **_NEW),
     "lrn": Lowering(module=lambda a: ModuleCall(
         "LocalResponseNorm", (a["size"],),
-        _nondefault(alpha=(a["alpha"], 1e-4), beta=(a["beta"], 0.75), k=(a["k"], 1.0)))),
+        _nondefault(alpha=(a["alpha"], 1e-4), beta=(a["beta"], 0.75), k=(a["k"], 1.0))),
+        **_NEW),
+    # the input itself in eval mode (and in training when p = 0); in place, it scales its
+    # input by the mask it keeps
     "dropout": Lowering(module=lambda a: ModuleCall(
-        "Dropout", (a["p"],), _nondefault(inplace=(a.get("inplace", False), False)))),
-    "relu": Lowering(module=_inplace("ReLU")),
-    "relu6": Lowering(module=_inplace("ReLU6")),
+        "Dropout", (a["p"],), _nondefault(inplace=(a.get("inplace", False), False))),
+        aliases=True, saves_output=False, inplace="arg"),
+    "relu": Lowering(module=_inplace("ReLU"), aliases=False, saves_output=True,
+                     inplace="arg"),
+    "relu6": Lowering(module=_inplace("ReLU6"), aliases=False, saves_output=False,
+                      inplace="arg"),
     "leaky_relu": Lowering(module=lambda a: ModuleCall(
-        "LeakyReLU", (a["slope"],), _nondefault(inplace=(a.get("inplace", False), False)))),
-    "tanh": Lowering(module=lambda a: ModuleCall("Tanh")),
-    "sigmoid": Lowering(module=lambda a: ModuleCall("Sigmoid")),
+        "LeakyReLU", (a["slope"],), _nondefault(inplace=(a.get("inplace", False), False))),
+        aliases=False, saves_output=_inplace_arg, inplace="arg"),
+    "tanh": Lowering(module=lambda a: ModuleCall("Tanh"), aliases=False, saves_output=True),
+    "sigmoid": Lowering(module=lambda a: ModuleCall("Sigmoid"), aliases=False,
+                        saves_output=True),
     "gelu": Lowering(module=lambda a: ModuleCall(
-        "GELU", (), _nondefault(approximate=(a.get("approximate", "none"), "none")))),
+        "GELU", (), _nondefault(approximate=(a.get("approximate", "none"), "none"))), **_NEW),
     "softmax": Lowering(module=lambda a: ModuleCall("Softmax", (), (("dim", _torch_dim(
-        a["dim"])),))),
-    "identity": Lowering(passthrough=True, doc="no module: the input flows through"),
-    "concat": Lowering(function=_cat, doc="torch.cat in input order"),
-    "add": Lowering(function=_add, doc="a + b (+ c ...)"),
+        a["dim"])),)), aliases=False, saves_output=True),
+    "identity": Lowering(passthrough=True, doc="no module: the input flows through",
+                         aliases=True, saves_output=False),
+    "concat": Lowering(function=_cat, doc="torch.cat in input order", **_NEW),
+    "add": Lowering(function=_add, doc="a + b (+ c ...)", inplace="auto", **_NEW),
 }
 
 

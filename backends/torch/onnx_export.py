@@ -30,6 +30,8 @@ from torch import nn
 from archdsl.diagnostics import ArchError, Diagnostic
 from archdsl.fileio import write_atomic
 
+from . import onnx_rewrites as rewrites
+from . import onnx_verify as _verify
 from .lower import to_torch
 
 OPSET = 17
@@ -40,12 +42,15 @@ class ExportError(ArchError):
 
 
 def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None,
-            seed: int | None = None) -> str:
+            seed: int | None = None, verify: bool = True) -> str:
     """Export to `path`; returns the path. `model` reuses an already lowered module (its
     weights are exported), otherwise a fresh `to_torch()` is exported, its weights drawn from
     `torch.manual_seed(seed)` when `seed` is given (the same file, byte for byte, each time;
     the global random state is left as it was). Raises `ExportError` (an `ArchError`) for a
-    layer ONNX cannot express; nothing is written then.
+    layer ONNX cannot express, and for a file that does not pass `onnx_verify.verify` (the
+    ONNX checker, then onnxruntime against the module on a random batch); nothing is written
+    then. `verify=False` skips that check; without onnx or onnxruntime installed the part that
+    needs them is skipped (`onnx_verify.unavailable()` says which).
 
     >>> import archdsl, tempfile, os
     >>> out = os.path.join(tempfile.mkdtemp(), "lenet5.onnx")
@@ -68,15 +73,35 @@ def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None,
     training = model.training
     model.eval()  # dropout off, batch norm on running statistics: the inference graph
     try:
-        with _swapped(model, swaps), _silenced(), warnings.catch_warnings():
-            # The TorchScript exporter announces its deprecation on every call.
+        # exact equivalents of layers that torch.onnx or onnxruntime get wrong (onnx_rewrites)
+        swaps = swaps + rewrites.swaps(ir, model)
+        fixes, problems = rewrites.ceil_pool_fixes(ir, model)
+        if problems:
+            raise ExportError([_cannot(ir, nid, why, help="write `count_include_pad=false`, "
+                                       "or give the pool an input whose sizes divide evenly")
+                               for nid, why in problems])
+        with warnings.catch_warnings():
+            # The TorchScript exporter announces its deprecation on every call (and torch
+            # warns about even "same" kernels on every forward).
             warnings.simplefilter("ignore")
-            _export(model, example, buf, opset)
+            with _swapped(model, swaps), _silenced():
+                _export(model, example, buf, opset)
+            data = buf.getvalue()
+            if fixes:
+                try:
+                    data = rewrites.patch_pools(data, fixes, ir.node(ir.output)["shape"])
+                except (ImportError, LookupError) as exc:  # no onnx package; an odd graph
+                    raise ExportError([_cannot(ir, _node_named(ir, name), "its ceil-mode "
+                                               f"windows need the file rewritten: {exc}")
+                                       for name in fixes]) from exc
+            problems = _verify.verify(ir, model, data) if verify else []
     except RuntimeError as exc:  # torch.onnx's errors (OnnxExporterError) are RuntimeErrors
         raise ExportError([_diagnose(ir, model, exc, opset)]) from exc
     finally:
         model.train(training)
-    write_atomic(path, buf.getvalue())
+    if problems:
+        raise ExportError(problems)
+    write_atomic(path, data)
     return path
 
 
@@ -85,6 +110,10 @@ def _export(model: nn.Module, example: torch.Tensor, out, opset: int) -> None:
                       input_names=["input"], output_names=["output"],
                       dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
                       do_constant_folding=True)
+
+
+def _node_named(ir, name: str) -> int:
+    return next(nid for nid, data in ir.nodes() if data["name"] == name)
 
 
 def _cannot(ir, nid: int, why: str, **kw) -> Diagnostic:

@@ -93,8 +93,9 @@ def _init_lines(steps: list[inits.InitStep]) -> list[str]:
 _OPTIMIZE = '''
 def optimize(model: nn.Module) -> nn.Module:
     """`model` (weights loaded) made ready for inference: in eval mode, each batch norm whose
-    input is a conv used by nothing else is folded into that conv, and 4-D tensors are laid out
-    channels-last. It computes what `model.eval()` computes, up to float rounding.
+    input is a conv used by nothing else is folded into that conv, and the 2-D convs for which
+    PyTorch's channels-last kernels are exact run channels-last. It computes what
+    `model.eval()` computes, up to float rounding.
 
     The result is a `torch.fx.GraphModule` that shares tensors with `model`: use it in its
     place (`model = optimize(model)`). Keep, train or save the unoptimised module: its
@@ -122,7 +123,10 @@ def _optimize_helpers() -> list[str]:
         classes("_CONVS", fold_bn._CONVS) + "\n" + classes("_NORMS", fold_bn._NORMS),
         *(inspect.getsource(f) for f in (fold_bn.fold, fold_bn._foldable, fold_bn._replace)),
         _renamed_run(fold_bn, "fold_bn"),
-        inspect.getsource(channels_last.to_channels_last),
+        *(inspect.getsource(f) for f in (channels_last.channels_last_safe,
+                                         channels_last.channels_last_copy,
+                                         channels_last.to_channels_last,
+                                         channels_last.to_contiguous)),
         _renamed_run(channels_last, "channels_last"),
         _OPTIMIZE.lstrip("\n"),
     ]

@@ -32,12 +32,15 @@ def run(args) -> int:
     if net is None:
         return EXIT_INPUT
     from ..backends.torch.onnx_export import ExportError, to_onnx
+    from ..backends.torch.onnx_verify import unavailable
 
     try:
         to_onnx(net, args.output, opset=args.opset, seed=args.seed)
     except ExportError as exc:  # a layer ONNX cannot express: located, nothing written
         print(exc.render(), file=sys.stderr)
         return EXIT_INPUT
+    unchecked = unavailable()
     print(f"wrote {args.output}: {net.name} ({net.params:,} parameters) as ONNX opset "
-          f"{args.opset}")
+          f"{args.opset}" + (f" (not verified: {unchecked}; pip install onnx onnxruntime)"
+                             if unchecked else ", checked with onnxruntime"))
     return EXIT_OK

@@ -81,7 +81,11 @@ def _describe(kind):
         if k is None:
             return kind
         s = args["stride"] if args["stride"] is not None else k
-        return f"{kind} " + describe_window(k, s, args["pad"], ["ceil"] if args["ceil"] else [])
+        extra = ["ceil"] if args["ceil"] else []
+        d = tuple(args.get("dilation") or (1,))
+        if any(x != 1 for x in d):  # a dilated window covers more than its size says
+            extra.insert(0, "d" + (str(d[0]) if len(set(d)) == 1 else "x".join(map(str, d))))
+        return f"{kind} " + describe_window(k, s, args["pad"], extra)
 
     return describe
 

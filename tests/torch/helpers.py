@@ -1,4 +1,5 @@
-"""Shared by the torch backend's tests: the branched test network and a seeded build."""
+"""Shared by the torch backend's tests: the branched test network, a seeded build, and the
+out-of-place reference of a module."""
 
 from __future__ import annotations
 
@@ -35,3 +36,20 @@ def randomize_norms(model):
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.uniform_(-0.5, 0.5)
     return model
+
+
+def out_of_place(model):
+    """A copy of `model` with every in-place update turned off (`inplace=False` on every
+    module, `+` for `+=`): the reference an in-place module must agree with."""
+    import copy
+    import operator
+
+    ref = copy.deepcopy(model)
+    for node in ref.graph.nodes:
+        if node.target is operator.iadd:
+            node.target = operator.add
+    for module in ref.modules():
+        if hasattr(module, "inplace"):
+            module.inplace = False
+    ref.recompile()
+    return ref

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-import copy
 import operator
 
 import torch
 
 import archdsl
+
+from .helpers import out_of_place
 
 NET = """
 network res {
@@ -29,19 +30,6 @@ network res {
 """
 
 
-def _out_of_place(model):
-    """The same module with every in-place update turned off: the reference."""
-    ref = copy.deepcopy(model)
-    for node in ref.graph.nodes:
-        if node.target is operator.iadd:
-            node.target = operator.add
-    for module in ref.modules():
-        if hasattr(module, "inplace"):
-            module.inplace = False
-    ref.recompile()
-    return ref
-
-
 def test_residual_add_accumulates_in_place_only_when_safe():
     model = archdsl.parse(NET).to_torch()
     targets = [n.target for n in model.graph.nodes if n.op == "call_function"]
@@ -54,7 +42,7 @@ def test_residual_add_accumulates_in_place_only_when_safe():
 def test_in_place_updates_give_the_same_values_and_gradients():
     torch.manual_seed(0)
     model = archdsl.parse(NET).to_torch().train()
-    ref = _out_of_place(model).train()
+    ref = out_of_place(model).train()
     x = torch.randn(2, 4, 6, 6)
     x_ref = x.clone().requires_grad_()
     x = x.requires_grad_()

@@ -6,12 +6,14 @@ in its own module, testable alone; `optimize` applies them in order:
 1. `fold_bn`: a batch norm right after a conv (its only user) is folded into the conv's weight
    and bias; the batch norm module and its graph node are removed. Eval mode only: the fold
    uses the running statistics.
-2. `channels_last`: 4-D weights and the input are laid out NHWC, the layout oneDNN's CPU
-   convolutions (and cuDNN's tensor-core ones) prefer.
+2. `channels_last`: 2-D convs run NHWC, the layout oneDNN's CPU convolutions (and cuDNN's
+   tensor-core ones) prefer, where PyTorch's channels-last kernels are known to be exact (see
+   that module); the others are kept on the default layout.
 3. `compile` (off by default): `torch.compile` of the result.
 
 The optimised module computes the same function as the eager one in eval mode (tests/optimize
-check within 1e-4 on the zoo); it is meant for inference and is returned in eval mode.
+check within 1e-4 on the zoo, and the differential tests on random programs); it is meant for
+inference and is returned in eval mode.
 """
 
 from __future__ import annotations

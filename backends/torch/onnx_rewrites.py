@@ -1,0 +1,190 @@
+"""Modules exported in place of layers whose direct export ONNX (or onnxruntime) gets wrong.
+
+Each rewrite computes exactly what the layer computes at the network's declared input size,
+with the same parameters (the same `Parameter` objects, under the same names, so the file's
+initializers keep their `state_dict` names). Modules are swapped in for the export
+(`swaps`); pools are patched in the exported file (`patch_pools`):
+
+- a ceil-mode pool whose last window would start in the right padding: PyTorch drops that
+  window, ONNX's shape rule (`ceil((W + 2P - D(F-1) - 1)/S) + 1`, before opset 22) keeps it,
+  so the file declared a 4x4 output that onnxruntime computes as 3x3 (and a `linear` after it
+  did not load). PyTorch's size is then exactly the floor-mode size (a window is dropped only
+  when the division is not exact, where ceil = floor + 1); the pool node's `ceil_mode` and
+  `pads` are rewritten in the file to give PyTorch's windows (`ceil_pool_fix`), and the
+  shapes inferred again;
+- a conv with `pad="same"`: torch.onnx writes `auto_pad=SAME_UPPER`, which onnxruntime refuses
+  with a dilation; it is exported with explicit padding (an extra `Pad` when the total is
+  odd, which PyTorch puts at the end);
+- a batch norm without running statistics (`track=false`) normalises with the batch's own
+  statistics in eval mode too; torch.onnx cannot export that with a dynamic batch (an
+  internal assertion), so it is written as the reductions it is; one without an affine map
+  fails once torch.onnx has lost the channel count (after `lrn`): both become `ExportNorm`.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+_POOLS = ("MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d")
+
+
+def _sizes(n: int, k: int, s: int, p: int, d: int) -> tuple[int, int, int, int]:
+    """(PyTorch's ceil-mode size, the floor-mode size, ONNX's ceil-mode size, span % stride)."""
+    span = n + 2 * p - d * (k - 1) - 1
+    floor, onnx = span // s + 1, -(-span // s) + 1
+    torch_ = onnx - 1 if (onnx - 1) * s >= n + p else onnx  # PyTorch drops that window
+    return torch_, floor, onnx, span % s
+
+
+def ceil_pool_fix(module: nn.Module, in_shape) -> tuple[int, list[int]] | str | None:
+    """For a ceil-mode pool whose ONNX size differs from PyTorch's: the ONNX `ceil_mode` and
+    `pads` (begins, then ends) that give PyTorch's windows exactly; a reason when there are
+    none; None when nothing needs fixing.
+
+    Per dimension, PyTorch either drops ONNX's last window (its size is then the floor-mode
+    size) or agrees, with or without a partial last window (size floor + 1). Without partial
+    windows, floor mode is exact. With them, ceil mode stays and each dropping dimension loses
+    `span % stride` of its end padding (the last window then ends at the padded end, as in
+    PyTorch, so even average divisors agree); when that padding is too small, floor mode with
+    extra end padding on the partial dimensions is exact for max pooling and for average
+    pooling that does not count padding.
+    """
+    if type(module).__name__ not in _POOLS or not module.ceil_mode:
+        return None
+    rank = len(in_shape) - 1
+    tup = lambda v: list(v) if isinstance(v, (tuple, list)) else [v] * rank  # noqa: E731
+    k, s, p = tup(module.kernel_size), tup(module.stride), tup(module.padding)
+    d = tup(getattr(module, "dilation", 1))
+    dims = [_sizes(*a) for a in zip(in_shape[1:], k, s, p, d, strict=True)]
+    if all(t == o for t, _, o, _ in dims):
+        return None  # ONNX's rule gives PyTorch's sizes
+    partial = [t > f for t, f, _, _ in dims]
+    drop = [t < o for t, _, o, _ in dims]
+    if not any(partial):
+        return 0, p + p
+    if all(p[i] >= dims[i][3] for i in range(rank) if drop[i]):
+        return 1, p + [p[i] - dims[i][3] if drop[i] else p[i] for i in range(rank)]
+    if "Max" in type(module).__name__ or not module.count_include_pad:
+        spans = [a - 1 for a in (x + 2 * pp - dd * (kk - 1) for x, kk, pp, dd in
+                                 zip(in_shape[1:], k, p, d, strict=True))]
+        return 0, p + [p[i] + ((dims[i][0] - 1) * s[i] - spans[i] if partial[i] else 0)
+                       for i in range(rank)]
+    return ("PyTorch drops a last window that starts in the padding along one dimension and "
+            "keeps a partial one along another, which ONNX's ceil mode can express here only "
+            "for max pooling or without counting the padding")
+
+
+def ceil_pool_fixes(ir, model: nn.Module) -> tuple[dict[str, tuple[int, list[int]]], list]:
+    """({IR name: (ceil_mode, pads)} for the pools to patch in the file, [(nid, reason)] for
+    those that cannot be)."""
+    fixes, problems = {}, []
+    live = ir.live()
+    for nid, data in ir.nodes():
+        if nid not in live or data["op"] not in ("maxpool", "avgpool"):
+            continue
+        fix = ceil_pool_fix(model.get_submodule(data["name"]), ir.input_shapes(nid)[0])
+        if isinstance(fix, str):
+            problems.append((nid, fix))
+        elif fix is not None:
+            fixes[data["name"]] = fix
+    return fixes, problems
+
+
+def patch_pools(data: bytes, fixes: dict, out_shape) -> bytes:
+    """The ONNX bytes with each fixed pool's `ceil_mode` and `pads` set, and the shapes
+    inferred again (torch.onnx declared ONNX's sizes)."""
+    import onnx
+
+    proto = onnx.load_from_string(data)
+    for name, (ceil, pads) in fixes.items():
+        prefix = "/" + name.replace(".", "/") + "/"
+        nodes = [n for n in proto.graph.node if n.op_type in ("MaxPool", "AveragePool")
+                 and (n.name.startswith(prefix) or (prefix == "//" and "/" not in n.name[1:]))]
+        if len(nodes) != 1:
+            raise LookupError(f"no single ONNX pool node for layer `{name}`")
+        attrs = {a.name: a for a in nodes[0].attribute}
+        attrs["ceil_mode"].i = ceil
+        if "pads" in attrs:
+            del attrs["pads"].ints[:]
+            attrs["pads"].ints.extend(pads)
+        else:
+            nodes[0].attribute.append(onnx.helper.make_attribute("pads", pads))
+    del proto.graph.value_info[:]
+    dims = proto.graph.output[0].type.tensor_type.shape.dim
+    for dim, size in zip(dims[1:], out_shape, strict=True):
+        dim.dim_value = size
+    return onnx.shape_inference.infer_shapes(proto).SerializeToString()
+
+
+class ExplicitPadConv(nn.Module):
+    """`conv` with its `"same"` padding written out: `Pad` (odd totals) and symmetric pads."""
+
+    def __init__(self, conv: nn.Module):
+        super().__init__()
+        n = conv.weight.dim() - 2
+        self.weight, self.bias = conv.weight, conv.bias
+        self.stride, self.dilation, self.groups = conv.stride, conv.dilation, conv.groups
+        total = [d * (k - 1) for d, k in zip(conv.dilation, conv.kernel_size, strict=True)]
+        self.padding = tuple(t // 2 for t in total)
+        # F.pad takes the last dimension first; PyTorch puts an odd extra at the end
+        self.extra = tuple(v for t in reversed(total) for v in (0, t % 2))
+        self.conv = getattr(F, f"conv{n}d")
+
+    def forward(self, x):
+        if any(self.extra):
+            x = F.pad(x, self.extra)
+        return self.conv(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                         self.groups)
+
+
+class ExportNorm(nn.Module):
+    """A batch norm as torch.onnx can always export it: an inference-mode batch norm with every
+    input given. Without running statistics (`track=false`) it normalises with the batch's own
+    statistics, as the layer does in eval mode too, computed as reductions; without an affine
+    map (`affine=false`) the scale and shift are constant ones and zeros (torch.onnx makes them
+    itself only when it still knows the channel count, which it loses after some layers: lrn).
+    Parameters and buffers keep their objects and names."""
+
+    def __init__(self, bn: nn.Module):
+        super().__init__()
+        self.eps = bn.eps
+        self.weight, self.bias = bn.weight, bn.bias
+        self.register_buffer("running_mean", bn.running_mean)
+        self.register_buffer("running_var", bn.running_var)
+        self.ones = torch.ones(bn.num_features)  # plain tensors: constants in the file
+        self.zeros = torch.zeros(bn.num_features)
+
+    def forward(self, x):
+        if self.running_mean is None:
+            dims = [0, *range(2, x.dim())]
+            mean = x.mean(dims).detach()  # this module only serves the export: no backward
+            var = ((x - mean.reshape([1, -1] + [1] * (x.dim() - 2))) ** 2).mean(dims).detach()
+        else:
+            mean, var = self.running_mean, self.running_var
+        weight = self.weight if self.weight is not None else self.ones
+        bias = self.bias if self.bias is not None else self.zeros
+        return F.batch_norm(x, mean, var, weight, bias, False, 0.0, self.eps)
+
+
+def swaps(ir, model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """(IR name, module to export in its place) for every live layer that needs one."""
+    out = []
+    live = ir.live()
+    for nid, data in ir.nodes():
+        if nid not in live or data["op"] in ("input", "identity", "add", "concat"):
+            continue
+        try:
+            module = model.get_submodule(data["name"])
+        except AttributeError:
+            continue
+        new = None
+        if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and module.padding == "same":
+            new = ExplicitPadConv(module)
+        elif isinstance(module, nn.modules.batchnorm._BatchNorm) and (
+                module.running_mean is None or module.weight is None):
+            new = ExportNorm(module)
+        if new is not None:
+            out.append((data["name"], new))
+    return out

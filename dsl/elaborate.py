@@ -19,7 +19,7 @@ from . import ops
 from . import syntax as s
 from .argspec import ANY, REQUIRED, ArgSpec, bind, suggest
 from .diagnostics import Diagnostics, Label
-from .evaluate import Evaluator
+from .evaluate import Evaluator, check_number
 from .inits import INIT_FUNCTIONS, PARAM_NAMES, InitRule
 from .ir import IR, ScopeInfo
 from .ops import ShapeProblem
@@ -139,6 +139,7 @@ class Scope:
     counter: int = 0
     taken: dict[str, Span] = field(default_factory=dict)
     merges: dict[str, int] = field(default_factory=dict)  # kind -> next suffix to try
+    automatic: dict[str, str] = field(default_factory=dict)  # unlabelled merge's name -> kind
     # `layer1.0.`: what the names made here start with (a layer's name is prefix + leaf)
     prefix: str = field(init=False, repr=False, compare=False)
 
@@ -299,6 +300,12 @@ class Elaborator:
         for p in defn.params:
             if p.name in overrides:
                 value = overrides[p.name]
+                why = check_number(value, self.limits.max_int)
+                if why is not None:
+                    self.diags.error("E0204", f"parameter `{p.name}` cannot be {why}", p.span,
+                                     notes=[f"`{p.name}` was given with --set {p.name}=... or "
+                                            f"load(..., {p.name}=...)"])
+                    value = POISON
             elif p.default is not None:
                 value = self.ev.eval(p.default, env)
             else:
@@ -440,9 +447,13 @@ class Elaborator:
                              help=f"rename it, e.g. `{name.strip('_') or 'x'}_`")
         if name in scope.taken:
             where = ".".join((*scope.path, name))
+            # an unlabelled merge took the name (`add_1`); it has no label to point at
+            kind = scope.automatic.get(name)
+            first = f"this `{kind}` is named `{name}`" if kind else "first defined here"
             self.diags.error("E0209", f"`{where}` is already defined", label.label_span,
-                             labels=[Label(scope.taken[name], "first defined here")],
-                             help="names in one scope must differ; rename one of them")
+                             labels=[Label(scope.taken[name], first)],
+                             help="names in one scope must differ; rename one of them"
+                                  + (f", or label the `{kind}`" if kind else ""))
             k = 1
             while f"{name}_{k}" in scope.taken:
                 k += 1
@@ -523,7 +534,7 @@ class Elaborator:
             name = self._path(scope, leaf)
             return self._add_layer(spec, args, shape, False, params, inputs, scope, leaf, name,
                                    span)
-        bound = bind(spec.args, vals, spec.kind)
+        bound = bind(spec.args, vals, spec.kind, self.limits.max_int)
         for p in bound.problems:
             at = span if p.arg_index is None else (
                 arg_nodes[p.arg_index].name_span if p.on_name and arg_nodes[p.arg_index].name_span
@@ -632,7 +643,7 @@ class Elaborator:
     # ================================================================ merges
     def _merge(self, it: s.Merge, cur, scope, env, label: s.Labeled | None) -> Tensor:
         spec = ops.get(it.kind)
-        leaf = self._merge_leaf(scope, it.kind, label)
+        leaf = self._merge_leaf(scope, it.kind, label, it.kind_span)
         inner = scope if label is None else scope.child(leaf, "group", label.span)
         # Each branch's result is labelled with the whole branch when a shape rule fails.
         outs = [_at(self._item(br, cur, inner, env), br.span) for br in it.branches]
@@ -671,11 +682,11 @@ class Elaborator:
             self.diags.error("E0221", f"`{it.kind}` needs at least {lo} value"
                              f"{'s' if lo != 1 else ''}", it.span)
             return self._poisoned(cur)
-        leaf = self._merge_leaf(scope, it.kind, label)
+        leaf = self._merge_leaf(scope, it.kind, label, it.kind_span)
         return self._layer(spec, kwargs, tensors, scope, env, None, it.span, it.kind_span,
                            leaf=leaf)
 
-    def _merge_leaf(self, scope: Scope, kind: str, label) -> str:
+    def _merge_leaf(self, scope: Scope, kind: str, label, span: Span) -> str:
         if label is not None:
             return self._take(scope, label)
         # `add`, `add_1`, `add_2`...: the first name not taken. Names are never given back, so
@@ -686,7 +697,8 @@ class Elaborator:
             k += 1
             name = f"{kind}_{k}"
         scope.merges[kind] = k + 1
-        scope.taken[name] = None
+        scope.taken[name] = span
+        scope.automatic[name] = kind
         return name
 
     # ================================================================ control
@@ -780,7 +792,7 @@ class Elaborator:
         specs = tuple(ArgSpec(p.name, ANY, _deferred(p.default) if p.default is not None
                               else REQUIRED, positional=True) for p in defn.params)
         vals = [(a.name, self.ev.eval(a.value, env)) for a in arg_nodes]
-        bound = bind(specs, vals, f"block `{defn.name}`")
+        bound = bind(specs, vals, f"block `{defn.name}`", self.limits.max_int)
         for p in bound.problems:
             at = span if p.arg_index is None else arg_nodes[p.arg_index].span
             self.diags.error(p.code, p.message, at, help=p.help,
@@ -810,7 +822,7 @@ class Elaborator:
                              help="e.g. `init conv.weight = kaiming_normal(mode=\"fan_out\")`")
             return None
         vals = [(a.name, self.ev.eval(a.value, env)) for a in it.args]
-        bound = bind(INIT_FUNCTIONS[it.func], vals, it.func)
+        bound = bind(INIT_FUNCTIONS[it.func], vals, it.func, self.limits.max_int)
         for p in bound.problems:
             at = it.span if p.arg_index is None else it.args[p.arg_index].span
             self.diags.error(p.code, p.message, at, help=p.help)

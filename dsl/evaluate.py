@@ -6,6 +6,7 @@ every later operation passes along without a second message.
 
 from __future__ import annotations
 
+import math
 import operator
 
 from . import syntax as s
@@ -36,6 +37,7 @@ SHAPE_ATTRS = {
 }
 
 MAX_INT = 2**62  # integers beyond this are almost certainly a mistake (and slow to work with)
+LARGEST = "about 1.8e308"  # the largest float, as the messages about overflow name it
 
 
 def _prod(xs):
@@ -84,6 +86,11 @@ class Evaluator:
         if isinstance(v, int) and not isinstance(v, bool) and abs(v) > self.max_int:
             raise EvalError("E0507", f"integer {e.value} is too large (limit {self.max_int})",
                             e.span, help="sizes this large cannot be allocated")
+        if isinstance(v, float) and not math.isfinite(v):
+            # `1e999` reads as infinity: no layer argument means that, and torch would take it
+            raise EvalError("E0507", f"number `{e.span.text()}` is too large", e.span,
+                            label=f"beyond the largest number, {LARGEST}",
+                            help="write a finite number")
         return e.value
 
     def _DimsLit(self, e: s.DimsLit, env):
@@ -146,8 +153,31 @@ class Evaluator:
         return self._arith(op, left, right, e)
 
     def _arith(self, op, a, b, e):
+        """`a op b` for two numbers, or an EvalError: never a Python exception (overflow,
+        zero to a negative power, a complex root), never infinity or a complex number."""
         if op in ("/", "//", "%") and b == 0:
             raise EvalError("E0214", "division by zero", e.span, label="this divides by 0")
+        try:
+            out = self._raw_arith(op, a, b, e)
+        except OverflowError:
+            out = math.inf  # reported below, with the arithmetic
+        except ZeroDivisionError:
+            raise EvalError("E0214", f"{_expr(a, op, b)} divides by zero", e.span,
+                            label="zero to a negative power",
+                            help="a negative exponent divides by the base") from None
+        if isinstance(out, complex):
+            raise EvalError("E0214", "the result is not a real number", e.span,
+                            label=f"{_expr(a, op, b)} is complex",
+                            help="a fractional power of a negative number has no real value")
+        if isinstance(out, float) and not math.isfinite(out):
+            raise EvalError("E0507", "the result is too large", e.span,
+                            label=f"{_expr(a, op, b)} is beyond the largest number, "
+                                  f"{LARGEST}")
+        if isinstance(out, int) and abs(out) > self.max_int:
+            raise EvalError("E0507", f"integer result {_show(out)} is too large", e.span)
+        return out
+
+    def _raw_arith(self, op, a, b, e):
         if op == "/":
             # `/` stays an integer when it divides exactly (`width / 2`), else it is a number.
             if isinstance(a, int) and isinstance(b, int) and a % b == 0:
@@ -155,12 +185,9 @@ class Evaluator:
             return a / b
         if op == "**" and (abs(b) > 64 or (isinstance(b, int) and b < 0 and isinstance(a, int))):
             if abs(b) > 64:
-                raise EvalError("E0507", f"exponent {b} is too large", e.span)
+                raise EvalError("E0507", f"exponent {_show(b)} is too large", e.span)
             return float(a) ** b
-        out = _ARITH[op](a, b)
-        if isinstance(out, int) and abs(out) > self.max_int:
-            raise EvalError("E0507", f"integer result {out} is too large", e.span)
-        return out
+        return _ARITH[op](a, b)
 
     def _UnaryOp(self, e: s.UnaryOp, env):
         v = self._eval(e.operand, env)
@@ -245,6 +272,36 @@ class Evaluator:
     def _ListLit(self, e: s.ListLit, env):
         vals = [self._eval(x, env) for x in e.items]
         return POISON if any(v is POISON for v in vals) else vals
+
+
+def _show(v) -> str:
+    """A number as the arithmetic notes show it. An integer with more digits than Python
+    will print (its limit is 4,300) is described by its size instead."""
+    if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > 1000:
+        return f"a {int(v.bit_length() * math.log10(2)) + 1:,}-digit integer"
+    return describe_value(v)
+
+
+def _expr(a, op: str, b) -> str:
+    """`a op b` as a note shows it: `(-8) ** 0.5`, since `-8 ** 0.5` means -(8 ** 0.5)."""
+    left = _show(a)
+    if op == "**" and left.startswith("-"):
+        left = f"({left})"
+    return f"{left} {op} {_show(b)}"
+
+
+def check_number(v, max_int: int) -> str | None:
+    """Why a value given from outside the file (`--set`, `load(..., n=...)`) cannot be used as
+    a number, or None: infinities, NaN and integers beyond the limit never enter evaluation."""
+    if isinstance(v, (tuple, list)):
+        return next((why for x in v if (why := check_number(x, max_int))), None)
+    if isinstance(v, float) and not math.isfinite(v):
+        return f"{v!r} is not a finite number"
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) > max_int:
+        return f"integer {_show(v)} is too large (limit {max_int})"
+    if isinstance(v, complex):
+        return "a complex number is not a value of the language"
+    return None
 
 
 def _map_list(v, fn, span):

@@ -250,10 +250,12 @@ class _Builder:
     def _int(self, digits: str, span: Span) -> int:
         # Python refuses to convert very long digit strings (and would be slow to); any
         # value this long is far over every limit anyway.
-        if len(digits.lstrip("0")) > MAX_DIGITS:
+        # Leading zeros count towards Python's limit too, so they go before converting.
+        significant = digits.lstrip("0") or "0"
+        if len(significant) > MAX_DIGITS:
             raise _SyntaxProblem("E0507", f"integer literal of {len(digits):,} digits is too "
                                  "large", span, help="sizes this large cannot be allocated")
-        return int(digits)
+        return int(significant)
 
     def true_lit(self, children):
         return s.Literal(self._span(children[0]), True)

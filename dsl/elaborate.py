@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from . import ops
 from . import syntax as s
 from .argspec import ANY, REQUIRED, ArgSpec, bind, suggest
-from .diagnostics import Diagnostics, Label
+from .diagnostics import MAX_DIAGNOSTICS, Diagnostics, Label
 from .evaluate import Evaluator, check_number
 from .inits import INIT_FUNCTIONS, PARAM_NAMES, InitRule
 from .ir import IR, ScopeInfo
@@ -87,7 +87,7 @@ class Limits:
     max_import_depth: int = 32         # files in one chain of imports (used by the loader)
 
 
-MAX_ERRORS = 100  # elaboration stops after this many diagnostics (like gcc's -fmax-errors)
+MAX_ERRORS = MAX_DIAGNOSTICS  # elaboration stops when the collector is full (gcc's -fmax-errors)
 
 
 class _Abort(Exception):
@@ -376,8 +376,8 @@ class Elaborator:
 
     def _item(self, it: s.Item, cur: Tensor, scope: Scope, env: Env) -> Tensor:
         self.where = it.span
-        if len(self.diags.items) >= MAX_ERRORS:
-            last = self.diags.items[-1]
+        if self.diags.full:
+            last = self.diags.items[self.diags.limit - 1]
             if not last.notes or not last.notes[-1].startswith("stopped after"):
                 last.notes.append(f"stopped after {MAX_ERRORS} errors: fix these first")
             raise _Abort()  # enough to read; a broken file repeated 1000 times stops here

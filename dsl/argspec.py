@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .budget import CURRENT
 from .values import POISON, Dims, Tensor, describe_value, type_name
 
 REQUIRED = object()
@@ -213,9 +214,24 @@ class Bound:
 
 
 def suggest(word: str, candidates) -> str | None:
-    """`did you mean ...?` for a misspelt name."""
-    match = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
-    return match[0] if match else None
+    """`did you mean ...?` for a misspelt name. Each answer is computed once (difflib compares
+    the word with every candidate: a failing item repeated a million times asked a million
+    times); a miss is charged to the run's work budget, per candidate compared."""
+    names = tuple(sorted(set(candidates)))
+    key = (word, names)
+    if key in _SUGGESTED:
+        return _SUGGESTED[key]
+    budget = CURRENT.get()
+    if budget is not None:
+        budget.spend("suggestion", len(names))
+    match = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+    if len(_SUGGESTED) >= 4096:  # a bound on the memory; the common case is a few entries
+        _SUGGESTED.clear()
+    hint = _SUGGESTED[key] = match[0] if match else None
+    return hint
+
+
+_SUGGESTED: dict[tuple[str, tuple[str, ...]], str | None] = {}
 
 
 def bind(specs: tuple[ArgSpec, ...], args: list[tuple[str | None, object]], what: str,

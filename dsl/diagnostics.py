@@ -145,14 +145,21 @@ class Diagnostics:
         self._seen: set[tuple] = set()
         self.limit = limit
         self._omitted: Omitted | None = None
+        self.budget = None  # the run's work budget (dsl/budget.py), charged for each one
 
-    def add(self, diag: Diagnostic) -> Diagnostic:
+    def add(self, diag: Diagnostic, force: bool = False) -> Diagnostic:
+        """Record `diag` once. `force` keeps it even past the limit (before the count of the
+        others): the diagnostic that says why a run stopped must be seen."""
+        if self.budget is not None:
+            self.budget.spend("diagnostic")
         sp = diag.span
         key = (diag.code, diag.message, (sp.path, sp.start) if sp is not None else None)
         if key not in self._seen:
             self._seen.add(key)
             if len(self.items) < self.limit:
                 self.items.append(diag)
+            elif force:
+                self.items.insert(len(self.items) - (self._omitted is not None), diag)
             else:
                 self.skipped(1)
         return diag

@@ -18,13 +18,18 @@ from dataclasses import dataclass, field, replace
 from . import ops
 from . import syntax as s
 from .argspec import ANY, REQUIRED, ArgSpec, bind, suggest
+from .budget import CURRENT, MAX_WORK, Budget, OutOfWork, out_of_work
 from .diagnostics import MAX_DIAGNOSTICS, Diagnostics, Label
 from .evaluate import Evaluator, check_number
+from .fileio import MAX_FILE_SIZE
 from .inits import INIT_FUNCTIONS, PARAM_NAMES, InitRule
 from .ir import IR, ScopeInfo
 from .ops import ShapeProblem
 from .source import Span
-from .values import POISON, Dims, Tensor, describe_value, fmt_shape, type_name
+from .values import POISON, Dims, Tensor, describe_value, fmt_bytes, fmt_shape, type_name
+
+_MEMORY_HELP = ("no machine has this much memory to spare; check the layer sizes, or raise the "
+                "limit with --max-memory BYTES")
 
 BASE_CONSTANTS = {"same": "same", "valid": "valid", "fan_in": "fan_in", "fan_out": "fan_out"}
 
@@ -85,8 +90,12 @@ class Limits:
     max_tensor: int = 2**40            # elements of one activation (one sample)
     max_int: int = 2**62               # integer values
     max_import_depth: int = 32         # files in one chain of imports (used by the loader)
+    max_file_size: int = MAX_FILE_SIZE  # bytes of one source file (used by the loader)
+    max_work: int = MAX_WORK           # units of work of one run, parsing included (budget.py)
+    max_memory: int = 16 * 2**30       # bytes of the weights, or of one activation (float32)
 
 
+BYTES = 4  # of a float32: what a parameter, a buffer or an activation element takes by default
 MAX_ERRORS = MAX_DIAGNOSTICS  # elaboration stops when the collector is full (gcc's -fmax-errors)
 
 
@@ -141,14 +150,18 @@ class Scope:
     merges: dict[str, int] = field(default_factory=dict)  # kind -> next suffix to try
     automatic: dict[str, str] = field(default_factory=dict)  # unlabelled merge's name -> kind
     # `layer1.0.`: what the names made here start with (a layer's name is prefix + leaf)
-    prefix: str = field(init=False, repr=False, compare=False)
+    prefix: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self.prefix = "".join(f"{p}." for p in self.path)
+        if self.prefix is None:
+            self.prefix = "".join(f"{p}." for p in self.path)
 
     def child(self, leaf: str, kind: str, span: Span) -> Scope:
-        path = (*self.path, leaf)
-        return Scope(path, (*self.scopes, ScopeInfo(".".join(path), kind, span)), self.inits)
+        # the child's names extend the parent's prefix: no walk over the path (a block call
+        # forty levels deep makes one)
+        name = self.prefix + leaf
+        return Scope((*self.path, leaf), (*self.scopes, ScopeInfo(name, kind, span)),
+                     self.inits, prefix=name + ".")
 
     def number(self) -> str:
         leaf = str(self.counter)
@@ -208,18 +221,25 @@ def _is_deferred(v):
 
 
 class Elaborator:
-    def __init__(self, diags: Diagnostics, limits: Limits | None = None):
+    def __init__(self, diags: Diagnostics, limits: Limits | None = None,
+                 budget: Budget | None = None):
         self.diags = diags
         self.limits = limits or Limits()
-        self.ev = Evaluator(diags, self.limits.max_int)
+        # the run's work budget, shared with the parser (dsl/budget.py): everything below that
+        # loops charges it, so any input ends in bounded time
+        self.budget = budget if budget is not None else Budget(self.limits.max_work)
+        self.ev = Evaluator(diags, self.limits.max_int, self.budget)
         self.ir = IR()
         self.stack: list[tuple[s.Definition, Span]] = []
         self.params_seen = 0  # parameters of the layers made so far (see _count_params)
+        self.held_seen = 0  # parameters and buffers of the layers made so far
         # (kind, arguments, input shapes) -> (spec, resolved arguments, shape, parameters) of
         # a layer made without a problem: a large network repeats a few layer configurations,
         # and binding, checking and resolving them again is most of a layer's cost.
         self._made: dict[tuple, tuple] = {}
         self.where: Span | None = None  # the item being elaborated, named by internal errors
+        self._active: set[int] = set()  # ids of the block definitions being elaborated
+        self._specs: dict[int, tuple] = {}  # id of a block definition -> (it, its ArgSpecs)
 
     # ================================================================ entry point
     def network(self, defn: s.Definition, overrides: dict | None = None,
@@ -248,9 +268,14 @@ class Elaborator:
         scope.taken["input"] = span  # the input node's name: no layer may take it
         self.stack.append((defn, defn.name_span))
         first_diag = len(self.diags.items)
+        context = CURRENT.set(self.budget)  # suggestions charge it too (argspec.suggest)
         try:
             out = self._body(defn.body, cur, scope, env, network=True)
         except _Abort:
+            out = cur
+        except OutOfWork as exc:
+            self.diags.add(out_of_work(self.budget, exc.where or self.where or defn.name_span,
+                                       "elaborating the network", exc.chain or []), force=True)
             out = cur
         except RecursionError:
             # A backstop: the parser refuses deep syntax and blocks stop at max_depth, but
@@ -263,6 +288,8 @@ class Elaborator:
             if self.where is not None and not hasattr(exc, "arch_location"):
                 exc.arch_location = self.where.location()
             raise
+        finally:
+            CURRENT.reset(context)
         self.stack.pop()
         self._note_overrides(first_diag, overrides or {})
         self.ir.output = out.node
@@ -350,6 +377,12 @@ class Elaborator:
             self.diags.error("E0506", f"input of {math.prod(dims):,} elements exceeds the "
                              f"limit of {self.limits.max_tensor:,}", stmt.span)
             return None
+        if math.prod(dims) * BYTES > self.limits.max_memory:
+            self.diags.error("E0512", f"input of {math.prod(dims):,} elements needs "
+                             f"{fmt_bytes(math.prod(dims) * BYTES)} as float32 for one sample, "
+                             f"over the memory limit of {fmt_bytes(self.limits.max_memory)}",
+                             stmt.span, help=_MEMORY_HELP)
+            return None
         return tuple(dims)
 
     # ================================================================ bodies and items
@@ -376,6 +409,7 @@ class Elaborator:
 
     def _item(self, it: s.Item, cur: Tensor, scope: Scope, env: Env) -> Tensor:
         self.where = it.span
+        self.budget.charge("item")
         if self.diags.full:
             last = self.diags.items[self.diags.limit - 1]
             if not last.notes or not last.notes[-1].startswith("stopped after"):
@@ -528,12 +562,13 @@ class Elaborator:
             # An earlier layer had this kind, these arguments and these input shapes: every
             # check passed for it, and its resolved arguments, shape and parameter count are
             # this layer's too (the op's rules are functions of exactly these).
-            args, shape, params = dict(made[1]), made[2], made[3]
+            args, shape, params, held = dict(made[1]), made[2], made[3], made[4]
             if leaf is None:
                 leaf = self._take(scope, label)
             name = self._path(scope, leaf)
             return self._add_layer(spec, args, shape, False, params, inputs, scope, leaf, name,
-                                   span)
+                                   span, held)
+        self.budget.charge("check")
         bound = bind(spec.args, vals, spec.kind, self.limits.max_int)
         for p in bound.problems:
             at = span if p.arg_index is None else (
@@ -567,18 +602,31 @@ class Elaborator:
                                  f"{self.limits.max_tensor:,}", span)
                 shape = None
                 failed = True
-        params = None
+            elif shape is not None and math.prod(shape) * BYTES > self.limits.max_memory:
+                size = math.prod(shape)
+                self.diags.error("E0512", f"layer `{name}` outputs {size:,} elements "
+                                 f"({fmt_shape(shape)}): {fmt_bytes(size * BYTES)} as float32 for "
+                                 f"one sample, over the memory limit of "
+                                 f"{fmt_bytes(self.limits.max_memory)}", span,
+                                 label="this activation alone is too large",
+                                 notes=self._call_chain(), help=_MEMORY_HELP)
+                shape = None
+                failed = True
+        params = held = None
         if shape is not None:
-            params = spec.counts(args, in_shapes, shape).params
+            counts = spec.counts(args, in_shapes, shape)
+            params, held = counts.params, counts.params + counts.buffers
             if key is not None and len(self._made) < MAX_MADE and _frozen(args):
-                self._made[key] = (spec, dict(args), shape, params)
+                self._made[key] = (spec, dict(args), shape, params, held)
         return self._add_layer(spec, args, shape, failed, params, inputs, scope, leaf, name,
-                               span)
+                               span, held)
 
     def _add_layer(self, spec: ops.OpSpec, args: dict, shape, failed: bool, params: int | None,
-                   inputs: list[Tensor], scope: Scope, leaf: str, name: str, span: Span
-                   ) -> Tensor:
-        """The node of a checked layer (`params` None when its shape is unknown)."""
+                   inputs: list[Tensor], scope: Scope, leaf: str, name: str, span: Span,
+                   held: int | None = None) -> Tensor:
+        """The node of a checked layer (`params`, and `held`, parameters and buffers, None
+        when its shape is unknown)."""
+        self.budget.charge("layer")
         inits = ()
         if scope.inits:  # most scopes have no `init` rule: no path to build
             path = (*scope.path, leaf)
@@ -590,7 +638,7 @@ class Elaborator:
         for i, t in enumerate(inputs):
             self.ir.connect(t.node, nid, i)
         if params is not None:
-            self._count_params(params, name, span)
+            self._count_params(params, name, span, params if held is None else held)
         if len(self.ir) > self.limits.max_layers:
             self.diags.error("E0503", f"the network expands to more than "
                              f"{self.limits.max_layers:,} layers", span,
@@ -600,17 +648,27 @@ class Elaborator:
             raise _Abort()
         return Tensor(nid, shape, name, span)
 
-    def _count_params(self, params: int, name: str, span: Span) -> None:
-        """Adds up parameters as layers are made, so a file asking for 10^15 of them stops
-        at the layer that crosses the limit, before the rest is expanded (counts are
-        arithmetic on shapes; no weight is ever allocated here)."""
+    def _count_params(self, params: int, name: str, span: Span, held: int) -> None:
+        """Adds up parameters (and, for the memory, buffers) as layers are made, so a file
+        asking for 10^15 of them stops at the layer that crosses the limit, before the rest is
+        expanded (counts are arithmetic on shapes; no weight is ever allocated here)."""
         self.params_seen += params
+        self.held_seen += held
         if self.params_seen > self.limits.max_params:
             self.diags.error("E0505", f"the network has more than {self.limits.max_params:,} "
                              f"parameters", span,
                              label=f"`{name}` alone has {params:,}; "
                                    f"{self.params_seen:,} so far",
                              help="check the layer sizes, or raise the limit with --max-params")
+            raise _Abort()
+        if self.held_seen * BYTES > self.limits.max_memory:
+            self.diags.error("E0512", f"the network's weights need more than the memory limit "
+                             f"of {fmt_bytes(self.limits.max_memory)}", span,
+                             label=f"`{name}` alone holds {held:,} parameters and buffers, "
+                                   f"{fmt_bytes(held * BYTES)} as float32",
+                             notes=[f"{self.held_seen:,} parameters and buffers so far: "
+                                    f"{fmt_bytes(self.held_seen * BYTES)}",
+                                    *self._call_chain()], help=_MEMORY_HELP)
             raise _Abort()
 
     def _shape_error(self, prob: ShapeProblem, spec, inputs: list[Tensor], span, name):
@@ -733,7 +791,8 @@ class Elaborator:
                              help="raise the limit with --max-repeat if you mean it")
             return self._poisoned(cur)
         inner = it.item
-        nodes0, params0 = len(self.ir), self.params_seen
+        nodes0, params0, work0 = len(self.ir), self.params_seen, self.budget.spent
+        held0 = self.held_seen
         for k in range(n):
             # `{ ... } * N`: each copy is a numbered scope (nn.Sequential of Sequentials).
             # `[ ... ] * N`: the list written N times, flat (torchvision's `make_layers`).
@@ -743,10 +802,12 @@ class Elaborator:
             else:
                 cur = self._item(inner, cur, scope, env)
             if k == 0 and n > 1:
-                self._project(it, n, len(self.ir) - nodes0, self.params_seen - params0)
+                self._project(it, n, len(self.ir) - nodes0, self.params_seen - params0,
+                              self.budget.spent - work0, self.held_seen - held0)
         return cur
 
-    def _project(self, it: s.Repeat, n: int, nodes: int, params: int) -> None:
+    def _project(self, it: s.Repeat, n: int, nodes: int, params: int, work: int,
+                 held: int) -> None:
         """After the first of `n` copies (`nodes` IR nodes, `params` parameters), stop now if
         the rest would cross a limit: `{ relu * 1000 } * 1000` fails in milliseconds, not
         after building a million nodes. Copies may differ (a condition on `in.channels`),
@@ -759,20 +820,32 @@ class Elaborator:
             ("E0505", self.params_seen + rest * params, self.limits.max_params, "parameters",
              f"{params:,} parameters", "check the layer sizes and repetition counts, or "
              "raise the limit with --max-params"),
+            ("E0512", (self.held_seen + rest * held) * BYTES, self.limits.max_memory,
+             "weights", f"{fmt_bytes(held * BYTES)} of weights", _MEMORY_HELP),
         )
         for code, total, limit, what, one_copy, help_ in checks:
             if total > limit:
                 verb = "expand to" if what == "layers" else "have"
-                self.diags.error(code, f"the network would {verb} about {total:,} {what}, "
-                                 f"more than the limit of {limit:,}", it.span,
+                amount, most = ((f"{fmt_bytes(total)} of weights", fmt_bytes(limit))
+                                if code == "E0512" else (f"{total:,} {what}", f"{limit:,}"))
+                self.diags.error(code, f"the network would {verb} about {amount}, "
+                                 f"more than the limit of {most}", it.span,
                                  label=f"{n:,} copies of {one_copy}",
                                  notes=self._call_chain(), help=help_)
                 raise _Abort()
+        # the limits on what is made first: they say more than the work does
+        if rest * work > self.budget.left:  # the work of the copies left, as projected
+            total = self.budget.spent + rest * work
+            self.diags.add(out_of_work(self.budget, it.span, "elaborating the network",
+                                       self._call_chain(), label=f"{n:,} copies of about "
+                                       f"{work:,} units each: about {total:,} in all"),
+                           force=True)
+            raise _Abort()
 
     # ================================================================ blocks
     def _call_block(self, defn: s.Definition, arg_nodes, cur, scope, env, label, span,
                     ident_span) -> Tensor:
-        if any(d is defn for d, _ in self.stack):
+        if id(defn) in self._active:
             chain = [d.name for d, _ in self.stack if d.kind == "block"] + [defn.name]
             self.diags.error("E0501", f"block `{defn.name}` calls itself"
                              + (f" ({' -> '.join(chain)})" if len(chain) > 2 else ""),
@@ -784,13 +857,19 @@ class Elaborator:
                              ident_span, notes=self._call_chain(),
                              help="raise the limit with --max-depth if the nesting is deliberate")
             raise _Abort()
+        self.budget.charge("call")
+        self.budget.charge("argument", len(arg_nodes))
         leaf = self._take(scope, label, "scope")
         sub = scope.child(leaf, defn.name, span)
         benv = Env(defn.module)
         benv.vars.update(BASE_CONSTANTS)
         benv.vars["in"] = cur
-        specs = tuple(ArgSpec(p.name, ANY, _deferred(p.default) if p.default is not None
-                              else REQUIRED, positional=True) for p in defn.params)
+        known = self._specs.get(id(defn))
+        if known is None:
+            known = self._specs[id(defn)] = (defn, tuple(
+                ArgSpec(p.name, ANY, _deferred(p.default) if p.default is not None
+                        else REQUIRED, positional=True) for p in defn.params))
+        specs = known[1]
         vals = [(a.name, self.ev.eval(a.value, env)) for a in arg_nodes]
         bound = bind(specs, vals, f"block `{defn.name}`", self.limits.max_int)
         for p in bound.problems:
@@ -803,10 +882,16 @@ class Elaborator:
                 v = self.ev.eval(v[1], benv)
             benv.vars[p.name] = v
         self.stack.append((defn, span))
+        self._active.add(id(defn))
         try:
             out = self._body(defn.body, cur, sub, benv)
+        except OutOfWork as exc:
+            if exc.chain is None:  # the innermost call says where: the stack unwinds after
+                exc.where, exc.chain = self.where, self._call_chain()
+            raise
         finally:
             self.stack.pop()
+            self._active.discard(id(defn))
         return out
 
     def _init_rule(self, it: s.InitStmt, env, scope) -> InitRule | None:

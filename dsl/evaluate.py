@@ -11,6 +11,7 @@ import operator
 
 from . import syntax as s
 from .argspec import suggest
+from .budget import Budget
 from .diagnostics import Diagnostics
 from .values import POISON, Dims, Tensor, describe_value, fmt_shape, type_name
 
@@ -60,10 +61,14 @@ def _is_num(v):
 class Evaluator:
     """Evaluates expressions in an environment (a dict chain of names to values)."""
 
-    def __init__(self, diags: Diagnostics, max_int: int = MAX_INT):
+    def __init__(self, diags: Diagnostics, max_int: int = MAX_INT, budget: Budget | None = None):
         self.diags = diags
         self.max_int = max_int
         self._methods: dict[type, object] = {}  # expression class -> method (see `_eval`)
+        # The work budget (dsl/budget.py): `_eval` counts the nodes it evaluates, and each
+        # entry point charges them when it is done (one expression is bounded by its text).
+        self.budget = budget
+        self.nodes = 0
 
     def eval(self, expr: s.Expr, env) -> object:
         try:
@@ -71,11 +76,19 @@ class Evaluator:
         except EvalError as exc:
             self.diags.error(exc.code, exc.message, exc.span, help=exc.help, label=exc.label)
             return POISON
+        finally:
+            self._charge()
+
+    def _charge(self) -> None:
+        if self.budget is not None and self.nodes:
+            n, self.nodes = self.nodes, 0
+            self.budget.charge("expression", n)
 
     # ------------------------------------------------------------------------------------
     def _eval(self, e: s.Expr, env):
         # The method named after the node's class (`_Literal`), found once per class: every
         # argument of every layer comes through here.
+        self.nodes += 1
         method = self._methods.get(type(e))
         if method is None:
             method = self._methods[type(e)] = getattr(type(self), "_" + type(e).__name__)
@@ -141,11 +154,13 @@ class Evaluator:
         if left is POISON or right is POISON:
             return POISON
         op = e.op
-        # scale a literal kernel: [[1,1],[1,1]] / 4
+        # scale a literal kernel: [[1,1],[1,1]] / 4. A value bound once may be scaled in every
+        # copy of a repetition, so its elements are charged, each row before it is worked on.
+        charge = self.budget.charge if self.budget is not None else _free
         if isinstance(left, list) and _is_num(right) and op in ("*", "/"):
-            return _map_list(left, lambda x: self._arith(op, x, right, e), e.left.span)
+            return _map_list(left, lambda x: self._arith(op, x, right, e), e.left.span, charge)
         if isinstance(right, list) and _is_num(left) and op == "*":
-            return _map_list(right, lambda x: self._arith(op, left, x, e), e.right.span)
+            return _map_list(right, lambda x: self._arith(op, left, x, e), e.right.span, charge)
         if not (_is_num(left) and _is_num(right)):
             bad = left if not _is_num(left) else right
             raise EvalError("E0214", f"`{op}` needs numbers, found {type_name(bad)} "
@@ -240,6 +255,8 @@ class Evaluator:
         except EvalError as exc:
             self.diags.error(exc.code, exc.message, exc.span, help=exc.help, label=exc.label)
             return POISON
+        finally:
+            self._charge()
 
     def _CondExpr(self, e: s.CondExpr, env):
         c = self._cond(e.cond, env)
@@ -274,6 +291,10 @@ class Evaluator:
         return POISON if any(v is POISON for v in vals) else vals
 
 
+def _free(kind: str, n: int = 1) -> None:
+    """`Budget.charge` when there is no budget."""
+
+
 def _show(v) -> str:
     """A number as the arithmetic notes show it. An integer with more digits than Python
     will print (its limit is 4,300) is described by its size instead."""
@@ -304,9 +325,10 @@ def check_number(v, max_int: int) -> str | None:
     return None
 
 
-def _map_list(v, fn, span):
+def _map_list(v, fn, span, charge):
     if isinstance(v, list):
-        return [_map_list(x, fn, span) for x in v]
+        charge("expression", len(v))
+        return [_map_list(x, fn, span, charge) for x in v]
     if not _is_num(v):
         raise EvalError("E0214", f"a literal kernel holds numbers, found {type_name(v)}", span)
     return fn(v)

@@ -25,6 +25,8 @@ import re
 from lark import Token
 from lark.lexer import ContextualLexer, LexerState, LineCounter, PatternRE, PatternStr
 
+from .budget import COSTS, CURRENT
+
 
 def _preference(term):
     """Lark's order for trying terminals (lark.lexer.BasicLexer._build_scanner)."""
@@ -66,35 +68,50 @@ class FastContextualLexer:
         pos, end = getattr(source, "start", 0), getattr(source, "end", len(text))
         states = parser_state.parse_conf.states
         match, renames, new = self.token.match, self.renames, str.__new__
-        while pos < end:
-            m = match(text, pos, end)
-            if m is not None:
-                kind = m.lastgroup
-                start, stop = m.span(kind)
-                value = text[start:stop]
-                accepts = states[parser_state.position]
-                if kind in renames:
-                    keyword = renames[kind].get(value)
-                    if keyword is not None and (keyword in accepts or kind not in accepts):
-                        kind = keyword
-                if kind in accepts:
-                    # Token(kind, value, start, ...) without its constructor's two Python
-                    # calls (a third of the lexer's time); the same attributes are set.
-                    token = new(Token, value)
-                    token.type, token.value = kind, value
-                    token.start_pos, token.end_pos = start, stop
-                    token.line = token.column = token.end_line = token.end_column = None
-                    lexer_state.last_token = token
-                    pos = stop
-                    yield token
-                    continue
-            else:
-                pos = self.skip.match(text, pos, end).end()  # only ignored text left?
-                if pos >= end:
-                    return
-            token = self._lark_token(lexer_state, parser_state, text, pos)
-            pos = token.end_pos
-            yield token
+        # Every token is charged to the run's work budget (dsl/budget.py), counted here where
+        # it costs one addition: `cap` tokens are what is left of it (-1: no budget).
+        budget = CURRENT.get()
+        cap = budget.left // COSTS["token"] if budget is not None else -1
+        made = 0
+        try:
+            while pos < end:
+                m = match(text, pos, end)
+                if m is not None:
+                    kind = m.lastgroup
+                    start, stop = m.span(kind)
+                    value = text[start:stop]
+                    accepts = states[parser_state.position]
+                    if kind in renames:
+                        keyword = renames[kind].get(value)
+                        if keyword is not None and (keyword in accepts or kind not in accepts):
+                            kind = keyword
+                    if kind in accepts:
+                        # Token(kind, value, start, ...) without its constructor's two Python
+                        # calls (a third of the lexer's time); the same attributes are set.
+                        token = new(Token, value)
+                        token.type, token.value = kind, value
+                        token.start_pos, token.end_pos = start, stop
+                        token.line = token.column = token.end_line = token.end_column = None
+                        lexer_state.last_token = token
+                        pos = stop
+                        made += 1
+                        if made > cap >= 0:
+                            raise budget.out("token", start)
+                        yield token
+                        continue
+                else:
+                    pos = self.skip.match(text, pos, end).end()  # only ignored text left?
+                    if pos >= end:
+                        return
+                token = self._lark_token(lexer_state, parser_state, text, pos)
+                pos = token.end_pos
+                made += 1
+                if made > cap >= 0:
+                    raise budget.out("token", token.start_pos)
+                yield token
+        finally:
+            if budget is not None:
+                budget.charge("token", min(made, cap))
 
     def _lark_token(self, lexer_state: LexerState, parser_state, text: str, pos: int) -> Token:
         """The token Lark's own lexer for this state finds at `pos` (or its error)."""

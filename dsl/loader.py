@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass
 
 from . import syntax as s
-from .diagnostics import Diagnostics, Label, _escape
+from .budget import Budget
+from .diagnostics import Diagnostic, Diagnostics, Label, _escape
+from .fileio import MAX_FILE_SIZE, TooLarge, read_source
 from .ops import lookup as lookup_op
 from .parser import parse_module
 from .source import SourceFile, Span
@@ -27,24 +29,36 @@ class LoadOptions:
     search_path: tuple[str, ...] = ()
     sandbox: bool = False
     max_import_depth: int = 32
+    max_file_size: int = MAX_FILE_SIZE  # bytes of one file (characters of a text)
 
 
 class Loader:
-    def __init__(self, diags: Diagnostics, options: LoadOptions | None = None):
+    def __init__(self, diags: Diagnostics, options: LoadOptions | None = None,
+                 budget: Budget | None = None):
         self.diags = diags
         self.options = options or LoadOptions()
+        self.budget = budget  # charged for parsing (dsl/budget.py)
         self._cache: dict[tuple[str, str], s.Module | None] = {}
         self._root: str | None = None
 
     def load_text(self, text: str, path: str = "<string>", base_dir: str | None = None
                   ) -> s.Module | None:
+        limit = self.options.max_file_size
+        if len(text) > limit:
+            self.diags.add(too_large(path, len(text), limit, text[:4096], "characters"))
+            return None
         source = SourceFile(path, text)
         if self._root is None:
             self._root = os.path.realpath(base_dir or os.getcwd())
         return self._load(source, base_dir or os.getcwd(), [])
 
     def load_file(self, path: str, display: str | None = None) -> s.Module | None:
-        text = read_text(path)
+        try:
+            text = read_text(path, self.options.max_file_size)
+        except TooLarge as exc:
+            self.diags.add(too_large(display or path, exc.size, exc.limit,
+                                     exc.head.decode("utf-8", errors="replace")))
+            return None
         real = os.path.realpath(path)
         if self._root is None:
             self._root = os.path.dirname(real)
@@ -59,7 +73,7 @@ class Loader:
         if not self._is_text(source):
             self._cache[key] = None
             return None
-        module = parse_module(source, self.diags)
+        module = parse_module(source, self.diags, self.budget)
         self._cache[key] = module
         if module is None:
             return None
@@ -168,7 +182,12 @@ class Loader:
                              help="move the shared blocks into a file that both import")
             return None
         try:
-            text = read_text(real)
+            text = read_text(real, self.options.max_file_size)
+        except TooLarge as exc:
+            diag = too_large(imp.path, exc.size, exc.limit, "")
+            self.diags.add(Diagnostic(diag.code, diag.message, imp.span,
+                                      label="this file is too large", help=diag.help))
+            return None
         except OSError as exc:
             self.diags.error("E0401", f"cannot read `{imp.path}`: {exc.strerror}", imp.span)
             return None
@@ -195,8 +214,19 @@ def _inside(path: str, root: str) -> bool:
     return os.path.commonpath([path, root]) == root
 
 
-def read_text(path: str) -> str:
-    """A file's text; undecodable bytes become U+FFFD so the lexer can point at them."""
-    with open(path, "rb") as fh:
-        data = fh.read()
-    return data.decode("utf-8", errors="replace")
+def read_text(path: str, limit: int = MAX_FILE_SIZE) -> str:
+    """A file's text; undecodable bytes become U+FFFD so the lexer can point at them. Only a
+    regular file of at most `limit` bytes is read (fileio.read_source: TooLarge, NotAFile)."""
+    return read_source(path, limit).decode("utf-8", errors="replace")
+
+
+def too_large(path: str, size: int | None, limit: int, head: str,
+              unit: str = "bytes") -> Diagnostic:
+    """E0510 for a source over the size limit, pointing at its start (`head` is all of it
+    that was read: the rest never is)."""
+    message = (f"`{path}` is {size:,} {unit}, over the limit of {limit:,}" if size is not None
+               else f"`{path}` is over the limit of {limit:,} {unit}")
+    return Diagnostic("E0510", message,
+                      Span(SourceFile(path, head), 0, 0), label="the file starts here",
+                      help="a .arch file is short text; is this the right file? Raise the "
+                           "limit with --max-file-size BYTES if you mean it")

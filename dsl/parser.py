@@ -10,8 +10,9 @@ from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import syntax as s
+from .budget import COSTS, Budget, OutOfWork, count_tokens, out_of_work, spending, token_offset
 from .diagnostics import Diagnostic, Diagnostics, Label
-from .load_grammar import lark_parser
+from .load_grammar import counts_tokens, lark_parser
 from .source import SourceFile, Span
 
 _CLOSERS = {"{": "}", "(": ")", "[": "]"}
@@ -428,9 +429,26 @@ class _SyntaxProblem(Exception):
         self.diag = Diagnostic(code, message, span, label=label, help=help)
 
 
-def parse_module(source: SourceFile, diags: Diagnostics) -> s.Module | None:
-    """Parse one file. On failure, records diagnostics and returns None."""
-    tree = _parse_or_report(source, diags)
+def parse_module(source: SourceFile, diags: Diagnostics,
+                 budget: Budget | None = None) -> s.Module | None:
+    """Parse one file. On failure, records diagnostics and returns None. With a `budget`,
+    each token is charged to it (by the lexer) and running out is E0511 at that token."""
+    try:
+        with spending(budget):
+            if budget is not None and not counts_tokens():  # another lark: estimate first
+                n = count_tokens(source.text)
+                if not budget.affords("token", n):
+                    fit = budget.left // COSTS["token"]
+                    raise budget.out("token", token_offset(source.text, fit + 1))
+                budget.charge("token", n)
+            tree = _parse_or_report(source, diags)
+    except OutOfWork as exc:
+        at = exc.offset or 0
+        diags.add(out_of_work(budget, Span(source, at, min(at + 1, len(source.text))),
+                              "parsing the file", [f"parsing costs {COSTS['token']} units a "
+                              f"token: about {budget.limit // COSTS['token']:,} tokens fit"]),
+                  force=True)
+        return None
     if tree is None:
         return None
     try:

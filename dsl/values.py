@@ -56,6 +56,14 @@ def fmt_shape(shape) -> str:
     return "x".join(str(d) for d in shape) if len(shape) else "scalar"
 
 
+def fmt_bytes(n: int) -> str:
+    """`37.3 GiB`: a size in bytes, in binary units, as the memory messages give it."""
+    for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n / size:,.1f} {unit}"
+    return f"{n:,} bytes"
+
+
 def describe_value(v) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"

@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    := out
 
-.PHONY: all demo test lint bench fuzz images graphviz clean
+.PHONY: all demo test lint bench fuzz fuzz-atheris images graphviz clean
 
 all: demo
 
@@ -55,6 +55,19 @@ images: $(STAMP) graphviz
 
 fuzz: $(STAMP)
 	$(BIN)/python -m tests.fuzz.mutate --cases 100000 --save $(OUT)/fuzz
+
+# Coverage-guided fuzzing of the front end (tests/fuzz/atheris_target.py): RUNS inputs, from the
+# zoo and the error files, with the language's tokens as a dictionary. A crash (an exception
+# that is not an ArchError, a case over 2 s) is saved as $(OUT)/fuzz-atheris/crash-*.
+RUNS ?= 100000
+ATHERIS := $(OUT)/fuzz-atheris
+fuzz-atheris: $(STAMP)
+	@mkdir -p $(ATHERIS)
+	$(BIN)/python -m tests.fuzz.atheris_target --prepare $(ATHERIS)
+	ARCHDSL_FUZZ_STATS=$(ATHERIS)/stats.json $(BIN)/python -m tests.fuzz.atheris_target \
+	  -runs=$(RUNS) -dict=$(ATHERIS)/archdsl.dict -timeout=20 -rss_limit_mb=2048 \
+	  -max_len=65536 -print_final_stats=1 -artifact_prefix=$(ATHERIS)/ $(ATHERIS)/corpus
+	@cat $(ATHERIS)/stats.json 2>/dev/null || true
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist *.egg-info

@@ -134,8 +134,14 @@ def test_token_estimate_matches_the_lexer():
     net("{ dropout((" + "+".join(["0"] * 90) + ") / 100) } * 100000"),
     net("{ relurelu(" + ", ".join(["1"] * 1000) + ") } * 100000"),
     net("{ nosuchname } * 100000"),
+    # a big kernel, bound once and checked in every copy
+    net("conv(k) * 3000", "1x8x8").replace(
+        "network n", "network n(k = [[" + ", ".join(["1"] * 20000) + "]])"),
+    # a big value described in the message of a failing item, once per copy
+    net("{ relu * k } * 3000").replace(
+        "network n", "network n(k = [" + ", ".join(["1"] * 20000) + "])"),
 ], ids=["calls", "nested repeats", "scaled kernel", "long sums", "failing calls",
-        "unknown name"])
+        "unknown name", "checked kernel", "described value"])
 def test_amplifiers_end_quickly(text):
     codes, took = cpu(lambda: found(text))
     assert codes, "expected a diagnostic"

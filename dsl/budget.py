@@ -18,7 +18,7 @@ machine (docs/performance.md has the calibration, `bench/work.py` measures it):
 - `suggestion`: a name compared for "did you mean ...?" (each answer is computed once);
 - `diagnostic`: a diagnostic made and placed, kept or only counted.
 
-The default, 2,000,000 units, is about 1.5 s of the worst-case work on the reference machine
+The default, 1,500,000 units, is about a second of the worst-case work on the reference machine
 (bench/work.py) and far above what real networks need: ResNet-152 takes about 24,000 units, a
 file of 10,000 layers written out one per line 0.9 to 1.4 million. Spending is deterministic:
 the same input stops at the same place on any machine, unlike a timeout.
@@ -54,7 +54,7 @@ NAMES = {
     "diagnostic": "diagnostics",
 }
 
-MAX_WORK = 2_000_000
+MAX_WORK = 1_500_000
 
 
 class OutOfWork(Exception):

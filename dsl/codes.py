@@ -357,7 +357,7 @@ ENTRIES = [
           limits={"max_file_size": 64}),
     Entry("E0511", "too much work",
           "Parsing and elaborating the file take more work than the budget of one run "
-          "(`--max-work`, 2,000,000 units by default, a unit being about a microsecond). The "
+          "(`--max-work`, 1,500,000 units by default, a unit being about a microsecond). The "
           "budget counts what the compiler does, not only what it makes: tokens parsed, items "
           "elaborated, block calls, layers, expressions, diagnostics. A block that calls another "
           "twice, forty levels deep, makes 2^40 calls; an unknown layer inside nested "

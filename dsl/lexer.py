@@ -63,55 +63,57 @@ class FastContextualLexer:
         self.skip = re.compile(skip)
 
     def lex(self, lexer_state: LexerState, parser_state):
+        """The tokens, each charged to the run's work budget (dsl/budget.py) when there is one:
+        counted here, where it costs an addition; `cap` is what is left of the budget."""
+        budget = CURRENT.get()
+        if budget is None:
+            yield from self._lex(lexer_state, parser_state)
+            return
+        cap, made = budget.left // COSTS["token"], 0
+        try:
+            for token in self._lex(lexer_state, parser_state):
+                made += 1
+                if made > cap:
+                    raise budget.out("token", token.start_pos)
+                yield token
+        finally:
+            budget.charge("token", min(made, cap))
+
+    def _lex(self, lexer_state: LexerState, parser_state):
         source = lexer_state.text  # a lark TextSlice (a str in lark before 1.3)
         text = getattr(source, "text", source)
         pos, end = getattr(source, "start", 0), getattr(source, "end", len(text))
         states = parser_state.parse_conf.states
         match, renames, new = self.token.match, self.renames, str.__new__
-        # Every token is charged to the run's work budget (dsl/budget.py), counted here where
-        # it costs one addition: `cap` tokens are what is left of it (-1: no budget).
-        budget = CURRENT.get()
-        cap = budget.left // COSTS["token"] if budget is not None else -1
-        made = 0
-        try:
-            while pos < end:
-                m = match(text, pos, end)
-                if m is not None:
-                    kind = m.lastgroup
-                    start, stop = m.span(kind)
-                    value = text[start:stop]
-                    accepts = states[parser_state.position]
-                    if kind in renames:
-                        keyword = renames[kind].get(value)
-                        if keyword is not None and (keyword in accepts or kind not in accepts):
-                            kind = keyword
-                    if kind in accepts:
-                        # Token(kind, value, start, ...) without its constructor's two Python
-                        # calls (a third of the lexer's time); the same attributes are set.
-                        token = new(Token, value)
-                        token.type, token.value = kind, value
-                        token.start_pos, token.end_pos = start, stop
-                        token.line = token.column = token.end_line = token.end_column = None
-                        lexer_state.last_token = token
-                        pos = stop
-                        made += 1
-                        if made > cap >= 0:
-                            raise budget.out("token", start)
-                        yield token
-                        continue
-                else:
-                    pos = self.skip.match(text, pos, end).end()  # only ignored text left?
-                    if pos >= end:
-                        return
-                token = self._lark_token(lexer_state, parser_state, text, pos)
-                pos = token.end_pos
-                made += 1
-                if made > cap >= 0:
-                    raise budget.out("token", token.start_pos)
-                yield token
-        finally:
-            if budget is not None:
-                budget.charge("token", min(made, cap))
+        while pos < end:
+            m = match(text, pos, end)
+            if m is not None:
+                kind = m.lastgroup
+                start, stop = m.span(kind)
+                value = text[start:stop]
+                accepts = states[parser_state.position]
+                if kind in renames:
+                    keyword = renames[kind].get(value)
+                    if keyword is not None and (keyword in accepts or kind not in accepts):
+                        kind = keyword
+                if kind in accepts:
+                    # Token(kind, value, start, ...) without its constructor's two Python
+                    # calls (a third of the lexer's time); the same attributes are set.
+                    token = new(Token, value)
+                    token.type, token.value = kind, value
+                    token.start_pos, token.end_pos = start, stop
+                    token.line = token.column = token.end_line = token.end_column = None
+                    lexer_state.last_token = token
+                    pos = stop
+                    yield token
+                    continue
+            else:
+                pos = self.skip.match(text, pos, end).end()  # only ignored text left?
+                if pos >= end:
+                    return
+            token = self._lark_token(lexer_state, parser_state, text, pos)
+            pos = token.end_pos
+            yield token
 
     def _lark_token(self, lexer_state: LexerState, parser_state, text: str, pos: int) -> Token:
         """The token Lark's own lexer for this state finds at `pos` (or its error)."""

@@ -361,8 +361,8 @@ ENTRIES = [
           "budget counts what the compiler does, not only what it makes: tokens parsed, items "
           "elaborated, block calls, layers, expressions, diagnostics. A block that calls another "
           "twice, forty levels deep, makes 2^40 calls; an unknown layer inside nested "
-          "repetitions fails a million times. After the first copy of a repetition the cost of "
-          "the rest is projected, so such a file stops at once.",
+          "repetitions fails a million times. After the second copy of a repetition the cost "
+          "of the rest is projected, so such a file stops at once.",
           "block twice(w) {\n    conv(w, 3x3, pad=1)\n    conv(w, 3x3, pad=1)\n}\n"
           "block four(w) {\n    twice(w)\n    twice(w)\n}\n"
           "network net {\n    input 3x32x32\n    four(8) * 100\n}\n",

@@ -246,9 +246,43 @@ class Elaborator:
     def network(self, defn: s.Definition, overrides: dict | None = None,
                 input_shape: tuple[int, ...] | None = None) -> IR:
         self.ir = IR(defn.name)
+        self._param_values: dict[str, object] = {}
+        self.stack.append((defn, defn.name_span))
+        first_diag = len(self.diags.items)
+        context = CURRENT.set(self.budget)  # suggestions charge it too (argspec.suggest)
+        out = None
+        try:
+            out = self._network(defn, overrides or {}, input_shape)
+        except _Abort:
+            pass
+        except OutOfWork as exc:  # anywhere: parameters, the input, the body
+            self.diags.add(out_of_work(self.budget, exc.where or self.where or defn.name_span,
+                                       "elaborating the network", exc.chain or []), force=True)
+        except RecursionError:
+            # A backstop: the parser refuses deep syntax and blocks stop at max_depth, but
+            # deep block nesting with deep expressions inside could still exhaust the stack.
+            self.diags.error("E0509", "the network nests too deeply to elaborate",
+                             self.where or defn.name_span,
+                             help="lower the nesting of blocks, or lower --max-depth")
+        except Exception as exc:  # a bug: say where, for the one-line report in the CLI
+            if self.where is not None and not hasattr(exc, "arch_location"):
+                exc.arch_location = self.where.location()
+            raise
+        finally:
+            CURRENT.reset(context)
+        if self.ir.input is None:  # stopped before the input was made
+            self.ir.input = self.ir.add_node("input", {"shape": None}, "input", defn.name_span)
+        self.stack.pop()
+        self._note_overrides(first_diag, overrides or {})
+        self.ir.output = out.node if out is not None else self.ir.input
+        self.ir.attrs.update(network=defn.name, source=defn.span.path,
+                                   params_used=dict(self._param_values))
+        return self.ir
+
+    def _network(self, defn: s.Definition, overrides: dict, input_shape) -> Tensor:
         env = Env(defn.module)
         env.vars.update(BASE_CONSTANTS)
-        self._network_params(defn, overrides or {}, env)
+        self._network_params(defn, overrides, env)
         stmts = defn.body.items
         first_layer = next((i for i, it in enumerate(stmts)
                             if not isinstance(it, (s.InputStmt, s.InitStmt))), len(stmts))
@@ -267,36 +301,7 @@ class Elaborator:
         env.vars["in"] = cur
         scope = Scope(())
         scope.taken["input"] = span  # the input node's name: no layer may take it
-        self.stack.append((defn, defn.name_span))
-        first_diag = len(self.diags.items)
-        context = CURRENT.set(self.budget)  # suggestions charge it too (argspec.suggest)
-        try:
-            out = self._body(defn.body, cur, scope, env, network=True)
-        except _Abort:
-            out = cur
-        except OutOfWork as exc:
-            self.diags.add(out_of_work(self.budget, exc.where or self.where or defn.name_span,
-                                       "elaborating the network", exc.chain or []), force=True)
-            out = cur
-        except RecursionError:
-            # A backstop: the parser refuses deep syntax and blocks stop at max_depth, but
-            # deep block nesting with deep expressions inside could still exhaust the stack.
-            self.diags.error("E0509", "the network nests too deeply to elaborate",
-                             self.where or defn.name_span,
-                             help="lower the nesting of blocks, or lower --max-depth")
-            out = cur
-        except Exception as exc:  # a bug: say where, for the one-line report in the CLI
-            if self.where is not None and not hasattr(exc, "arch_location"):
-                exc.arch_location = self.where.location()
-            raise
-        finally:
-            CURRENT.reset(context)
-        self.stack.pop()
-        self._note_overrides(first_diag, overrides or {})
-        self.ir.output = out.node
-        self.ir.attrs.update(network=defn.name, source=defn.span.path,
-                                   params_used=dict(self._param_values))
-        return self.ir
+        return self._body(defn.body, cur, scope, env, network=True)
 
     def _note_overrides(self, first: int, overrides: dict) -> None:
         """A value given from outside (`--set depth=abc`) that then fails is reported where it
@@ -316,7 +321,6 @@ class Elaborator:
                                    f"given with --set {k}=... or load(..., {k}=...)")
 
     def _network_params(self, defn, overrides, env):
-        self._param_values = {}
         names = [p.name for p in defn.params]
         for key in overrides:
             if key not in names:
@@ -806,8 +810,8 @@ class Elaborator:
                              help="raise the limit with --max-repeat if you mean it")
             return self._poisoned(cur)
         inner = it.item
-        nodes0, params0, work0 = len(self.ir), self.params_seen, self.budget.spent
-        held0 = self.held_seen
+        nodes0, params0, held0 = len(self.ir), self.params_seen, self.held_seen
+        work1 = 0
         for k in range(n):
             # `{ ... } * N`: each copy is a numbered scope (nn.Sequential of Sequentials).
             # `[ ... ] * N`: the list written N times, flat (torchvision's `make_layers`).
@@ -818,11 +822,14 @@ class Elaborator:
                 cur = self._item(inner, cur, scope, env)
             if k == 0 and n > 1:
                 self._project(it, n, len(self.ir) - nodes0, self.params_seen - params0,
-                              self.budget.spent - work0, self.held_seen - held0)
+                              self.held_seen - held0)
+                work1 = self.budget.spent
+            elif k == 1 and n > 2:
+                # the work from the second copy: the first pays for checks the rest reuse
+                self._project_work(it, n, self.budget.spent - work1)
         return cur
 
-    def _project(self, it: s.Repeat, n: int, nodes: int, params: int, work: int,
-                 held: int) -> None:
+    def _project(self, it: s.Repeat, n: int, nodes: int, params: int, held: int) -> None:
         """After the first of `n` copies (`nodes` IR nodes, `params` parameters), stop now if
         the rest would cross a limit: `{ relu * 1000 } * 1000` fails in milliseconds, not
         after building a million nodes. Copies may differ (a condition on `in.channels`),
@@ -848,8 +855,12 @@ class Elaborator:
                                  label=f"{n:,} copies of {one_copy}",
                                  notes=self._call_chain(), help=help_)
                 raise _Abort()
-        # the limits on what is made first: they say more than the work does
-        if rest * work > self.budget.left:  # the work of the copies left, as projected
+
+    def _project_work(self, it: s.Repeat, n: int, work: int) -> None:
+        """After the second of `n` copies (`work` units), stop now if the rest would spend
+        more than the budget has left: `{ relurelu * 1000 } * 1000` stops at once."""
+        rest = n - 2
+        if rest * work > self.budget.left:
             total = self.budget.spent + rest * work
             self.diags.add(out_of_work(self.budget, it.span, "elaborating the network",
                                        self._call_chain(), label=f"{n:,} copies of about "

@@ -77,7 +77,7 @@ class FastContextualLexer:
                     raise budget.out("token", token.start_pos)
                 yield token
         finally:
-            budget.charge("token", min(made, cap))
+            budget.charge("token", max(0, min(made, cap)))
 
     def _lex(self, lexer_state: LexerState, parser_state):
         source = lexer_state.text  # a lark TextSlice (a str in lark before 1.3)

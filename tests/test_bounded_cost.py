@@ -274,3 +274,35 @@ def test_peak_memory_of_a_budget_run_is_bounded():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT).stdout.split()
     assert int(out[1]) < 500 * 1024, out
+
+
+# ---------------------------------------------------------------------------- anywhere
+
+SWEEP = [
+    "network n(k = [" + ", ".join(["1"] * 300) + "]) {\n    input 8\n    relu\n}\n",
+    "block b(w = 2 * 3) { conv(w, 3x3, pad=1); relu }\n"
+    "network n(c = 4) {\n    input 3x16x16\n    init conv.weight = kaiming_normal()\n"
+    "    b(c) * 3\n    add { { b(c) } {} }\n    relurelu\n    flatten\n    linear(10)\n}\n",
+    'import "imports/lib/fancy.arch"\nnetwork n {\n    input 3x32x32\n    unit(8) * 20\n}\n',
+]
+
+
+@pytest.mark.parametrize("text", SWEEP, ids=["defaults", "mixed", "import"])
+def test_the_budget_may_run_out_anywhere(text):
+    """Every amount of work from none to all the run needs: a result, or diagnostics with a
+    place, never an exception (the budget ran out while evaluating a parameter's default, and
+    that escaped as an internal error)."""
+    base = str(ROOT / "tests" / "errors")
+    full = run(text=text, display="s.arch", base_dir=base, limits=Limits(max_work=10**9))
+    need = full.budget.spent
+    for limit in sorted({*range(0, need * 6 // 5, max(1, need // 150)), need * 6 // 5}):
+        result = run(text=text, display="s.arch", base_dir=base,
+                     limits=Limits(max_work=limit))
+        render_all(result.diagnostics.items)
+        for d in result.diagnostics.items:
+            assert d.span is not None or not d.code, (limit, d)
+        # a repetition's work is projected from its second copy, an estimate: it may stop a
+        # little before the budget is really spent, never after
+        if limit >= need * 6 // 5:
+            assert [d.code for d in result.diagnostics.items] == \
+                [d.code for d in full.diagnostics.items]

@@ -240,7 +240,7 @@ class Elaborator:
         self.where: Span | None = None  # the item being elaborated, named by internal errors
         self._active: set[int] = set()  # ids of the block definitions being elaborated
         self._specs: dict[int, tuple] = {}  # id of a block definition -> (it, its ArgSpecs)
-        self._sizes: dict[int, tuple[list, int]] = {}  # id of a list value -> (it, elements)
+        self._sizes: dict[int, tuple] = {}  # id of a list or tuple value -> (it, elements)
 
     # ================================================================ entry point
     def network(self, defn: s.Definition, overrides: dict | None = None,
@@ -552,12 +552,13 @@ class Elaborator:
                                   "file that does; layer kinds: " + ", ".join(layer_names))
         return self._poisoned(cur)
 
-    def _size(self, v: list) -> int:
-        """Elements of a list value, counted once per value (values never change): a kernel
-        bound to a parameter and used in every copy of a repetition is charged each time."""
+    def _size(self, v: list | tuple) -> int:
+        """Elements of a list or tuple value, counted once per value (values never change): a
+        kernel bound to a parameter and used in every copy of a repetition is charged each
+        time it is checked."""
         known = self._sizes.get(id(v))
         if known is None:
-            n = sum(self._size(x) if type(x) is list else 1 for x in v) or 1
+            n = sum(self._size(x) if type(x) in (list, tuple) else 1 for x in v) or 1
             if len(self._sizes) < MAX_MADE:
                 self._sizes[id(v)] = (v, n)
             return n
@@ -572,7 +573,7 @@ class Elaborator:
         self.where = span
         vals = [(a.name, self.ev.eval(a.value, env)) for a in arg_nodes]
         for _, v in vals:
-            if type(v) is list:  # a literal kernel: checking it walks every element
+            if type(v) is list or type(v) is tuple:  # checking walks every element
                 self.budget.charge("expression", self._size(v))
         in_shapes = [t.shape for t in inputs]
         key = _made_key(spec.kind, vals, in_shapes)

@@ -137,11 +137,14 @@ def test_token_estimate_matches_the_lexer():
     # a big kernel, bound once and checked in every copy
     net("conv(k) * 3000", "1x8x8").replace(
         "network n", "network n(k = [[" + ", ".join(["1"] * 20000) + "]])"),
+    # a big tuple, bound once and bound again (element by element) in every copy
+    net("{ conv(4, k) } * 3000", "3x8x8").replace(
+        "network n", "network n(k = (" + ", ".join(["1"] * 20000) + "))"),
     # a big value described in the message of a failing item, once per copy
     net("{ relu * k } * 3000").replace(
         "network n", "network n(k = [" + ", ".join(["1"] * 20000) + "])"),
 ], ids=["calls", "nested repeats", "scaled kernel", "long sums", "failing calls",
-        "unknown name", "checked kernel", "described value"])
+        "unknown name", "checked kernel", "checked tuple", "described value"])
 def test_amplifiers_end_quickly(text):
     codes, took = cpu(lambda: found(text))
     assert codes, "expected a diagnostic"

@@ -145,6 +145,9 @@ def _one_input(data: bytes) -> None:
         import hashlib
 
         _STATS.update(worst_cpu=took, worst_input=hashlib.sha1(data).hexdigest())
+        path = os.environ.get("ARCHDSL_FUZZ_STATS")
+        if path and took > 0.5:  # keep the slowest input seen, to look at
+            Path(path).with_suffix(".slowest").write_bytes(data)
     if _STATS["inputs"] % 1_000 == 0:
         _write_stats()
 

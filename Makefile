@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    := out
 
-.PHONY: all demo test lint bench fuzz fuzz-lsp fuzz-valid images graphviz neovim editors editors-deps vsix clean
+.PHONY: all demo test lint bench fuzz fuzz-lsp fuzz-valid fuzz-atheris images graphviz neovim editors editors-deps vsix clean
 VSCODE := editors/vscode
 
 all: demo
@@ -97,6 +97,19 @@ SEED     ?= 0
 JOBS     ?= 2
 fuzz-valid: $(STAMP) graphviz
 	$(BIN)/python -m tests.fuzz.valid --programs $(PROGRAMS) --seed $(SEED) --jobs $(JOBS) --save
+
+# Coverage-guided fuzzing of the front end (tests/fuzz/atheris_target.py): RUNS inputs, from the
+# zoo and the error files, with the language's tokens as a dictionary. A crash (an exception
+# that is not an ArchError, a case over 2 s) is saved as $(OUT)/fuzz-atheris/crash-*.
+RUNS ?= 100000
+ATHERIS := $(OUT)/fuzz-atheris
+fuzz-atheris: $(STAMP)
+	@mkdir -p $(ATHERIS)
+	$(BIN)/python -m tests.fuzz.atheris_target --prepare $(ATHERIS)
+	ARCHDSL_FUZZ_STATS=$(ATHERIS)/stats.json $(BIN)/python -m tests.fuzz.atheris_target \
+	  -runs=$(RUNS) -dict=$(ATHERIS)/archdsl.dict -timeout=20 -rss_limit_mb=2048 \
+	  -max_len=65536 -print_final_stats=1 -artifact_prefix=$(ATHERIS)/ $(ATHERIS)/corpus
+	@cat $(ATHERIS)/stats.json 2>/dev/null || true
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist *.egg-info $(VSCODE)/node_modules

@@ -69,7 +69,9 @@ def child(kind: str, n: int, repeats: int) -> None:
     from archdsl.pipeline import run
 
     text = PROGRAMS[kind](n)
-    limits = Limits(max_layers=10 * n + 10)
+    # the default limits bound any input at about 2 s (dsl/budget.py): a 100,000-layer
+    # program is beyond them on purpose, so the bench raises them
+    limits = Limits(max_layers=10 * n + 10, max_work=10**12, max_file_size=10**9)
     warm = run(text=PROGRAMS[kind](30), display="warm.arch", limits=limits)
     assert not warm.diagnostics.has_errors
     times, cpu = [], []

@@ -8,12 +8,16 @@
 `check`, `summary` and drawing never import torch; `Network.to_torch()` does, lazily.
 """
 
-from ._version import __version__
-from .api import load, parse, parse_shape, zoo, zoo_path
-from .diagnostics import ArchError, Diagnostic
-from .elaborate import Limits
-from .network import Network
-from .ops import register as register_op
+from . import _interrupt
+
+_interrupt.install()  # first of all: Ctrl-C while the command starts up is no traceback
+
+from ._version import __version__  # noqa: E402
+from .api import load, parse, parse_shape, zoo, zoo_path  # noqa: E402
+from .diagnostics import ArchError, Diagnostic  # noqa: E402
+from .elaborate import Limits  # noqa: E402
+from .network import Network  # noqa: E402
+from .ops import register as register_op  # noqa: E402
 
 __all__ = ["ArchError", "Diagnostic", "Limits", "Network", "__version__", "load", "parse",
            "parse_shape", "register_op", "zoo", "zoo_path"]

@@ -7,9 +7,11 @@ call in the language reports unknown, missing, duplicate and mistyped arguments 
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .budget import CURRENT
 from .values import POISON, Dims, Tensor, describe_value, type_name
 
 REQUIRED = object()
@@ -73,7 +75,13 @@ def NONNEG_INT(v):
 def FLOAT(v):
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ArgProblem(f"expected a number, found {type_name(v)} `{describe_value(v)}`")
-    return float(v)
+    try:
+        f = float(v)
+    except OverflowError:  # an integer beyond 1.8e308 (only with a raised --max-int)
+        raise ArgProblem("expected a number, found an integer too large for one") from None
+    if not math.isfinite(f):  # the evaluator refuses these; a custom op's default might not
+        raise ArgProblem(f"expected a finite number, found {f!r}")
+    return f
 
 
 def NONNEG_FLOAT(v):
@@ -206,15 +214,33 @@ class Bound:
 
 
 def suggest(word: str, candidates) -> str | None:
-    """`did you mean ...?` for a misspelt name."""
-    match = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
-    return match[0] if match else None
+    """`did you mean ...?` for a misspelt name. Each answer is computed once (difflib compares
+    the word with every candidate: a failing item repeated a million times asked a million
+    times); a miss is charged to the run's work budget, per candidate compared."""
+    names = tuple(sorted(set(candidates)))
+    key = (word, names)
+    if key in _SUGGESTED:
+        return _SUGGESTED[key]
+    budget = CURRENT.get()
+    if budget is not None:
+        budget.spend("suggestion", len(names))
+    match = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+    if len(_SUGGESTED) >= 4096:  # a bound on the memory; the common case is a few entries
+        _SUGGESTED.clear()
+    hint = _SUGGESTED[key] = match[0] if match else None
+    return hint
 
 
-def bind(specs: tuple[ArgSpec, ...], args: list[tuple[str | None, object]], what: str) -> Bound:
+_SUGGESTED: dict[tuple[str, tuple[str, ...]], str | None] = {}
+
+
+def bind(specs: tuple[ArgSpec, ...], args: list[tuple[str | None, object]], what: str,
+         max_int: int | None = None) -> Bound:
     """Match evaluated arguments to their declarations; coerce and check each value.
 
     `args` is a list of (keyword or None, value). Poisoned values pass through unchecked.
+    With `max_int`, an integer the coercion makes (`linear(1e300)`: 1e300 is integral) is
+    held to the same limit as integers written as such (E0507).
     """
     out: dict[str, object] = {}
     problems: list[BindProblem] = []
@@ -269,10 +295,17 @@ def bind(specs: tuple[ArgSpec, ...], args: list[tuple[str | None, object]], what
             out[spec.name] = POISON
             continue
         try:
-            out[spec.name] = spec.type(value)
+            out[spec.name] = coerced = spec.type(value)
         except ArgProblem as exc:
             problems.append(BindProblem("E0204", f"`{spec.name}` of {what}: {exc.message}", i,
                                         exc.help))
+            out[spec.name] = POISON
+            continue
+        if max_int is not None and _too_large(coerced, max_int):
+            problems.append(BindProblem("E0507", f"`{spec.name}` of {what}: "
+                                        f"{describe_value(value)} is too large for an integer "
+                                        f"(limit {max_int})", i,
+                                        "sizes this large cannot be allocated"))
             out[spec.name] = POISON
     for spec in specs:
         if spec.name not in out:
@@ -286,6 +319,14 @@ def bind(specs: tuple[ArgSpec, ...], args: list[tuple[str | None, object]], what
                 out[spec.name] = spec.default
     poisoned = any(v is POISON for v in out.values())
     return Bound(out, problems, poisoned)
+
+
+def _too_large(v, max_int: int) -> bool:
+    if type(v) is int:  # the common case first: bools and floats are never too large
+        return abs(v) > max_int
+    if isinstance(v, tuple):
+        return any(_too_large(x, max_int) for x in v)
+    return False
 
 
 def _example(what: str, specs: tuple[ArgSpec, ...], spec: ArgSpec) -> str:

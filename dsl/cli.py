@@ -1,17 +1,21 @@
 """The `archdsl` command line. Subcommands live in `archdsl.commands`, one module each.
 
-Exit codes: 0 ok, 1 errors in the input, 2 usage, 3 internal error (a bug: please report).
+Exit codes: 0 ok, 1 errors in the input (or an output that could not be written), 2 usage,
+3 internal error (a bug: please report), 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
+from . import _interrupt
 from ._version import __version__
 from .commands import COMMANDS, SUMMARIES
-from .commands.common import EXIT_INPUT, EXIT_INTERNAL, EXIT_USAGE, UsageError
+from .commands.common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError
+from .diagnostics import ArchError
 from .escape import visible
 
 
@@ -20,6 +24,12 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         print(f"archdsl: error: {message}", file=sys.stderr)
         sys.exit(EXIT_USAGE)
+
+    def _print_message(self, message, file=None):
+        # argparse ignores a failed write (`archdsl --help > /dev/full` exited 0); let it
+        # reach `main`, which reports it
+        if message:
+            (file or sys.stderr).write(message)
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -53,8 +63,37 @@ def _command_named(argv: list[str] | None) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    """Run one command; its exit code. Everything the command prints to standard output is
+    flushed here, so a write that fails (a full disk: `> /dev/full`) is an error, exit 1,
+    and not a silently truncated file."""
+    _interrupt.during_command()  # Ctrl-C is KeyboardInterrupt from here (see _interrupt.py)
+    try:
+        code = _run(argv)
+        _flush_stdout()
+    except KeyboardInterrupt:
+        _interrupt.after_command()
+        print("archdsl: interrupted", file=sys.stderr)
+        return _interrupt.EXIT_INTERRUPTED
+    except BrokenPipeError:  # `archdsl summary resnet152 | head`: the reader has gone
+        _discard_stdout()
+        code = EXIT_OK
+    except OSError as exc:  # the output refused the data (a file the command writes is named
+        # by _run instead)
+        _discard_stdout()
+        print(f"archdsl: error: cannot write the output: {exc.strerror or exc}",
+              file=sys.stderr)
+        code = EXIT_INPUT
+    finally:
+        _interrupt.after_command()
+    return code
+
+
+def _run(argv: list[str] | None) -> int:
+    try:
+        parser = build_parser(argv)
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, a usage error: argparse has printed
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE if exc.code else EXIT_OK
     if not args.command:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -63,12 +102,14 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"archdsl: error: {visible(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("archdsl: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
+    except ArchError as exc:  # found after the check, by a backend (memory, export)
+        print(exc.render(), file=sys.stderr)
+        return EXIT_INPUT
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
     except OSError as exc:  # the file system said no: a full disk, a missing permission
+        if exc.filename is None:
+            raise  # no file named: standard output refused a write; main reports it
         where = f"{visible(str(exc.filename))}: " if exc.filename else ""
         print(f"archdsl: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
@@ -80,6 +121,26 @@ def main(argv: list[str] | None = None) -> int:
               + (f" (while processing {visible(where)})" if where else "")
               + "; please report it (rerun with --debug for the traceback)", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _flush_stdout() -> None:
+    stream = sys.stdout
+    if stream is not None:
+        stream.flush()
+
+
+def _discard_stdout() -> None:
+    """Drop what standard output still holds, so that the interpreter's own flush at exit does
+    not fail a second time (and print "Exception ignored"): fd 1 becomes /dev/null."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's StringIO)
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)
 
 
 if __name__ == "__main__":

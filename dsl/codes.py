@@ -355,6 +355,39 @@ ENTRIES = [
           "of syntax). Split deep expressions into named parameters or blocks.",
           f"network net {{\n    input 100\n    conv({_DEEP})\n}}\n",
           "network net {\n    input 100\n    linear(1)\n}\n"),
+    Entry("E0510", "source file too large",
+          "A source file (or an imported one) is larger than the limit (`--max-file-size`, "
+          "1 MiB by default; a text given to the API is measured in characters). The size is "
+          "checked before the file is read, so a huge or endless input costs nothing. Real "
+          "networks are a few kilobytes; raise the limit if a generated file needs more.",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3, pad=1)\n    relu\n"
+          "    conv(16, 3x3, pad=1)\n    relu\n}\n",
+          "network net {\n    input 3x32x32\n    conv(16, 3x3)\n}\n",
+          limits={"max_file_size": 64}),
+    Entry("E0511", "too much work",
+          "Parsing and elaborating the file take more work than the budget of one run "
+          "(`--max-work`, 1,500,000 units by default, a unit being about a microsecond). The "
+          "budget counts what the compiler does, not only what it makes: tokens parsed, items "
+          "elaborated, block calls, layers, expressions, diagnostics. A block that calls another "
+          "twice, forty levels deep, makes 2^40 calls; an unknown layer inside nested "
+          "repetitions fails a million times. After the second copy of a repetition the cost "
+          "of the rest is projected, so such a file stops at once.",
+          "block twice(w) {\n    conv(w, 3x3, pad=1)\n    conv(w, 3x3, pad=1)\n}\n"
+          "block four(w) {\n    twice(w)\n    twice(w)\n}\n"
+          "network net {\n    input 3x32x32\n    four(8) * 100\n}\n",
+          "block twice(w) {\n    conv(w, 3x3, pad=1)\n    conv(w, 3x3, pad=1)\n}\n"
+          "block four(w) {\n    twice(w)\n    twice(w)\n}\n"
+          "network net {\n    input 3x32x32\n    four(8) * 2\n}\n",
+          limits={"max_work": 5_000}),
+    Entry("E0512", "more memory than a machine has",
+          "The weights of the network (parameters and buffers, 4 bytes each as float32), or one "
+          "activation of one sample, need more memory than the limit (`--max-memory`, 16 GiB "
+          "by default). The sizes are arithmetic on shapes, before anything is allocated: a "
+          "`linear(100000)` on a 100,000-feature input is 40 GB of weights, found by `check` "
+          "instead of by `export` running out of memory. `to_torch()` and the commands that "
+          "build the model also compare the weights with the memory this machine has free.",
+          "network net {\n    input 100000\n    linear(100000)\n}\n",
+          "network net {\n    input 100000\n    linear(1000)\n}\n"),
     # ------------------------------------------------------------------ E06xx export
     # Raised by `archdsl export` / `to_onnx`, not by `check`: the file is a valid network that
     # ONNX cannot express. tests/torch/test_onnx.py exports both examples.

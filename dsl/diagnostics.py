@@ -11,9 +11,43 @@ Passes collect them and never print; `render` draws them the way a good compiler
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 from .source import Span
+
+# At most this many diagnostics are kept in one run (gcc's -fmax-errors): a file that makes
+# 200,000 of them (200,000 duplicate definitions) gets 100 and one note counting the rest.
+MAX_DIAGNOSTICS = 100
+# Input quoted in a message (`name`, "string") is cut to this many characters with an ellipsis:
+# a ten-million-character name must not be echoed whole. Unquoted runs are cut at CLIP_WORD.
+CLIP = 60
+CLIP_WORD = 200
+_QUOTED = re.compile(rf'`[^`\n]{{{CLIP + 1},}}`|"[^"\n]{{{CLIP + 1},}}"'
+                     rf'|[^\s`"]{{{CLIP_WORD + 1},}}')
+
+
+def clip(text: str, limit: int = CLIP) -> str:
+    """`text` cut to `limit` characters, its start and end kept around an ellipsis."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 4
+    return f"{text[:limit - tail - 3]}...{text[-tail:]}"
+
+
+def clip_quoted(text: str) -> str:
+    """Every quoted part of a message (and any very long word) cut by `clip`. Applied to every
+    diagnostic as it is made, so no message, however it was written, echoes a huge token."""
+    if len(text) <= CLIP:
+        return text
+
+    def cut(m: re.Match) -> str:
+        part = m.group()
+        if part[0] in '`"':
+            return part[0] + clip(part[1:-1]) + part[-1]
+        return clip(part, CLIP_WORD)
+
+    return _QUOTED.sub(cut, text)
 
 
 @dataclass(frozen=True)
@@ -35,6 +69,16 @@ class Diagnostic:
     help: str | None = None
     severity: str = "error"
 
+    def __post_init__(self) -> None:
+        self.message = clip_quoted(self.message)
+        self.label = clip_quoted(self.label)
+        self.notes = [clip_quoted(n) for n in self.notes]
+        # a label without a place has nothing to point at (and the renderer needs one)
+        self.labels = [lab if len(lab.message) <= CLIP else replace(
+            lab, message=clip_quoted(lab.message)) for lab in self.labels if lab.span is not None]
+        if self.help:
+            self.help = clip_quoted(self.help)
+
     def to_json(self) -> dict:
         return {
             "severity": self.severity,
@@ -48,6 +92,32 @@ class Diagnostic:
         }
 
 
+class Omitted(Diagnostic):
+    """The last entry of a run that found more than `MAX_DIAGNOSTICS` diagnostics: how many
+    more errors there were. It has no code and no span; `render` draws it as a note."""
+
+    def __init__(self, count: int = 0):
+        super().__init__("", "", None, severity="note")
+        self.count = count
+        self._update()
+
+    def add(self, n: int = 1) -> None:
+        self.count += n
+        self._update()
+
+    def _update(self) -> None:
+        self.message = (f"{self.count:,} more error{'s' if self.count != 1 else ''} not shown "
+                        f"(the first {MAX_DIAGNOSTICS} are above)")
+
+    def to_json(self) -> dict:
+        return {**super().to_json(), "omitted": self.count}
+
+
+def error_count(diags: list[Diagnostic]) -> int:
+    """Errors in a run, those left out by the cap included."""
+    return sum(d.count if isinstance(d, Omitted) else d.severity == "error" for d in diags)
+
+
 class ArchError(Exception):
     """Raised by the API when a file has errors; carries every diagnostic of the run."""
 
@@ -56,26 +126,57 @@ class ArchError(Exception):
         first = self.diagnostics[0] if self.diagnostics else None
         head = f"{first.span.location()}: {first.message}" if first and first.span else (
             first.message if first else "error")
-        more = len(self.diagnostics) - 1
-        super().__init__(head + (f" (and {more} more)" if more > 0 else ""))
+        more = error_count(self.diagnostics) - 1
+        super().__init__(head + (f" (and {more:,} more)" if more > 0 else ""))
 
     def render(self) -> str:
         return render_all(self.diagnostics)
 
 
 class Diagnostics:
-    """A collector that passes append to; `error()` builds and records one diagnostic."""
+    """A collector that passes append to; `error()` builds and records one diagnostic.
 
-    def __init__(self) -> None:
+    The same diagnostic (code, message, place) is kept once. Past `limit` distinct ones, each
+    is only counted, in an `Omitted` entry at the end of `items`: every pass's diagnostics are
+    capped here, in one place."""
+
+    def __init__(self, limit: int = MAX_DIAGNOSTICS) -> None:
         self.items: list[Diagnostic] = []
         self._seen: set[tuple] = set()
+        self.limit = limit
+        self._omitted: Omitted | None = None
+        self.budget = None  # the run's work budget (dsl/budget.py), charged for each one
 
-    def add(self, diag: Diagnostic) -> Diagnostic:
-        key = (diag.code, diag.message, diag.span.location() if diag.span else None)
+    def add(self, diag: Diagnostic, force: bool = False) -> Diagnostic:
+        """Record `diag` once. `force` keeps it even past the limit (before the count of the
+        others): the diagnostic that says why a run stopped must be seen."""
+        if self.budget is not None:
+            self.budget.spend("diagnostic")
+        sp = diag.span
+        key = (diag.code, diag.message, (sp.path, sp.start) if sp is not None else None)
         if key not in self._seen:
             self._seen.add(key)
-            self.items.append(diag)
+            if len(self.items) < self.limit:
+                self.items.append(diag)
+            elif force:
+                self.items.insert(len(self.items) - (self._omitted is not None), diag)
+            else:
+                self.skipped(1)
         return diag
+
+    def skipped(self, n: int) -> None:
+        """Count `n` diagnostics a pass found but did not build (or that are past the limit)."""
+        if n <= 0:
+            return
+        if self._omitted is None:
+            self._omitted = Omitted()
+            self.items.append(self._omitted)
+        self._omitted.add(n)
+
+    @property
+    def full(self) -> bool:
+        """Whether the limit is reached: a pass may stop looking for more."""
+        return len(self.items) >= self.limit
 
     def error(self, code: str, message: str, span: Span | None, **kw) -> Diagnostic:
         return self.add(Diagnostic(code, message, span, **kw))
@@ -139,19 +240,29 @@ def _display(text: str) -> tuple[str, list[int]]:
 def _snippet(span: Span, marker: str, message: str, gutter: int) -> list[str]:
     line = span.line
     raw = span.source.line_text(line)
-    text, cols = _display(raw)
     start, width = _underline(span, line, marker)
+    # A very long line (minified, binary, one huge token) is shown only near the caret, so
+    # only that part is escaped: the work per diagnostic stays bounded. The cut keeps more
+    # than the window on both sides, so what is shown is the same as for the whole line.
+    cut_left = cut_right = False
+    if len(raw) > 4 * WINDOW:
+        a, b = max(0, start - WINDOW), min(len(raw), start + 3 * WINDOW)
+        cut_left, cut_right = a > 0, b < len(raw)
+        raw, start = raw[a:b], start - a
+    text, cols = _display(raw)
 
     def at(i: int) -> int:  # shown column of character offset i (past the end: spaces)
         return cols[i] if i <= len(raw) else cols[-1] + i - len(raw)
 
     start, end = at(start), at(start + width)
     width = max(1, end - start)
-    if len(text) > WINDOW:  # a minified or binary line: show the part around the caret
+    if len(text) > WINDOW or cut_left or cut_right:  # show the part around the caret
         lo = max(0, min(start - WINDOW // 3, len(text) - WINDOW))
         hi = lo + WINDOW
-        text = ("..." if lo else "") + text[lo:hi] + ("..." if hi < len(text) else "")
-        start = start - lo + (3 if lo else 0)
+        left = bool(lo) or cut_left
+        text = ("..." if left else "") + text[lo:hi] + (
+            "..." if hi < len(text) or cut_right else "")
+        start = start - lo + (3 if left else 0)
         width = max(1, min(width, WINDOW + 3 - start))
     pad = " " * gutter
     under = " " * start + marker * width + (f" {visible(message)}" if message else "")
@@ -160,6 +271,8 @@ def _snippet(span: Span, marker: str, message: str, gutter: int) -> list[str]:
 
 def render(diag: Diagnostic) -> str:
     """One diagnostic as text: location header, source line with caret, notes and help."""
+    if isinstance(diag, Omitted):
+        return f"note: {diag.message}"
     where = f"{visible(diag.span.location())}: " if diag.span else ""
     out = [f"{where}{diag.severity}[{diag.code}]: {visible(diag.message)}"]
     spans = [diag.span] + [lab.span for lab in diag.labels] if diag.span else []
@@ -177,7 +290,7 @@ def render(diag: Diagnostic) -> str:
 
 
 def render_all(diags: list[Diagnostic]) -> str:
-    errors = sum(1 for d in diags if d.severity == "error")
+    errors = error_count(diags)
     body = "\n\n".join(render(d) for d in diags)
-    tail = f"{errors} error{'s' if errors != 1 else ''} found" if errors else ""
+    tail = f"{errors:,} error{'s' if errors != 1 else ''} found" if errors else ""
     return body + ("\n\n" + tail if tail else "")

@@ -18,13 +18,18 @@ from dataclasses import dataclass, field, replace
 from . import ops
 from . import syntax as s
 from .argspec import ANY, REQUIRED, ArgSpec, bind, suggest
-from .diagnostics import Diagnostics, Label
-from .evaluate import Evaluator
+from .budget import CURRENT, MAX_WORK, Budget, OutOfWork, out_of_work
+from .diagnostics import MAX_DIAGNOSTICS, Diagnostics, Label
+from .evaluate import Evaluator, check_number
+from .fileio import MAX_FILE_SIZE
 from .inits import INIT_FUNCTIONS, PARAM_NAMES, InitRule
 from .ir import IR, ScopeInfo
 from .ops import ShapeProblem
 from .source import Span
-from .values import POISON, Dims, Tensor, describe_value, fmt_shape, type_name
+from .values import POISON, Dims, Tensor, describe_value, fmt_bytes, fmt_shape, type_name
+
+_MEMORY_HELP = ("no machine has this much memory to spare; check the layer sizes, or raise the "
+                "limit with --max-memory BYTES")
 
 BASE_CONSTANTS = {"same": "same", "valid": "valid", "fan_in": "fan_in", "fan_out": "fan_out"}
 
@@ -85,9 +90,13 @@ class Limits:
     max_tensor: int = 2**40            # elements of one activation (one sample)
     max_int: int = 2**62               # integer values
     max_import_depth: int = 32         # files in one chain of imports (used by the loader)
+    max_file_size: int = MAX_FILE_SIZE  # bytes of one source file (used by the loader)
+    max_work: int = MAX_WORK           # units of work of one run, parsing included (budget.py)
+    max_memory: int = 16 * 2**30       # bytes of the weights, or of one activation (float32)
 
 
-MAX_ERRORS = 100  # elaboration stops after this many diagnostics (like gcc's -fmax-errors)
+BYTES = 4  # of a float32: what a parameter, a buffer or an activation element takes by default
+MAX_ERRORS = MAX_DIAGNOSTICS  # elaboration stops when the collector is full (gcc's -fmax-errors)
 
 
 class _Abort(Exception):
@@ -139,15 +148,20 @@ class Scope:
     counter: int = 0
     taken: dict[str, Span] = field(default_factory=dict)
     merges: dict[str, int] = field(default_factory=dict)  # kind -> next suffix to try
+    automatic: dict[str, str] = field(default_factory=dict)  # unlabelled merge's name -> kind
     # `layer1.0.`: what the names made here start with (a layer's name is prefix + leaf)
-    prefix: str = field(init=False, repr=False, compare=False)
+    prefix: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self.prefix = "".join(f"{p}." for p in self.path)
+        if self.prefix is None:
+            self.prefix = "".join(f"{p}." for p in self.path)
 
     def child(self, leaf: str, kind: str, span: Span) -> Scope:
-        path = (*self.path, leaf)
-        return Scope(path, (*self.scopes, ScopeInfo(".".join(path), kind, span)), self.inits)
+        # the child's names extend the parent's prefix: no walk over the path (a block call
+        # forty levels deep makes one)
+        name = self.prefix + leaf
+        return Scope((*self.path, leaf), (*self.scopes, ScopeInfo(name, kind, span)),
+                     self.inits, prefix=name + ".")
 
     def number(self) -> str:
         leaf = str(self.counter)
@@ -207,26 +221,68 @@ def _is_deferred(v):
 
 
 class Elaborator:
-    def __init__(self, diags: Diagnostics, limits: Limits | None = None):
+    def __init__(self, diags: Diagnostics, limits: Limits | None = None,
+                 budget: Budget | None = None):
         self.diags = diags
         self.limits = limits or Limits()
-        self.ev = Evaluator(diags, self.limits.max_int)
+        # the run's work budget, shared with the parser (dsl/budget.py): everything below that
+        # loops charges it, so any input ends in bounded time
+        self.budget = budget if budget is not None else Budget(self.limits.max_work)
+        self.ev = Evaluator(diags, self.limits.max_int, self.budget)
         self.ir = IR()
         self.stack: list[tuple[s.Definition, Span]] = []
         self.params_seen = 0  # parameters of the layers made so far (see _count_params)
+        self.held_seen = 0  # parameters and buffers of the layers made so far
         # (kind, arguments, input shapes) -> (spec, resolved arguments, shape, parameters) of
         # a layer made without a problem: a large network repeats a few layer configurations,
         # and binding, checking and resolving them again is most of a layer's cost.
         self._made: dict[tuple, tuple] = {}
         self.where: Span | None = None  # the item being elaborated, named by internal errors
+        self._active: set[int] = set()  # ids of the block definitions being elaborated
+        self._specs: dict[int, tuple] = {}  # id of a block definition -> (it, its ArgSpecs)
+        self._sizes: dict[int, tuple] = {}  # id of a list or tuple value -> (it, elements)
 
     # ================================================================ entry point
     def network(self, defn: s.Definition, overrides: dict | None = None,
                 input_shape: tuple[int, ...] | None = None) -> IR:
         self.ir = IR(defn.name)
+        self._param_values: dict[str, object] = {}
+        self.stack.append((defn, defn.name_span))
+        first_diag = len(self.diags.items)
+        context = CURRENT.set(self.budget)  # suggestions charge it too (argspec.suggest)
+        out = None
+        try:
+            out = self._network(defn, overrides or {}, input_shape)
+        except _Abort:
+            pass
+        except OutOfWork as exc:  # anywhere: parameters, the input, the body
+            self.diags.add(out_of_work(self.budget, exc.where or self.where or defn.name_span,
+                                       "elaborating the network", exc.chain or []), force=True)
+        except RecursionError:
+            # A backstop: the parser refuses deep syntax and blocks stop at max_depth, but
+            # deep block nesting with deep expressions inside could still exhaust the stack.
+            self.diags.error("E0509", "the network nests too deeply to elaborate",
+                             self.where or defn.name_span,
+                             help="lower the nesting of blocks, or lower --max-depth")
+        except Exception as exc:  # a bug: say where, for the one-line report in the CLI
+            if self.where is not None and not hasattr(exc, "arch_location"):
+                exc.arch_location = self.where.location()
+            raise
+        finally:
+            CURRENT.reset(context)
+        if self.ir.input is None:  # stopped before the input was made
+            self.ir.input = self.ir.add_node("input", {"shape": None}, "input", defn.name_span)
+        self.stack.pop()
+        self._note_overrides(first_diag, overrides or {})
+        self.ir.output = out.node if out is not None else self.ir.input
+        self.ir.attrs.update(network=defn.name, source=defn.span.path,
+                                   params_used=dict(self._param_values))
+        return self.ir
+
+    def _network(self, defn: s.Definition, overrides: dict, input_shape) -> Tensor:
         env = Env(defn.module)
         env.vars.update(BASE_CONSTANTS)
-        self._network_params(defn, overrides or {}, env)
+        self._network_params(defn, overrides, env)
         stmts = defn.body.items
         first_layer = next((i for i, it in enumerate(stmts)
                             if not isinstance(it, (s.InputStmt, s.InitStmt))), len(stmts))
@@ -245,29 +301,7 @@ class Elaborator:
         env.vars["in"] = cur
         scope = Scope(())
         scope.taken["input"] = span  # the input node's name: no layer may take it
-        self.stack.append((defn, defn.name_span))
-        first_diag = len(self.diags.items)
-        try:
-            out = self._body(defn.body, cur, scope, env, network=True)
-        except _Abort:
-            out = cur
-        except RecursionError:
-            # A backstop: the parser refuses deep syntax and blocks stop at max_depth, but
-            # deep block nesting with deep expressions inside could still exhaust the stack.
-            self.diags.error("E0509", "the network nests too deeply to elaborate",
-                             self.where or defn.name_span,
-                             help="lower the nesting of blocks, or lower --max-depth")
-            out = cur
-        except Exception as exc:  # a bug: say where, for the one-line report in the CLI
-            if self.where is not None and not hasattr(exc, "arch_location"):
-                exc.arch_location = self.where.location()
-            raise
-        self.stack.pop()
-        self._note_overrides(first_diag, overrides or {})
-        self.ir.output = out.node
-        self.ir.attrs.update(network=defn.name, source=defn.span.path,
-                                   params_used=dict(self._param_values))
-        return self.ir
+        return self._body(defn.body, cur, scope, env, network=True)
 
     def _note_overrides(self, first: int, overrides: dict) -> None:
         """A value given from outside (`--set depth=abc`) that then fails is reported where it
@@ -287,7 +321,6 @@ class Elaborator:
                                    f"given with --set {k}=... or load(..., {k}=...)")
 
     def _network_params(self, defn, overrides, env):
-        self._param_values = {}
         names = [p.name for p in defn.params]
         for key in overrides:
             if key not in names:
@@ -299,6 +332,12 @@ class Elaborator:
         for p in defn.params:
             if p.name in overrides:
                 value = overrides[p.name]
+                why = check_number(value, self.limits.max_int)
+                if why is not None:
+                    self.diags.error("E0204", f"parameter `{p.name}` cannot be {why}", p.span,
+                                     notes=[f"`{p.name}` was given with --set {p.name}=... or "
+                                            f"load(..., {p.name}=...)"])
+                    value = POISON
             elif p.default is not None:
                 value = self.ev.eval(p.default, env)
             else:
@@ -343,6 +382,12 @@ class Elaborator:
             self.diags.error("E0506", f"input of {math.prod(dims):,} elements exceeds the "
                              f"limit of {self.limits.max_tensor:,}", stmt.span)
             return None
+        if math.prod(dims) * BYTES > self.limits.max_memory:
+            self.diags.error("E0512", f"input of {math.prod(dims):,} elements needs "
+                             f"{fmt_bytes(math.prod(dims) * BYTES)} as float32 for one sample, "
+                             f"over the memory limit of {fmt_bytes(self.limits.max_memory)}",
+                             stmt.span, help=_MEMORY_HELP)
+            return None
         return tuple(dims)
 
     # ================================================================ bodies and items
@@ -369,8 +414,9 @@ class Elaborator:
 
     def _item(self, it: s.Item, cur: Tensor, scope: Scope, env: Env) -> Tensor:
         self.where = it.span
-        if len(self.diags.items) >= MAX_ERRORS:
-            last = self.diags.items[-1]
+        self.budget.charge("item")
+        if self.diags.full:
+            last = self.diags.items[self.diags.limit - 1]
             if not last.notes or not last.notes[-1].startswith("stopped after"):
                 last.notes.append(f"stopped after {MAX_ERRORS} errors: fix these first")
             raise _Abort()  # enough to read; a broken file repeated 1000 times stops here
@@ -440,9 +486,13 @@ class Elaborator:
                              help=f"rename it, e.g. `{name.strip('_') or 'x'}_`")
         if name in scope.taken:
             where = ".".join((*scope.path, name))
+            # an unlabelled merge took the name (`add_1`); it has no label to point at
+            kind = scope.automatic.get(name)
+            first = f"this `{kind}` is named `{name}`" if kind else "first defined here"
             self.diags.error("E0209", f"`{where}` is already defined", label.label_span,
-                             labels=[Label(scope.taken[name], "first defined here")],
-                             help="names in one scope must differ; rename one of them")
+                             labels=[Label(scope.taken[name], first)],
+                             help="names in one scope must differ; rename one of them"
+                                  + (f", or label the `{kind}`" if kind else ""))
             k = 1
             while f"{name}_{k}" in scope.taken:
                 k += 1
@@ -502,6 +552,18 @@ class Elaborator:
                                   "file that does; layer kinds: " + ", ".join(layer_names))
         return self._poisoned(cur)
 
+    def _size(self, v: list | tuple) -> int:
+        """Elements of a list or tuple value, counted once per value (values never change): a
+        kernel bound to a parameter and used in every copy of a repetition is charged each
+        time it is checked."""
+        known = self._sizes.get(id(v))
+        if known is None:
+            n = sum(self._size(x) if type(x) in (list, tuple) else 1 for x in v) or 1
+            if len(self._sizes) < MAX_MADE:
+                self._sizes[id(v)] = (v, n)
+            return n
+        return known[1]
+
     def _poisoned(self, cur: Tensor) -> Tensor:
         return Tensor(cur.node, None, cur.name, cur.span)
 
@@ -510,6 +572,9 @@ class Elaborator:
                env, label, span: Span, ident_span: Span, leaf: str | None = None) -> Tensor:
         self.where = span
         vals = [(a.name, self.ev.eval(a.value, env)) for a in arg_nodes]
+        for _, v in vals:
+            if type(v) is list or type(v) is tuple:  # checking walks every element
+                self.budget.charge("expression", self._size(v))
         in_shapes = [t.shape for t in inputs]
         key = _made_key(spec.kind, vals, in_shapes)
         made = self._made.get(key) if key is not None else None
@@ -517,13 +582,14 @@ class Elaborator:
             # An earlier layer had this kind, these arguments and these input shapes: every
             # check passed for it, and its resolved arguments, shape and parameter count are
             # this layer's too (the op's rules are functions of exactly these).
-            args, shape, params = dict(made[1]), made[2], made[3]
+            args, shape, params, held = dict(made[1]), made[2], made[3], made[4]
             if leaf is None:
                 leaf = self._take(scope, label)
             name = self._path(scope, leaf)
             return self._add_layer(spec, args, shape, False, params, inputs, scope, leaf, name,
-                                   span)
-        bound = bind(spec.args, vals, spec.kind)
+                                   span, held)
+        self.budget.charge("check")
+        bound = bind(spec.args, vals, spec.kind, self.limits.max_int)
         for p in bound.problems:
             at = span if p.arg_index is None else (
                 arg_nodes[p.arg_index].name_span if p.on_name and arg_nodes[p.arg_index].name_span
@@ -556,18 +622,31 @@ class Elaborator:
                                  f"{self.limits.max_tensor:,}", span)
                 shape = None
                 failed = True
-        params = None
+            elif shape is not None and math.prod(shape) * BYTES > self.limits.max_memory:
+                size = math.prod(shape)
+                self.diags.error("E0512", f"layer `{name}` outputs {size:,} elements "
+                                 f"({fmt_shape(shape)}): {fmt_bytes(size * BYTES)} as float32 for "
+                                 f"one sample, over the memory limit of "
+                                 f"{fmt_bytes(self.limits.max_memory)}", span,
+                                 label="this activation alone is too large",
+                                 notes=self._call_chain(), help=_MEMORY_HELP)
+                shape = None
+                failed = True
+        params = held = None
         if shape is not None:
-            params = spec.counts(args, in_shapes, shape).params
+            counts = spec.counts(args, in_shapes, shape)
+            params, held = counts.params, counts.params + counts.buffers
             if key is not None and len(self._made) < MAX_MADE and _frozen(args):
-                self._made[key] = (spec, dict(args), shape, params)
+                self._made[key] = (spec, dict(args), shape, params, held)
         return self._add_layer(spec, args, shape, failed, params, inputs, scope, leaf, name,
-                               span)
+                               span, held)
 
     def _add_layer(self, spec: ops.OpSpec, args: dict, shape, failed: bool, params: int | None,
-                   inputs: list[Tensor], scope: Scope, leaf: str, name: str, span: Span
-                   ) -> Tensor:
-        """The node of a checked layer (`params` None when its shape is unknown)."""
+                   inputs: list[Tensor], scope: Scope, leaf: str, name: str, span: Span,
+                   held: int | None = None) -> Tensor:
+        """The node of a checked layer (`params`, and `held`, parameters and buffers, None
+        when its shape is unknown)."""
+        self.budget.charge("layer")
         inits = ()
         if scope.inits:  # most scopes have no `init` rule: no path to build
             path = (*scope.path, leaf)
@@ -579,7 +658,7 @@ class Elaborator:
         for i, t in enumerate(inputs):
             self.ir.connect(t.node, nid, i)
         if params is not None:
-            self._count_params(params, name, span)
+            self._count_params(params, name, span, params if held is None else held)
         if len(self.ir) > self.limits.max_layers:
             self.diags.error("E0503", f"the network expands to more than "
                              f"{self.limits.max_layers:,} layers", span,
@@ -589,17 +668,27 @@ class Elaborator:
             raise _Abort()
         return Tensor(nid, shape, name, span)
 
-    def _count_params(self, params: int, name: str, span: Span) -> None:
-        """Adds up parameters as layers are made, so a file asking for 10^15 of them stops
-        at the layer that crosses the limit, before the rest is expanded (counts are
-        arithmetic on shapes; no weight is ever allocated here)."""
+    def _count_params(self, params: int, name: str, span: Span, held: int) -> None:
+        """Adds up parameters (and, for the memory, buffers) as layers are made, so a file
+        asking for 10^15 of them stops at the layer that crosses the limit, before the rest is
+        expanded (counts are arithmetic on shapes; no weight is ever allocated here)."""
         self.params_seen += params
+        self.held_seen += held
         if self.params_seen > self.limits.max_params:
             self.diags.error("E0505", f"the network has more than {self.limits.max_params:,} "
                              f"parameters", span,
                              label=f"`{name}` alone has {params:,}; "
                                    f"{self.params_seen:,} so far",
                              help="check the layer sizes, or raise the limit with --max-params")
+            raise _Abort()
+        if self.held_seen * BYTES > self.limits.max_memory:
+            self.diags.error("E0512", f"the network's weights need more than the memory limit "
+                             f"of {fmt_bytes(self.limits.max_memory)}", span,
+                             label=f"`{name}` alone holds {held:,} parameters and buffers, "
+                                   f"{fmt_bytes(held * BYTES)} as float32",
+                             notes=[f"{self.held_seen:,} parameters and buffers so far: "
+                                    f"{fmt_bytes(self.held_seen * BYTES)}",
+                                    *self._call_chain()], help=_MEMORY_HELP)
             raise _Abort()
 
     def _shape_error(self, prob: ShapeProblem, spec, inputs: list[Tensor], span, name):
@@ -632,7 +721,7 @@ class Elaborator:
     # ================================================================ merges
     def _merge(self, it: s.Merge, cur, scope, env, label: s.Labeled | None) -> Tensor:
         spec = ops.get(it.kind)
-        leaf = self._merge_leaf(scope, it.kind, label)
+        leaf = self._merge_leaf(scope, it.kind, label, it.kind_span)
         inner = scope if label is None else scope.child(leaf, "group", label.span)
         # Each branch's result is labelled with the whole branch when a shape rule fails.
         outs = [_at(self._item(br, cur, inner, env), br.span) for br in it.branches]
@@ -671,11 +760,11 @@ class Elaborator:
             self.diags.error("E0221", f"`{it.kind}` needs at least {lo} value"
                              f"{'s' if lo != 1 else ''}", it.span)
             return self._poisoned(cur)
-        leaf = self._merge_leaf(scope, it.kind, label)
+        leaf = self._merge_leaf(scope, it.kind, label, it.kind_span)
         return self._layer(spec, kwargs, tensors, scope, env, None, it.span, it.kind_span,
                            leaf=leaf)
 
-    def _merge_leaf(self, scope: Scope, kind: str, label) -> str:
+    def _merge_leaf(self, scope: Scope, kind: str, label, span: Span) -> str:
         if label is not None:
             return self._take(scope, label)
         # `add`, `add_1`, `add_2`...: the first name not taken. Names are never given back, so
@@ -686,7 +775,8 @@ class Elaborator:
             k += 1
             name = f"{kind}_{k}"
         scope.merges[kind] = k + 1
-        scope.taken[name] = None
+        scope.taken[name] = span
+        scope.automatic[name] = kind
         return name
 
     # ================================================================ control
@@ -721,7 +811,8 @@ class Elaborator:
                              help="raise the limit with --max-repeat if you mean it")
             return self._poisoned(cur)
         inner = it.item
-        nodes0, params0 = len(self.ir), self.params_seen
+        nodes0, params0, held0 = len(self.ir), self.params_seen, self.held_seen
+        work1 = 0
         for k in range(n):
             # `{ ... } * N`: each copy is a numbered scope (nn.Sequential of Sequentials).
             # `[ ... ] * N`: the list written N times, flat (torchvision's `make_layers`).
@@ -731,10 +822,15 @@ class Elaborator:
             else:
                 cur = self._item(inner, cur, scope, env)
             if k == 0 and n > 1:
-                self._project(it, n, len(self.ir) - nodes0, self.params_seen - params0)
+                self._project(it, n, len(self.ir) - nodes0, self.params_seen - params0,
+                              self.held_seen - held0)
+                work1 = self.budget.spent
+            elif k == 1 and n > 2:
+                # the work from the second copy: the first pays for checks the rest reuse
+                self._project_work(it, n, self.budget.spent - work1)
         return cur
 
-    def _project(self, it: s.Repeat, n: int, nodes: int, params: int) -> None:
+    def _project(self, it: s.Repeat, n: int, nodes: int, params: int, held: int) -> None:
         """After the first of `n` copies (`nodes` IR nodes, `params` parameters), stop now if
         the rest would cross a limit: `{ relu * 1000 } * 1000` fails in milliseconds, not
         after building a million nodes. Copies may differ (a condition on `in.channels`),
@@ -747,20 +843,36 @@ class Elaborator:
             ("E0505", self.params_seen + rest * params, self.limits.max_params, "parameters",
              f"{params:,} parameters", "check the layer sizes and repetition counts, or "
              "raise the limit with --max-params"),
+            ("E0512", (self.held_seen + rest * held) * BYTES, self.limits.max_memory,
+             "weights", f"{fmt_bytes(held * BYTES)} of weights", _MEMORY_HELP),
         )
         for code, total, limit, what, one_copy, help_ in checks:
             if total > limit:
                 verb = "expand to" if what == "layers" else "have"
-                self.diags.error(code, f"the network would {verb} about {total:,} {what}, "
-                                 f"more than the limit of {limit:,}", it.span,
+                amount, most = ((f"{fmt_bytes(total)} of weights", fmt_bytes(limit))
+                                if code == "E0512" else (f"{total:,} {what}", f"{limit:,}"))
+                self.diags.error(code, f"the network would {verb} about {amount}, "
+                                 f"more than the limit of {most}", it.span,
                                  label=f"{n:,} copies of {one_copy}",
                                  notes=self._call_chain(), help=help_)
                 raise _Abort()
 
+    def _project_work(self, it: s.Repeat, n: int, work: int) -> None:
+        """After the second of `n` copies (`work` units), stop now if the rest would spend
+        more than the budget has left: `{ relurelu * 1000 } * 1000` stops at once."""
+        rest = n - 2
+        if rest * work > self.budget.left:
+            total = self.budget.spent + rest * work
+            self.diags.add(out_of_work(self.budget, it.span, "elaborating the network",
+                                       self._call_chain(), label=f"{n:,} copies of about "
+                                       f"{work:,} units each: about {total:,} in all"),
+                           force=True)
+            raise _Abort()
+
     # ================================================================ blocks
     def _call_block(self, defn: s.Definition, arg_nodes, cur, scope, env, label, span,
                     ident_span) -> Tensor:
-        if any(d is defn for d, _ in self.stack):
+        if id(defn) in self._active:
             chain = [d.name for d, _ in self.stack if d.kind == "block"] + [defn.name]
             self.diags.error("E0501", f"block `{defn.name}` calls itself"
                              + (f" ({' -> '.join(chain)})" if len(chain) > 2 else ""),
@@ -772,15 +884,21 @@ class Elaborator:
                              ident_span, notes=self._call_chain(),
                              help="raise the limit with --max-depth if the nesting is deliberate")
             raise _Abort()
+        self.budget.charge("call")
+        self.budget.charge("argument", len(arg_nodes))
         leaf = self._take(scope, label, "scope")
         sub = scope.child(leaf, defn.name, span)
         benv = Env(defn.module)
         benv.vars.update(BASE_CONSTANTS)
         benv.vars["in"] = cur
-        specs = tuple(ArgSpec(p.name, ANY, _deferred(p.default) if p.default is not None
-                              else REQUIRED, positional=True) for p in defn.params)
+        known = self._specs.get(id(defn))
+        if known is None:
+            known = self._specs[id(defn)] = (defn, tuple(
+                ArgSpec(p.name, ANY, _deferred(p.default) if p.default is not None
+                        else REQUIRED, positional=True) for p in defn.params))
+        specs = known[1]
         vals = [(a.name, self.ev.eval(a.value, env)) for a in arg_nodes]
-        bound = bind(specs, vals, f"block `{defn.name}`")
+        bound = bind(specs, vals, f"block `{defn.name}`", self.limits.max_int)
         for p in bound.problems:
             at = span if p.arg_index is None else arg_nodes[p.arg_index].span
             self.diags.error(p.code, p.message, at, help=p.help,
@@ -791,10 +909,16 @@ class Elaborator:
                 v = self.ev.eval(v[1], benv)
             benv.vars[p.name] = v
         self.stack.append((defn, span))
+        self._active.add(id(defn))
         try:
             out = self._body(defn.body, cur, sub, benv)
+        except OutOfWork as exc:
+            if exc.chain is None:  # the innermost call says where: the stack unwinds after
+                exc.where, exc.chain = self.where, self._call_chain()
+            raise
         finally:
             self.stack.pop()
+            self._active.discard(id(defn))
         return out
 
     def _init_rule(self, it: s.InitStmt, env, scope) -> InitRule | None:
@@ -810,7 +934,7 @@ class Elaborator:
                              help="e.g. `init conv.weight = kaiming_normal(mode=\"fan_out\")`")
             return None
         vals = [(a.name, self.ev.eval(a.value, env)) for a in it.args]
-        bound = bind(INIT_FUNCTIONS[it.func], vals, it.func)
+        bound = bind(INIT_FUNCTIONS[it.func], vals, it.func, self.limits.max_int)
         for p in bound.problems:
             at = it.span if p.arg_index is None else it.args[p.arg_index].span
             self.diags.error(p.code, p.message, at, help=p.help)

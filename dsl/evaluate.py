@@ -6,10 +6,12 @@ every later operation passes along without a second message.
 
 from __future__ import annotations
 
+import math
 import operator
 
 from . import syntax as s
 from .argspec import suggest
+from .budget import Budget
 from .diagnostics import Diagnostics
 from .values import POISON, Dims, Tensor, describe_value, fmt_shape, type_name
 
@@ -36,6 +38,7 @@ SHAPE_ATTRS = {
 }
 
 MAX_INT = 2**62  # integers beyond this are almost certainly a mistake (and slow to work with)
+LARGEST = "about 1.8e308"  # the largest float, as the messages about overflow name it
 
 
 def _prod(xs):
@@ -58,10 +61,14 @@ def _is_num(v):
 class Evaluator:
     """Evaluates expressions in an environment (a dict chain of names to values)."""
 
-    def __init__(self, diags: Diagnostics, max_int: int = MAX_INT):
+    def __init__(self, diags: Diagnostics, max_int: int = MAX_INT, budget: Budget | None = None):
         self.diags = diags
         self.max_int = max_int
         self._methods: dict[type, object] = {}  # expression class -> method (see `_eval`)
+        # The work budget (dsl/budget.py): `_eval` counts the nodes it evaluates, and each
+        # entry point charges them when it is done (one expression is bounded by its text).
+        self.budget = budget
+        self.nodes = 0
 
     def eval(self, expr: s.Expr, env) -> object:
         try:
@@ -69,11 +76,19 @@ class Evaluator:
         except EvalError as exc:
             self.diags.error(exc.code, exc.message, exc.span, help=exc.help, label=exc.label)
             return POISON
+        finally:
+            self._charge()
+
+    def _charge(self) -> None:
+        if self.budget is not None and self.nodes:
+            n, self.nodes = self.nodes, 0
+            self.budget.charge("expression", n)
 
     # ------------------------------------------------------------------------------------
     def _eval(self, e: s.Expr, env):
         # The method named after the node's class (`_Literal`), found once per class: every
         # argument of every layer comes through here.
+        self.nodes += 1
         method = self._methods.get(type(e))
         if method is None:
             method = self._methods[type(e)] = getattr(type(self), "_" + type(e).__name__)
@@ -84,6 +99,11 @@ class Evaluator:
         if isinstance(v, int) and not isinstance(v, bool) and abs(v) > self.max_int:
             raise EvalError("E0507", f"integer {e.value} is too large (limit {self.max_int})",
                             e.span, help="sizes this large cannot be allocated")
+        if isinstance(v, float) and not math.isfinite(v):
+            # `1e999` reads as infinity: no layer argument means that, and torch would take it
+            raise EvalError("E0507", f"number `{e.span.text()}` is too large", e.span,
+                            label=f"beyond the largest number, {LARGEST}",
+                            help="write a finite number")
         return e.value
 
     def _DimsLit(self, e: s.DimsLit, env):
@@ -134,11 +154,13 @@ class Evaluator:
         if left is POISON or right is POISON:
             return POISON
         op = e.op
-        # scale a literal kernel: [[1,1],[1,1]] / 4
+        # scale a literal kernel: [[1,1],[1,1]] / 4. A value bound once may be scaled in every
+        # copy of a repetition, so its elements are charged, each row before it is worked on.
+        charge = self.budget.charge if self.budget is not None else _free
         if isinstance(left, list) and _is_num(right) and op in ("*", "/"):
-            return _map_list(left, lambda x: self._arith(op, x, right, e), e.left.span)
+            return _map_list(left, lambda x: self._arith(op, x, right, e), e.left.span, charge)
         if isinstance(right, list) and _is_num(left) and op == "*":
-            return _map_list(right, lambda x: self._arith(op, left, x, e), e.right.span)
+            return _map_list(right, lambda x: self._arith(op, left, x, e), e.right.span, charge)
         if not (_is_num(left) and _is_num(right)):
             bad = left if not _is_num(left) else right
             raise EvalError("E0214", f"`{op}` needs numbers, found {type_name(bad)} "
@@ -146,8 +168,31 @@ class Evaluator:
         return self._arith(op, left, right, e)
 
     def _arith(self, op, a, b, e):
+        """`a op b` for two numbers, or an EvalError: never a Python exception (overflow,
+        zero to a negative power, a complex root), never infinity or a complex number."""
         if op in ("/", "//", "%") and b == 0:
             raise EvalError("E0214", "division by zero", e.span, label="this divides by 0")
+        try:
+            out = self._raw_arith(op, a, b, e)
+        except OverflowError:
+            out = math.inf  # reported below, with the arithmetic
+        except ZeroDivisionError:
+            raise EvalError("E0214", f"{_expr(a, op, b)} divides by zero", e.span,
+                            label="zero to a negative power",
+                            help="a negative exponent divides by the base") from None
+        if isinstance(out, complex):
+            raise EvalError("E0214", "the result is not a real number", e.span,
+                            label=f"{_expr(a, op, b)} is complex",
+                            help="a fractional power of a negative number has no real value")
+        if isinstance(out, float) and not math.isfinite(out):
+            raise EvalError("E0507", "the result is too large", e.span,
+                            label=f"{_expr(a, op, b)} is beyond the largest number, "
+                                  f"{LARGEST}")
+        if isinstance(out, int) and abs(out) > self.max_int:
+            raise EvalError("E0507", f"integer result {_show(out)} is too large", e.span)
+        return out
+
+    def _raw_arith(self, op, a, b, e):
         if op == "/":
             # `/` stays an integer when it divides exactly (`width / 2`), else it is a number.
             if isinstance(a, int) and isinstance(b, int) and a % b == 0:
@@ -155,12 +200,9 @@ class Evaluator:
             return a / b
         if op == "**" and (abs(b) > 64 or (isinstance(b, int) and b < 0 and isinstance(a, int))):
             if abs(b) > 64:
-                raise EvalError("E0507", f"exponent {b} is too large", e.span)
+                raise EvalError("E0507", f"exponent {_show(b)} is too large", e.span)
             return float(a) ** b
-        out = _ARITH[op](a, b)
-        if isinstance(out, int) and abs(out) > self.max_int:
-            raise EvalError("E0507", f"integer result {out} is too large", e.span)
-        return out
+        return _ARITH[op](a, b)
 
     def _UnaryOp(self, e: s.UnaryOp, env):
         v = self._eval(e.operand, env)
@@ -213,6 +255,8 @@ class Evaluator:
         except EvalError as exc:
             self.diags.error(exc.code, exc.message, exc.span, help=exc.help, label=exc.label)
             return POISON
+        finally:
+            self._charge()
 
     def _CondExpr(self, e: s.CondExpr, env):
         c = self._cond(e.cond, env)
@@ -247,9 +291,44 @@ class Evaluator:
         return POISON if any(v is POISON for v in vals) else vals
 
 
-def _map_list(v, fn, span):
+def _free(kind: str, n: int = 1) -> None:
+    """`Budget.charge` when there is no budget."""
+
+
+def _show(v) -> str:
+    """A number as the arithmetic notes show it. An integer with more digits than Python
+    will print (its limit is 4,300) is described by its size instead."""
+    if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > 1000:
+        return f"a {int(v.bit_length() * math.log10(2)) + 1:,}-digit integer"
+    return describe_value(v)
+
+
+def _expr(a, op: str, b) -> str:
+    """`a op b` as a note shows it: `(-8) ** 0.5`, since `-8 ** 0.5` means -(8 ** 0.5)."""
+    left = _show(a)
+    if op == "**" and left.startswith("-"):
+        left = f"({left})"
+    return f"{left} {op} {_show(b)}"
+
+
+def check_number(v, max_int: int) -> str | None:
+    """Why a value given from outside the file (`--set`, `load(..., n=...)`) cannot be used as
+    a number, or None: infinities, NaN and integers beyond the limit never enter evaluation."""
+    if isinstance(v, (tuple, list)):
+        return next((why for x in v if (why := check_number(x, max_int))), None)
+    if isinstance(v, float) and not math.isfinite(v):
+        return f"{v!r} is not a finite number"
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) > max_int:
+        return f"integer {_show(v)} is too large (limit {max_int})"
+    if isinstance(v, complex):
+        return "a complex number is not a value of the language"
+    return None
+
+
+def _map_list(v, fn, span, charge):
     if isinstance(v, list):
-        return [_map_list(x, fn, span) for x in v]
+        charge("expression", len(v))
+        return [_map_list(x, fn, span, charge) for x in v]
     if not _is_num(v):
         raise EvalError("E0214", f"a literal kernel holds numbers, found {type_name(v)}", span)
     return fn(v)

@@ -1,11 +1,76 @@
-"""Writing output files safely: atomically (temporary file, then rename) so an interrupted run
-never leaves a half-written file, and never over an input `.arch` file."""
+"""Reading sources and writing outputs safely. A source is read only from a regular file and
+only up to a size limit, checked before reading (a FIFO would block forever, `/dev/zero` never
+ends). Outputs are written atomically (temporary file, then rename) so an interrupted run never
+leaves a half-written file, and never over an input `.arch` file."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
+
+MAX_FILE_SIZE = 1 << 20  # bytes of one source file (Limits.max_file_size, --max-file-size)
+
+
+class NotAFile(OSError):
+    """The path is a folder, a pipe, a device or a socket: nothing a source can be read from."""
+
+
+class TooLarge(Exception):
+    """The source is larger than the limit; `size` is its size in bytes when known (a file
+    that grows while it is read is only known to be larger than the limit), `head` its start."""
+
+    def __init__(self, size: int | None, limit: int, head: bytes = b""):
+        super().__init__(f"{size if size is not None else 'more than ' + str(limit)} bytes")
+        self.size, self.limit, self.head = size, limit, head
+
+
+def describe_kind(mode: int) -> str:
+    for test, what in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a pipe"),
+                       (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
+def read_source(path: str, limit: int = MAX_FILE_SIZE) -> bytes:
+    """The bytes of the regular file at `path`, at most `limit` of them. Raises NotAFile for
+    anything but a regular file (opened without blocking, then checked on the open file, so a
+    file swapped for a FIFO between a check and the open cannot hang the run), and TooLarge,
+    from the file's size before anything is read, or after reading `limit` + 1 bytes."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) \
+        | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotAFile(0, f"{describe_kind(info.st_mode)}, not a .arch file", path)
+        if info.st_size > limit:
+            raise TooLarge(info.st_size, limit, os.read(fd, 4096))
+        chunks, got = [], 0
+        while got <= limit:  # a regular file may still grow as it is read
+            chunk = os.read(fd, limit + 1 - got)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        data = b"".join(chunks)
+        if len(data) > limit:
+            raise TooLarge(None, limit, data[:4096])
+        return data
+    finally:
+        os.close(fd)
+
+
+def read_stream(stream, limit: int = MAX_FILE_SIZE) -> bytes:
+    """At most `limit` bytes of a stream (standard input), or TooLarge: `/dev/zero` piped in
+    must not fill the memory."""
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(None, limit, data[:4096])
+    return data
 
 
 class OutputRefused(Exception):

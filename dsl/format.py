@@ -25,6 +25,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from . import syntax as s
+from .budget import MAX_WORK, Budget, OutOfWork, out_of_work
 from .diagnostics import ArchError, Diagnostics
 from .parser import parse_module
 from .source import SourceFile, Span
@@ -43,13 +44,26 @@ class FormatterBug(AssertionError):
     """The formatted text does not parse to the same tree: a bug, never the user's fault."""
 
 
-def format_text(text: str, path: str = "<stdin>", verify: bool = True) -> str:
+def format_text(text: str, path: str = "<stdin>", verify: bool = True,
+                max_work: int = MAX_WORK) -> str:
     """The canonical form of `text`; raises ArchError (with diagnostics) if it does not parse.
+    Both parses (of the text, and of the result to verify it) share one work budget
+    (dsl/budget.py): a text too much work to format is E0511, like one too much to check.
 
     >>> format_text("network n{input 1x8x8;conv(4,3x3) relu}")
     'network n {\\n    input 1x8x8; conv(4, 3x3); relu\\n}\\n'
     """
-    module = _parse(SourceFile(path, text))
+    budget = Budget(max_work)
+    source = SourceFile(path, text)
+    module = _parse(source, budget=budget)
+    # printing and the verifying parse each cost about what the first parse did: charged
+    # now, so that a text too much work to format stops before either
+    try:
+        budget.charge("token", (1 + verify) * budget.done["token"])
+    except OutOfWork:
+        raise ArchError([out_of_work(budget, Span(source, 0, 0), "formatting the file",
+                                     ["formatting parses the file twice and prints it"])]) \
+            from None
     out = _Printer(module.span.source).module(module)
     if verify:  # like black's safe mode: never hand back text that means something else
         again = _parse(SourceFile(path, out), bug=True)
@@ -58,9 +72,9 @@ def format_text(text: str, path: str = "<stdin>", verify: bool = True) -> str:
     return out
 
 
-def _parse(source: SourceFile, bug: bool = False) -> s.Module:
+def _parse(source: SourceFile, bug: bool = False, budget: Budget | None = None) -> s.Module:
     diags = Diagnostics()
-    module = parse_module(source, diags)
+    module = parse_module(source, diags, budget)
     if module is None or diags.has_errors:
         if bug:
             raise FormatterBug(f"the formatted text of {source.path} does not parse: "

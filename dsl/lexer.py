@@ -25,6 +25,8 @@ import re
 from lark import Token
 from lark.lexer import ContextualLexer, LexerState, LineCounter, PatternRE, PatternStr
 
+from .budget import COSTS, CURRENT
+
 
 def _preference(term):
     """Lark's order for trying terminals (lark.lexer.BasicLexer._build_scanner)."""
@@ -61,6 +63,23 @@ class FastContextualLexer:
         self.skip = re.compile(skip)
 
     def lex(self, lexer_state: LexerState, parser_state):
+        """The tokens, each charged to the run's work budget (dsl/budget.py) when there is one:
+        counted here, where it costs an addition; `cap` is what is left of the budget."""
+        budget = CURRENT.get()
+        if budget is None:
+            yield from self._lex(lexer_state, parser_state)
+            return
+        cap, made = budget.left // COSTS["token"], 0
+        try:
+            for token in self._lex(lexer_state, parser_state):
+                made += 1
+                if made > cap:
+                    raise budget.out("token", token.start_pos)
+                yield token
+        finally:
+            budget.charge("token", max(0, min(made, cap)))
+
+    def _lex(self, lexer_state: LexerState, parser_state):
         source = lexer_state.text  # a lark TextSlice (a str in lark before 1.3)
         text = getattr(source, "text", source)
         pos, end = getattr(source, "start", 0), getattr(source, "end", len(text))

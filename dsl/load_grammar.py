@@ -80,6 +80,12 @@ def lark_parser() -> Lark:
     return parser
 
 
+def counts_tokens() -> bool:
+    """Whether the parser's lexer charges the work budget for each token (the fast lexer
+    does; without it, dsl/parser.py estimates the count before parsing)."""
+    return isinstance(lark_parser().parser.lexer, FastContextualLexer)
+
+
 def _key_callbacks_by_table_rules(lalr) -> None:
     """Each reduction looks its rule up in the callbacks dict. A parser loaded from the cache
     holds equal but distinct Rule objects in its table and in that dict, so every lookup

@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import syntax as s
-from .diagnostics import Diagnostics, Label, _escape
+from .budget import Budget
+from .diagnostics import Diagnostic, Diagnostics, Label, _escape
 from .escape import visible
+from .fileio import MAX_FILE_SIZE, TooLarge, read_source
 from .ops import lookup as lookup_op
 from .parser import parse_module
 from .source import SourceFile, Span
@@ -32,25 +34,48 @@ class LoadOptions:
     # how a file's text is read, given its real path (default: from the disk); the language
     # server passes one that prefers the editor's open buffers
     read: Callable[[str], str] | None = None
+    max_file_size: int = MAX_FILE_SIZE  # bytes of one file (characters of a text)
 
 
 class Loader:
-    def __init__(self, diags: Diagnostics, options: LoadOptions | None = None):
+    def __init__(self, diags: Diagnostics, options: LoadOptions | None = None,
+                 budget: Budget | None = None):
         self.diags = diags
         self.options = options or LoadOptions()
+        self.budget = budget  # charged for parsing (dsl/budget.py)
         self._cache: dict[tuple[str, str], s.Module | None] = {}
         self._root: str | None = None
 
     def load_text(self, text: str, path: str = "<string>", base_dir: str | None = None
                   ) -> s.Module | None:
+        limit = self.options.max_file_size
+        if len(text) > limit:
+            self.diags.add(too_large(path, len(text), limit, text[:4096], "characters"))
+            return None
         source = SourceFile(path, text)
         if self._root is None:
             self._root = os.path.realpath(base_dir or os.getcwd())
         return self._load(source, base_dir or os.getcwd(), [])
 
+    def _read(self, real: str) -> str:
+        """The text of the file at `real`: from the `read` hook when one is given (the open
+        buffers of an editor), else from the disk; either way held to the size limit."""
+        limit = self.options.max_file_size
+        if self.options.read is None:
+            return read_text(real, limit)
+        text = self.options.read(real)
+        if len(text) > limit:
+            raise TooLarge(len(text), limit, text[:200].encode("utf-8", "surrogatepass"))
+        return text
+
     def load_file(self, path: str, display: str | None = None) -> s.Module | None:
+        try:
+            text = self._read(os.path.realpath(path))
+        except TooLarge as exc:
+            self.diags.add(too_large(display or path, exc.size, exc.limit,
+                                     exc.head.decode("utf-8", errors="replace")))
+            return None
         real = os.path.realpath(path)
-        text = (self.options.read or read_text)(real)
         if self._root is None:
             self._root = os.path.dirname(real)
         return self._load(SourceFile(display or path, text), os.path.dirname(real), [real])
@@ -64,7 +89,7 @@ class Loader:
         if not self._is_text(source):
             self._cache[key] = None
             return None
-        module = parse_module(source, self.diags)
+        module = parse_module(source, self.diags, self.budget)
         self._cache[key] = module
         if module is None:
             return None
@@ -94,11 +119,18 @@ class Loader:
             self.diags.error("E0101", f"unexpected character `{_escape(text[pos])}`",
                              Span(source, pos, pos + 1), label="a control character",
                              help="remove it; source files are plain text")
+        self.diags.skipped(len(bad) - 10)  # counted in the final note, not each shown
         return not bad
 
     def _check_own_names(self, module: s.Module) -> None:
         seen: dict[str, s.Definition] = {}
         for d in module.definitions:
+            if self.diags.full:  # 200,000 clashing definitions: count them, build none
+                if lookup_op(d.name) is not None or d.name in ("concat", "add") \
+                        or d.name in seen:
+                    self.diags.skipped(1)
+                seen.setdefault(d.name, d)
+                continue
             if lookup_op(d.name) is not None or d.name in ("concat", "add"):
                 self.diags.error("E0208", f"`{d.name}` is a built-in layer kind", d.name_span,
                                  label=f"a {d.kind} cannot take this name",
@@ -166,7 +198,12 @@ class Loader:
                              help="move the shared blocks into a file that both import")
             return None
         try:
-            text = (self.options.read or read_text)(real)
+            text = self._read(real)
+        except TooLarge as exc:
+            diag = too_large(imp.path, exc.size, exc.limit, "")
+            self.diags.add(Diagnostic(diag.code, diag.message, imp.span,
+                                      label="this file is too large", help=diag.help))
+            return None
         except OSError as exc:
             self.diags.error("E0401", f"cannot read `{imp.path}`: {exc.strerror}", imp.span)
             return None
@@ -193,8 +230,19 @@ def _inside(path: str, root: str) -> bool:
     return os.path.commonpath([path, root]) == root
 
 
-def read_text(path: str) -> str:
-    """A file's text; undecodable bytes become U+FFFD so the lexer can point at them."""
-    with open(path, "rb") as fh:
-        data = fh.read()
-    return data.decode("utf-8", errors="replace")
+def read_text(path: str, limit: int = MAX_FILE_SIZE) -> str:
+    """A file's text; undecodable bytes become U+FFFD so the lexer can point at them. Only a
+    regular file of at most `limit` bytes is read (fileio.read_source: TooLarge, NotAFile)."""
+    return read_source(path, limit).decode("utf-8", errors="replace")
+
+
+def too_large(path: str, size: int | None, limit: int, head: str,
+              unit: str = "bytes") -> Diagnostic:
+    """E0510 for a source over the size limit, pointing at its start (`head` is all of it
+    that was read: the rest never is)."""
+    message = (f"`{path}` is {size:,} {unit}, over the limit of {limit:,}" if size is not None
+               else f"`{path}` is over the limit of {limit:,} {unit}")
+    return Diagnostic("E0510", message,
+                      Span(SourceFile(path, head), 0, 0), label="the file starts here",
+                      help="a .arch file is short text; is this the right file? Raise the "
+                           "limit with --max-file-size BYTES if you mean it")

@@ -11,8 +11,9 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import syntax as s
 from . import textscan
+from .budget import COSTS, Budget, OutOfWork, count_tokens, out_of_work, spending, token_offset
 from .diagnostics import Diagnostic, Diagnostics, Label
-from .load_grammar import lark_parser
+from .load_grammar import counts_tokens, lark_parser
 from .source import SourceFile, Span
 
 _CLOSERS = {"{": "}", "(": ")", "[": "]"}
@@ -251,10 +252,12 @@ class _Builder:
     def _int(self, digits: str, span: Span) -> int:
         # Python refuses to convert very long digit strings (and would be slow to); any
         # value this long is far over every limit anyway.
-        if len(digits.lstrip("0")) > MAX_DIGITS:
+        # Leading zeros count towards Python's limit too, so they go before converting.
+        significant = digits.lstrip("0") or "0"
+        if len(significant) > MAX_DIGITS:
             raise _SyntaxProblem("E0507", f"integer literal of {len(digits):,} digits is too "
                                  "large", span, help="sizes this large cannot be allocated")
-        return int(digits)
+        return int(significant)
 
     def true_lit(self, children):
         return s.Literal(self._span(children[0]), True)
@@ -427,9 +430,26 @@ class _SyntaxProblem(Exception):
         self.diag = Diagnostic(code, message, span, label=label, help=help)
 
 
-def parse_module(source: SourceFile, diags: Diagnostics) -> s.Module | None:
-    """Parse one file. On failure, records diagnostics and returns None."""
-    tree = _parse_or_report(source, diags)
+def parse_module(source: SourceFile, diags: Diagnostics,
+                 budget: Budget | None = None) -> s.Module | None:
+    """Parse one file. On failure, records diagnostics and returns None. With a `budget`,
+    each token is charged to it (by the lexer) and running out is E0511 at that token."""
+    try:
+        with spending(budget):
+            if budget is not None and not counts_tokens():  # another lark: estimate first
+                n = count_tokens(source.text)
+                if not budget.affords("token", n):
+                    fit = budget.left // COSTS["token"]
+                    raise budget.out("token", token_offset(source.text, fit + 1))
+                budget.charge("token", n)
+            tree = _parse_or_report(source, diags)
+    except OutOfWork as exc:
+        at = exc.offset or 0
+        diags.add(out_of_work(budget, Span(source, at, min(at + 1, len(source.text))),
+                              "parsing the file", [f"parsing costs {COSTS['token']} units a "
+                              f"token: about {budget.limit // COSTS['token']:,} tokens fit"]),
+                  force=True)
+        return None
     if tree is None:
         return None
     try:

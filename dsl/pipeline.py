@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, replace
 
 from . import syntax as s
+from .budget import Budget
 from .diagnostics import Diagnostics
 from .elaborate import Elaborator, Limits
 from .gcpause import paused_gc
@@ -28,6 +29,7 @@ class Result:
     diagnostics: Diagnostics
     module: s.Module | None
     definition: s.Definition | None
+    budget: Budget | None = None  # the run's work budget: what was spent on what
 
 
 def _file_start(module: s.Module) -> Span:
@@ -83,10 +85,13 @@ def _run(*, path: str | None = None, text: str | None = None, display: str | Non
          params: dict | None = None, input_shape=None, network: str | None = None,
          limits: Limits | None = None, load: LoadOptions | None = None,
          require_network: bool = True, base_dir: str | None = None) -> Result:
-    diags = Diagnostics()
     limits = limits or Limits()
-    load = replace(load or LoadOptions(), max_import_depth=limits.max_import_depth)
-    loader = Loader(diags, load)
+    budget = Budget(limits.max_work)  # one for the whole run: parsing and elaboration
+    diags = Diagnostics()
+    diags.budget = budget
+    load = replace(load or LoadOptions(), max_import_depth=limits.max_import_depth,
+                   max_file_size=limits.max_file_size)
+    loader = Loader(diags, load, budget)
     if path is not None:
         module = loader.load_file(path, display)
         stem = os.path.splitext(os.path.basename(path))[0]
@@ -94,17 +99,17 @@ def _run(*, path: str | None = None, text: str | None = None, display: str | Non
         module = loader.load_text(text or "", display or "<string>", base_dir)
         stem = None
     if module is None or (diags.has_errors and not module.definitions):
-        return Result(None, diags, module, None)
+        return Result(None, diags, module, None, budget)
     defn = choose_network(module, diags, network, stem)
     if defn is None:
         if require_network and not diags.has_errors:
             diags.error("E0212", f"{module.path} defines no network", _file_start(module),
                         help="add `network name { input 3x224x224 ... }`, or use it as a "
                              "library with `import`")
-        return Result(None, diags, module, None)
+        return Result(None, diags, module, None, budget)
     if diags.has_errors:
-        return Result(None, diags, module, defn)
-    ir = Elaborator(diags, limits).network(defn, params, input_shape)
+        return Result(None, diags, module, defn, budget)
+    ir = Elaborator(diags, limits, budget).network(defn, params, input_shape)
     # What a command line must say to choose this network and input again (the regenerate
     # line of a compiled file): the network when the file has several, the input if given.
     several = sum(d.kind == "network" for d in module.definitions) > 1
@@ -112,4 +117,4 @@ def _run(*, path: str | None = None, text: str | None = None, display: str | Non
                           "input": tuple(input_shape) if input_shape is not None else None}
     analysis.run(ir)
     ir.verify(complete=not diags.has_errors)
-    return Result(ir, diags, module, defn)
+    return Result(ir, diags, module, defn, budget)

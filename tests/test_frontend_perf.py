@@ -54,9 +54,9 @@ def test_each_imported_file_is_parsed_once(tmp_path, monkeypatch):
     parsed = []
     real = loader.parse_module
 
-    def spy(source, diags):
+    def spy(source, diags, budget=None):
         parsed.append(os.path.basename(source.path))
-        return real(source, diags)
+        return real(source, diags, budget)
 
     monkeypatch.setattr(loader, "parse_module", spy)
     archdsl.load(tmp_path / "top.arch")

@@ -6,6 +6,7 @@ from torch import nn
 
 from . import inits
 from .build import class_name, plan
+from .memory import check_fits
 from .module import ArchModule
 from .runtime import place
 
@@ -29,6 +30,7 @@ def to_torch(net, device=None, dtype=None, optimize=False) -> ArchModule:
     (1, 32, 32)
     """
     ir = _ir(net)
+    check_fits(ir)  # before any weight is allocated: a located error, not a MemoryError
     p = plan(ir)
     root = nn.Module()
     for name, call, _span in p.modules:

@@ -14,6 +14,7 @@ from .. import zoo_index as zoo
 from ..api import parse_shape
 from ..diagnostics import render_all
 from ..elaborate import Limits
+from ..fileio import describe_kind
 from ..loader import LoadOptions
 from ..pipeline import Result, run
 
@@ -44,7 +45,9 @@ def add_target(p: argparse.ArgumentParser, many: bool = False) -> None:
     for field, flag in (("max_repeat", "--max-repeat"), ("max_depth", "--max-depth"),
                         ("max_layers", "--max-layers"), ("max_params", "--max-params"),
                         ("max_tensor", "--max-tensor"), ("max_int", "--max-int"),
-                        ("max_import_depth", "--max-import-depth")):
+                        ("max_import_depth", "--max-import-depth"),
+                        ("max_file_size", "--max-file-size"), ("max_work", "--max-work"),
+                        ("max_memory", "--max-memory")):
         lim.add_argument(flag, dest=field, type=int, default=getattr(defaults, field),
                          metavar="N", help=f"default {getattr(defaults, field):,}")
 
@@ -106,8 +109,9 @@ def resolve_target(target: str) -> tuple[str, str]:
         hint = suggest(target, zoo.names())
         raise UsageError(f"no such file or zoo network: {target}" +
                          (f" (did you mean `{hint}`?)" if hint else ""))
-    if os.path.isdir(target):
-        raise UsageError(f"{target} is a folder, not a .arch file")
+    if os.path.exists(target):  # a folder, a pipe, a device: `fmt` says the same (fileio)
+        raise UsageError(f"{target} is {describe_kind(os.stat(target).st_mode)}, not a .arch "
+                         "file")
     raise UsageError(f"no such file: {target}")
 
 

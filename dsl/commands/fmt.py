@@ -10,10 +10,12 @@ from __future__ import annotations
 import difflib
 import sys
 
+from ..budget import MAX_WORK
 from ..diagnostics import ArchError, render_all
 from ..escape import visible
-from ..fileio import write_atomic
+from ..fileio import MAX_FILE_SIZE, NotAFile, TooLarge, read_source, read_stream, write_atomic
 from ..format import format_text
+from ..loader import too_large
 from . import SUMMARIES
 from .common import EXIT_INPUT, EXIT_OK, UsageError
 
@@ -26,25 +28,36 @@ def add_parser(sub):
     p.add_argument("files", nargs="+", metavar="FILE", help="`.arch` files, or - for stdin")
     p.add_argument("--check", action="store_true",
                    help="change nothing; show a diff and exit 1 if a file is not formatted")
+    lim = p.add_argument_group("limits")
+    lim.add_argument("--max-file-size", type=int, default=MAX_FILE_SIZE, metavar="N",
+                     help=f"bytes of one file (default {MAX_FILE_SIZE:,})")
+    lim.add_argument("--max-work", type=int, default=MAX_WORK, metavar="N",
+                     help=f"units of work for one file (default {MAX_WORK:,})")
     return p
 
 
 def run(args) -> int:
     status = EXIT_OK
     for name in args.files:
-        status = max(status, _one(name, args.check))
+        status = max(status, _one(name, args.check, args.max_file_size, args.max_work))
     return status
 
 
-def _one(name: str, check: bool) -> int:
+def _one(name: str, check: bool, max_size: int = MAX_FILE_SIZE, max_work: int = MAX_WORK) -> int:
     stdin = name == "-"
     shown = "<stdin>" if stdin else visible(name)  # a file name may hold escape sequences
+    # read as `check` reads: only a regular file (a FIFO would block forever), and no more
+    # than the size limit, checked before reading (`/dev/zero` never ends)
     try:
-        data = sys.stdin.buffer.read() if stdin else _read_bytes(name)
+        data = read_stream(sys.stdin.buffer, max_size) if stdin else read_source(name, max_size)
     except FileNotFoundError:
         raise UsageError(f"no such file: {name}") from None
-    except IsADirectoryError:
-        raise UsageError(f"{name} is a folder, not a .arch file") from None
+    except NotAFile as exc:
+        raise UsageError(f"{name} is {exc.strerror}") from None
+    except TooLarge as exc:
+        diag = too_large(shown, exc.size, exc.limit, exc.head.decode("utf-8", "replace"))
+        print(render_all([diag]), file=sys.stderr)
+        return EXIT_INPUT
     try:
         # strictly: rewriting a file must not turn undecodable bytes (even in a comment)
         # into replacement characters
@@ -54,7 +67,7 @@ def _one(name: str, check: bool) -> int:
               file=sys.stderr)
         return EXIT_INPUT
     try:
-        out = format_text(text, shown)
+        out = format_text(text, shown, max_work=max_work)
     except ArchError as exc:
         print(render_all(exc.diagnostics), file=sys.stderr)
         return EXIT_INPUT
@@ -78,7 +91,3 @@ def _one(name: str, check: bool) -> int:
         print(f"reformatted {shown}", file=sys.stderr)
     return EXIT_OK
 
-
-def _read_bytes(path: str) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read()

@@ -40,6 +40,20 @@ CRASHERS = {
     "control characters": NET % "conv(4,\x00 3x3)\u202e relu\ufeff",
     # IRError: a layer labelled `input` (reachable after `=`) took the input node's name
     "a layer named input": NET % "stem = input: conv(16, 3x3)",
+    # issue 11: Python exceptions from arithmetic, literals and names
+    "float power overflow": NET % "linear(1e300 ** 2)",
+    "zero to a negative power": NET % "linear(0 ** -1)",
+    "complex power": NET % "linear((-8) ** 0.5)",
+    "4300 leading zeros": NET % ("linear(" + "0" * 4300 + "7)"),
+    "label of an automatic merge name": NET % "add { {} {} }  add { {} {} }  add_1: relu",
+    "infinite literal": NET % "leaky_relu(1e999)",
+    "not a number": NET % "batchnorm(eps=1e999 - 1e999)",
+    # issue 11: cost
+    "forty doubling blocks": "".join(f"block b{i}(w) {{ b{i - 1}(w); b{i - 1}(w) }}\n"
+                                     for i in range(1, 40)) + "block b0(w) { relu }\n"
+                             + NET % "b39(1)",
+    "unknown kind in nested repeats": NET % "{ relurelu * 1000 } * 1000",
+    "a huge token": NET % ("a" * 1_000_000),
 }
 
 
@@ -47,3 +61,48 @@ CRASHERS = {
 def test_crasher(name):
     seed = ROOT / "architectures" / "lenet5.arch"
     assert check_case(Case(0, Path(seed), [name], CRASHERS[name])) is None
+
+
+# ---------------------------------------------------------------------------- atheris
+
+def _atheris_available() -> bool:
+    try:
+        import atheris  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+ATHERIS_RUNS = 2000
+
+
+@pytest.mark.skipif(not _atheris_available(), reason="atheris is not installed")
+def test_atheris_slice(tmp_path):
+    """A seeded slice of `make fuzz-atheris`: libFuzzer grows inputs from the zoo and the error
+    files; any exception that is not an ArchError, or a case over 2 s, fails it."""
+    import subprocess
+    import sys
+
+    from tests.fuzz.atheris_target import prepare
+
+    corpus, words = prepare(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.fuzz.atheris_target", f"-runs={ATHERIS_RUNS}",
+         "-seed=2024", f"-dict={words}", "-timeout=20", "-max_len=4096",
+         f"-artifact_prefix={tmp_path}/", str(corpus)],
+        capture_output=True, text=True, cwd=ROOT, timeout=600)
+    crashes = sorted(p.name for p in tmp_path.glob("crash-*"))
+    assert proc.returncode == 0 and not crashes, proc.stderr[-3000:]
+    assert f"Done {ATHERIS_RUNS} runs" in proc.stderr
+
+
+# Inputs the coverage-guided fuzzer found that failed (each fixed), as bytes.
+ATHERIS_CRASHERS: dict[str, bytes] = {
+}
+
+
+@pytest.mark.parametrize("name", ATHERIS_CRASHERS)
+def test_atheris_crasher(name):
+    from tests.fuzz.atheris_target import check_one
+
+    check_one(ATHERIS_CRASHERS[name])

@@ -125,7 +125,9 @@ def _run(argv: list[str] | None) -> int:
 
 def _flush_stdout() -> None:
     stream = sys.stdout
-    if stream is not None:
+    # a command that hands standard output to a library may get it back closed (pygls closes
+    # it when the editor says `exit`): nothing is left to flush then
+    if stream is not None and not stream.closed:
         stream.flush()
 
 

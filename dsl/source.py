@@ -7,9 +7,9 @@ from array import array
 from dataclasses import dataclass, field
 from itertools import accumulate, islice
 
-_CHUNK = 1 << 20
-
 from .escape import visible
+
+_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)

@@ -327,7 +327,7 @@ def test_the_analysis_is_linear_in_the_network():
 
     text = ("network w { input 4\n x = linear(4)\n" + "dropout(inplace=true)\n" * 20_000
             + " y = relu\n add(x, y) }")
-    ir = archdsl.parse(text).ir
+    ir = archdsl.parse(text, limits=archdsl.Limits(max_work=10**9)).ir  # past the budget
     t0 = time.process_time()
     assert writers(ir, ir.live()) == set()
     assert time.process_time() - t0 < 10  # about 0.3 s; generous for a loaded machine

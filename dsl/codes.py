@@ -13,7 +13,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass, field
 
-from .diagnostics import visible
+from .escape import visible
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from .escape import char_escape, visible
 from .source import Span
 
 # At most this many diagnostics are kept in one run (gcc's -fmax-errors): a file that makes
@@ -210,19 +211,6 @@ def _underline(span: Span, line: int, char: str) -> tuple[int, int]:
 WINDOW = 120  # source lines longer than this are shown cut around the caret
 
 
-def visible(text: str, keep: str = "") -> str:
-    """`text` safe to print on a terminal: each non-printable character (an escape sequence
-    would clear the screen) shown as `\\x1b`, `\\u200b`, ...; characters in `keep` pass."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() or ch in keep else _escape(ch) for ch in text)
-
-
-def _escape(ch: str) -> str:
-    o = ord(ch)
-    return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}" if o < 0x10000 else f"\\U{o:08x}"
-
-
 def _display(text: str) -> tuple[str, list[int]]:
     """A source line as shown (tabs as one space, non-printables escaped) and, for each
     character offset 0..len(text), its column in the shown line, so carets stay aligned."""
@@ -230,7 +218,7 @@ def _display(text: str) -> tuple[str, list[int]]:
     col = 0
     for ch in text:
         cols.append(col)
-        part = " " if ch == "\t" else ch if ch.isprintable() else _escape(ch)
+        part = " " if ch == "\t" else ch if ch.isprintable() else char_escape(ch)
         shown.append(part)
         col += len(part)
     cols.append(col)

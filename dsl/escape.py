@@ -15,8 +15,8 @@ Every one of them shows a character that is not printable (`str.isprintable`: co
 characters, line and paragraph separators, bidi controls, unassigned code points, lone
 surrogates from undecodable file names) as an escape (`\\x0d`, `\\u2028`), so a generated file
 holds only printable characters and `\\n`, which also keeps an editor from showing it otherwise
-than Python reads it. The terminal follows the same rule: `visible` here (summaries, CLI
-messages, `Span.location`) and `diagnostics.visible` (rendered diagnostics).
+than Python reads it. The terminal follows the same rule, through `visible` here: summaries,
+CLI messages, `Span.location` and rendered diagnostics.
 
 ONNX: `to_onnx` writes no free text (no doc strings, producer `pytorch`); its node and tensor
 names are the IR names, made of identifiers, digits and dots (tests/torch/test_hostile_source.py
@@ -43,11 +43,13 @@ def char_escape(ch: str) -> str:
     return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}" if o < 0x10000 else f"\\U{o:08x}"
 
 
-def visible(text: str) -> str:
-    """`text` with each non-printable character shown as its escape (`\\x0d`)."""
+def visible(text: str, keep: str = "") -> str:
+    """`text` safe to print on a terminal: each non-printable character (an escape sequence
+    would clear the screen) shown as its escape (`\\x0d`, `\\x1b`); those in `keep` pass
+    (a rendered note keeps its own line breaks)."""
     if text.isprintable():
         return text
-    return "".join(ch if ch.isprintable() else char_escape(ch) for ch in text)
+    return "".join(ch if ch.isprintable() or ch in keep else char_escape(ch) for ch in text)
 
 
 # ---------------------------------------------------------------------------- Python

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from . import syntax as s
 from .budget import Budget
-from .diagnostics import Diagnostic, Diagnostics, Label, _escape
-from .escape import visible
+from .diagnostics import Diagnostic, Diagnostics, Label
+from .escape import char_escape, visible
 from .fileio import MAX_FILE_SIZE, TooLarge, read_source
 from .ops import lookup as lookup_op
 from .parser import parse_module
@@ -116,7 +116,7 @@ class Loader:
             return False
         bad = [m.start() for m in _CONTROL.finditer(text)]
         for pos in bad[:10]:
-            self.diags.error("E0101", f"unexpected character `{_escape(text[pos])}`",
+            self.diags.error("E0101", f"unexpected character `{char_escape(text[pos])}`",
                              Span(source, pos, pos + 1), label="a control character",
                              help="remove it; source files are plain text")
         self.diags.skipped(len(bad) - 10)  # counted in the final note, not each shown

@@ -98,6 +98,23 @@ def test_atheris_slice(tmp_path):
 
 # Inputs the coverage-guided fuzzer found that failed (each fixed), as bytes.
 ATHERIS_CRASHERS: dict[str, bytes] = {
+    # 2.41 s of CPU under coverage instrumentation, 0.65 s without: a near-budget input (1.09
+    # million units: 18,000 failing layers in `{ ... } * 2000`). The harness now times a slow
+    # input again uninstrumented before calling it slow.
+    "a repetition of failing layers near the budget": (
+        b'# 0 rver the li\xed.ti\nnetwork net {\n    input 3x32x32\n    { relsam'
+        b'eu * 14444444444444444444444444444444444444440000000000083836120'
+        b'8# LeNet-5, as worked thre original.\n# Reproduces: 6x28x28, 6x14'
+        b'x14, 16x10x10, 16x5x5; para#n exactlval<idy:\xdc\x8faea164,\n# 850; 61,'
+        b'706 in total.\n\nnetwork lenet5(classes = 10) {\n    input 1x32x32\n'
+        b'    conv1: conv(6, 5x5)            # -> 6x28x28, 6*(5*5*19 + 6 ='
+        b'-> 6x14x14\n    conv2: conv(16, 5x5)           # -> 16x10x10, 16*'
+        b'(5*5*6) + 16 = 2,416 params\n    tanh\n    pool2: maxpool(2x2, str'
+        b'ide=2)  # -6 16x     # -> 400\n    fc1: linear(120); tanh   in   '
+        b'   # 400*120 + 120 = 48,120 arams\n    fc2: linear(84); tanh     '
+        b'     # 120*84 + 84 = 10,164 params\n    output: linear(classes)  '
+        b'      # 84*10 + 10 = 850 params\n} } *\n 2000\n}\n'),
+
 }
 
 

@@ -66,11 +66,19 @@ def ceil_pool_fix(module: nn.Module, in_shape) -> tuple[int, list[int]] | str | 
         return 0, p + p
     if all(p[i] >= dims[i][3] for i in range(rank) if drop[i]):
         return 1, p + [p[i] - dims[i][3] if drop[i] else p[i] for i in range(rank)]
-    if "Max" in type(module).__name__ or not module.count_include_pad:
+    is_max = "Max" in type(module).__name__
+    if is_max or not module.count_include_pad:
         spans = [a - 1 for a in (x + 2 * pp - dd * (kk - 1) for x, kk, pp, dd in
                                  zip(in_shape[1:], k, p, d, strict=True))]
-        return 0, p + [p[i] + ((dims[i][0] - 1) * s[i] - spans[i] if partial[i] else 0)
-                       for i in range(rank)]
+        ends = [p[i] + ((dims[i][0] - 1) * s[i] - spans[i] if partial[i] else 0)
+                for i in range(rank)]
+        # onnxruntime refuses a pool whose padding is not smaller than its kernel; for max
+        # pooling `patch_pools` then pads explicitly with -inf (a window of padding only is
+        # not possible here: PyTorch's last window starts inside the input or left padding).
+        if is_max or all(e < kk for e, kk in zip(ends, k, strict=True)):
+            return 0, p + ends
+        return ("PyTorch keeps a partial last window that ONNX can give an average pool only "
+                "with more end padding than the kernel is long, which onnxruntime refuses")
     return ("PyTorch drops a last window that starts in the padding along one dimension and "
             "keeps a partial one along another, which ONNX's ceil mode can express here only "
             "for max pooling or without counting the padding")
@@ -102,20 +110,60 @@ def patch_pools(data: bytes, fixes: dict, out_shape) -> bytes:
         prefix = "/" + name.replace(".", "/") + "/"
         nodes = [n for n in proto.graph.node if n.op_type in ("MaxPool", "AveragePool")
                  and (n.name.startswith(prefix) or (prefix == "//" and "/" not in n.name[1:]))]
+        if not nodes and list(fixes.values()).count((ceil, pads)) > 1:
+            # torch.onnx merges equal pools of one tensor (two equal branches): its twin's
+            # node gets the same fix; onnx_verify compares the file with the module anyway
+            continue
         if len(nodes) != 1:
             raise LookupError(f"no single ONNX pool node for layer `{name}`")
-        attrs = {a.name: a for a in nodes[0].attribute}
+        node = nodes[0]
+        attrs = {a.name: a for a in node.attribute}
         attrs["ceil_mode"].i = ceil
+        kernel = list(attrs["kernel_shape"].ints)
+        explicit = node.op_type == "MaxPool" and any(v >= kernel[i % len(kernel)]
+                                                     for i, v in enumerate(pads))
+        implicit = [0] * len(pads) if explicit else pads
         if "pads" in attrs:
             del attrs["pads"].ints[:]
-            attrs["pads"].ints.extend(pads)
+            attrs["pads"].ints.extend(implicit)
         else:
-            nodes[0].attribute.append(onnx.helper.make_attribute("pads", pads))
+            node.attribute.append(onnx.helper.make_attribute("pads", implicit))
+        if explicit:  # last: it rebuilds the node list, which copies `node`
+            _pad_explicitly(proto, node, pads)
     del proto.graph.value_info[:]
     dims = proto.graph.output[0].type.tensor_type.shape.dim
     for dim, size in zip(dims[1:], out_shape, strict=True):
         dim.dim_value = size
     return onnx.shape_inference.infer_shapes(proto).SerializeToString()
+
+
+def _pad_explicitly(proto, node, pads: list[int]) -> None:
+    """Put a max pool's padding into a `Pad` node before it, filled with -inf (what max
+    pooling's implicit padding means): onnxruntime's pools take only pads shorter than the
+    kernel."""
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    rank = len(pads) // 2
+    full = [0, 0, *pads[:rank], 0, 0, *pads[rank:]]  # batch and channel dims unpadded
+    base = node.name.rstrip("/") + "_explicit_pad"
+    source, padded = node.input[0], base + "_output"
+    dtype = helper.tensor_dtype_to_np_dtype(proto.graph.input[0].type.tensor_type.elem_type)
+    opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 17)
+    if opset >= 11:
+        proto.graph.initializer.extend([
+            numpy_helper.from_array(np.array(full, dtype=np.int64), base + "_pads"),
+            numpy_helper.from_array(np.array(-np.inf, dtype=dtype), base + "_value")])
+        pad = helper.make_node("Pad", [source, base + "_pads", base + "_value"], [padded],
+                               name=base, mode="constant")
+    else:
+        pad = helper.make_node("Pad", [source], [padded], name=base, mode="constant",
+                               pads=full, value=float("-inf"))
+    node.input[0] = padded
+    nodes = list(proto.graph.node)
+    nodes.insert(nodes.index(node), pad)
+    del proto.graph.node[:]
+    proto.graph.node.extend(nodes)
 
 
 class ExplicitPadConv(nn.Module):

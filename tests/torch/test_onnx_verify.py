@@ -250,3 +250,75 @@ def test_without_onnxruntime_the_cli_says_unverified(tmp_path, monkeypatch):
     out = tmp_path / "l.onnx"
     code, stdout, _ = run_cli("export", "lenet5", "-o", str(out))
     assert code == 0 and "(not verified: onnxruntime is not installed" in stdout
+
+
+def _axis_configs(rng, n):
+    """One axis of a pool: (window, stride, pad, dilation) that fits `n`."""
+    while True:
+        k, s, d = rng.randint(1, 4), rng.randint(1, 3), rng.randint(1, 2)
+        p = rng.randint(0, k // 2)
+        if n + 2 * p - d * (k - 1) - 1 >= 0:
+            return k, s, p, d
+
+
+@pytest.mark.parametrize("kind", ["maxpool", "avgpool", "avgpool_exclusive"])
+def test_pools_with_other_numbers_per_axis_export_and_run_as_torch(kind, tmp_path):
+    """Window, stride, padding and dilation differ per axis (fuzz program 4045 of seed 1: the
+    end padding that gives PyTorch's windows was as long as the kernel on one axis, which
+    onnxruntime refuses; max pools then pad explicitly with -inf)."""
+    import random
+
+    rng = random.Random(4045)
+    layer = "maxpool" if kind == "maxpool" else "avgpool"
+    extra = ", count_include_pad=false" if kind == "avgpool_exclusive" else ""
+    shape = (1, 3, 5, 4)
+    branches, refused = [], []
+    while len(branches) + len(refused) < 120:
+        axes = [_axis_configs(rng, n) for n in shape[1:]]
+        k, s, p, d = (tuple(a[i] for a in axes) for i in range(4))
+        if layer == "avgpool":
+            d = (1, 1, 1)
+        module = (torch.nn.MaxPool3d(k, s, p, d, ceil_mode=True) if layer == "maxpool" else
+                  torch.nn.AvgPool3d(k, s, p, ceil_mode=True,
+                                     count_include_pad=kind == "avgpool"))
+        try:
+            if torch.isinf(module(torch.randn(1, *shape))).any():
+                continue  # a max window entirely in padding: refused, tested above
+        except RuntimeError:
+            continue  # the window does not fit with this dilation
+        dil = f", dilation={'x'.join(map(str, d))}" if layer == "maxpool" else ""
+        text = (f"{{ {layer}({'x'.join(map(str, k))}, stride={'x'.join(map(str, s))}, "
+                f"pad={'x'.join(map(str, p))}{dil}, ceil=true{extra}); flatten }}")
+        (refused if isinstance(ceil_pool_fix(module, shape), str) else branches).append(text)
+    assert len(refused) <= len(branches) // 5, refused
+    net = archdsl.parse(f"network pools {{\n    input {'x'.join(map(str, shape))}\n    concat {{"
+                        "\n        " + "\n        ".join(branches) + "\n    }\n}\n")
+    torch.manual_seed(0)
+    model = net.to_torch().eval()
+    out = tmp_path / "pools.onnx"
+    net.to_onnx(out, model=model)
+    x = torch.randn(2, *net.input_shape)
+    with torch.no_grad():
+        want = model(x)
+    torch.testing.assert_close(_run_onnx(out, x), want, rtol=1e-5, atol=1e-6)
+    for branch in refused:
+        net = archdsl.parse(f"network p {{\n    input {'x'.join(map(str, shape))}\n    "
+                            f"{branch[2:-len('; flatten }')]}\n}}\n")
+        with pytest.raises(archdsl.ArchError) as refusal:
+            net.to_onnx(tmp_path / "refused.onnx")
+        assert [d.code for d in refusal.value.diagnostics] == ["E0601"]
+        assert "PyTorch" in str(refusal.value) and "ONNX" in str(refusal.value)
+        assert not (tmp_path / "refused.onnx").exists()
+
+
+def test_equal_ceil_pools_of_one_tensor_export(tmp_path):
+    """torch.onnx merges two equal pools of the same tensor into one node; the file is still
+    patched and verified."""
+    branch = "{ avgpool(2x1x1, stride=1x3x3, ceil=true); flatten }"
+    net = archdsl.parse(f"network p {{ input 1x3x5x4  concat {{ {branch} {branch} }} }}")
+    torch.manual_seed(0)
+    model = net.to_torch().eval()
+    net.to_onnx(tmp_path / "p.onnx", model=model)
+    x = torch.randn(2, *net.input_shape)
+    with torch.no_grad():
+        torch.testing.assert_close(_run_onnx(tmp_path / "p.onnx", x), model(x))

@@ -59,8 +59,11 @@ CRASHERS = {
 
 @pytest.mark.parametrize("name", CRASHERS)
 def test_crasher(name):
+    # The 2-s bound itself is measured by bench/work.py and the atheris campaigns
+    # (docs/performance.md); CPU time on a loaded shared machine runs up to about twice the
+    # idle figure, so this test catches what the issue found (84 s to 221 s), not the bound.
     seed = ROOT / "architectures" / "lenet5.arch"
-    assert check_case(Case(0, Path(seed), [name], CRASHERS[name])) is None
+    assert check_case(Case(0, Path(seed), [name], CRASHERS[name]), slow=8.0) is None
 
 
 # ---------------------------------------------------------------------------- atheris

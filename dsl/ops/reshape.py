@@ -178,13 +178,17 @@ def _pixel_unshuffle_shape(args, ins):
     return (x[0] * r * r, x[1] // r, x[2] // r)
 
 
-FACTOR = ArgSpec("factor", POS_INT, positional=True,
-                 aliases=("upscale_factor", "downscale_factor"), doc="r")
-register(OpSpec("pixel_shuffle", "reshape", args=(FACTOR,), shape=_pixel_shuffle_shape,
+register(OpSpec("pixel_shuffle", "reshape",
+                args=(ArgSpec("factor", POS_INT, positional=True, aliases=("upscale_factor",),
+                              doc="r"),),
+                shape=_pixel_shuffle_shape,
                 describe=lambda a: f"pixel_shuffle {a['factor']}",
                 doc="(C*r*r)xHxW -> Cx(H*r)x(W*r) (sub-pixel convolution).",
                 extra={"layout": "map"}))
-register(OpSpec("pixel_unshuffle", "reshape", args=(FACTOR,), shape=_pixel_unshuffle_shape,
+register(OpSpec("pixel_unshuffle", "reshape",
+                args=(ArgSpec("factor", POS_INT, positional=True, aliases=("downscale_factor",),
+                              doc="r"),),
+                shape=_pixel_unshuffle_shape,
                 describe=lambda a: f"pixel_unshuffle {a['factor']}",
                 doc="Cx(H*r)x(W*r) -> (C*r*r)xHxW, pixel_shuffle's inverse.",
                 extra={"layout": "map"}))

@@ -56,7 +56,7 @@ def class_name(network: str) -> str:
 
 
 # the layer classes of runtime.py, which a standalone file may define beside the network's
-RUNTIME_CLASSES = frozenset({"Scale", "StochasticDepth", "ChannelLayerNorm"})
+RUNTIME_CLASSES = frozenset({"Scale", "StochasticDepth", "ChannelLayerNorm", "ChannelShuffle"})
 
 
 def _info(ir, nid: int, data: dict) -> LayerInfo:

@@ -148,8 +148,9 @@ LOWERINGS.update({
     "permute": Lowering(function=_function(_permute), doc="torch.permute, batch first",
                         **_VIEW),
     "transpose": Lowering(function=_function(_transpose), doc="torch.transpose", **_VIEW),
-    "channel_shuffle": Lowering(module=lambda a: ModuleCall("ChannelShuffle", (a["groups"],)),
-                                **_NEW),
+    # nn.ChannelShuffle's numbers as reshapes ONNX can express; one group: the input's view
+    "channel_shuffle": Lowering(module=lambda a: ModuleCall("ChannelShuffle", (a["groups"],),
+                                                            runtime=True), **_VIEW),
     "mean": Lowering(function=_function(_mean), doc="torch.mean", **_NEW),
     "pad": Lowering(function=_function(_pad), doc="torch.nn.functional.pad", **_NEW),
     "adaptive_maxpool": Lowering(module=lambda a: ModuleCall(

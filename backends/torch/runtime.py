@@ -72,6 +72,25 @@ class ChannelLayerNorm(nn.LayerNorm):
     torchvision's ConvNeXt `LayerNorm2d`, for any number of spatial dimensions."""
 
     def forward(self, x):
-        x = x.movedim(1, -1)
+        n = x.ndim  # explicit orders (not movedim's -1): ONNX's Transpose takes no negatives
+        x = x.permute(0, *range(2, n), 1)
         x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
-        return x.movedim(-1, 1)
+        return x.permute(0, n - 1, *range(1, n - 1))
+
+
+class ChannelShuffle(nn.Module):
+    """nn.ChannelShuffle as reshapes and a transpose (torchvision's `channel_shuffle`), which
+    ONNX can express: the channels of `groups` groups interleaved."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x):
+        n, c = x.shape[0], x.shape[1]
+        rest = x.shape[2:]
+        x = x.reshape(n, self.groups, c // self.groups, *rest).transpose(1, 2)
+        return x.reshape(n, c, *rest)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"

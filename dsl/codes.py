@@ -257,7 +257,8 @@ ENTRIES = [
           "network net {\n    input 3x32x32\n    conv(16, 3x3)\n    flatten\n    linear(10)\n}\n"),
     Entry("E0307", "normalisation on the wrong rank",
           "batchnorm handles maps with 1 to 3 spatial dimensions (and vectors); local response "
-          "norm needs channels and at least one spatial dimension.",
+          "norm needs channels and at least one spatial dimension, instancenorm more than one "
+          "position per channel, groupnorm more than one value per group.",
           "network net {\n    input 3x32x32\n    flatten\n    lrn(5)\n}\n",
           "network net {\n    input 3x32x32\n    lrn(5)\n    flatten\n}\n"),
     Entry("E0308", "pool padding larger than half the window",
@@ -277,6 +278,43 @@ ENTRIES = [
           "network net {\n    input 1x28x28\n    conv([1, 2, 1])\n}\n",
           "network net {\n    input 1x28x28\n"
           "    conv([[1, 2, 1], [2, 4, 2], [1, 2, 1]] / 16)\n}\n"),
+    # E0320-E0329: the layer kinds of decoders, modern blocks and reshapes (issue 12)
+    Entry("E0320", "transposed conv output padding too large",
+          "A strided conv maps S input sizes to the same output size; a transposed conv's "
+          "`output_pad` picks which of them it makes, so PyTorch requires it to be smaller than "
+          "the stride (or the dilation). The note shows the size rule "
+          "W2 = (W1 - 1)*S - 2P + D*(F - 1) + output_pad + 1.",
+          "network net {\n    input 8x4x4\n    conv_transpose(4, 3x3, stride=2, output_pad=2)\n"
+          "}\n",
+          "network net {\n    input 8x4x4\n    conv_transpose(4, 3x3, stride=2, pad=1, "
+          "output_pad=1)\n}\n"),
+    Entry("E0321", "a reshape that changes the number of values",
+          "`reshape` and `unflatten` rearrange values without making or dropping any: the new "
+          "shape must hold exactly as many values as the input (the note multiplies both out).",
+          "network net {\n    input 64\n    unflatten(4x5x5)\n}\n",
+          "network net {\n    input 64\n    unflatten(4x4x4)\n}\n"),
+    Entry("E0322", "a size that a factor does not divide",
+          "`glu` halves a dimension (so its size must be even); `pixel_shuffle(r)` needs "
+          "channels divisible by r*r, `pixel_unshuffle(r)` a height and width divisible by r.",
+          "network net {\n    input 12x8x8\n    pixel_shuffle(3)\n}\n",
+          "network net {\n    input 18x8x8\n    pixel_shuffle(3)\n}\n"),
+    Entry("E0323", "reflect or circular padding larger than the input",
+          "Reflect padding mirrors the input without repeating its edge, so each amount must be "
+          "smaller than the size it pads; circular padding wraps around, at most once (P <= W). "
+          "Replicate and constant padding take any amount.",
+          "network net {\n    input 3x4x4\n    pad(4, mode=\"reflect\")\n}\n",
+          "network net {\n    input 3x4x4\n    pad(3, mode=\"reflect\")\n}\n"),
+    Entry("E0324", "permute dims that are not an order of the dimensions",
+          "`permute` takes every dimension of its input exactly once, batch left out: "
+          "`permute((1, 2, 0))` moves the channels of a CxHxW map last.",
+          "network net {\n    input 3x4x4\n    permute((1, 1, 0))\n}\n",
+          "network net {\n    input 3x4x4\n    permute((1, 2, 0))\n}\n"),
+    Entry("E0325", "a learned scale that does not broadcast",
+          "`scale` multiplies its input by a learned tensor with torch's broadcasting: aligned "
+          "from the last dimension, each of the scale's sizes must be 1 or the input's, so the "
+          "output keeps the input's shape. One factor per channel of a CxHxW map is Cx1x1.",
+          "network net {\n    input 8x4x4\n    scale(shape=8x1)\n}\n",
+          "network net {\n    input 8x4x4\n    scale(shape=8x1x1)\n}\n"),
     # ------------------------------------------------------------------ E04xx imports
     Entry("E0401", "import not found or not an .arch file",
           "Imports resolve relative to the importing file, then along the search path "

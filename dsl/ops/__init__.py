@@ -1,18 +1,31 @@
 """The op registry and the built-in layer kinds (one module per family)."""
 
-from . import activation, conv, dense, io, merge, norm, pool  # noqa: F401  (registers kinds)
+from . import (  # noqa: F401  (registers kinds)
+    activation,
+    conv,
+    conv_transpose,
+    dense,
+    io,
+    learned,
+    merge,
+    norm,
+    pool,
+    regularise,
+    reshape,
+)
 from .registry import (
-                       NO_COUNTS,
-                       Counts,
-                       OpSpec,
-                       ShapeProblem,
-                       get,
-                       kinds,
-                       lookup,
-                       names,
-                       register,
-                       unregister,
+    NO_COUNTS,
+    Counts,
+    OpSpec,
+    ShapeProblem,
+    get,
+    kinds,
+    lookup,
+    makes_map,
+    names,
+    register,
+    unregister,
 )
 
-__all__ = ["NO_COUNTS", "Counts", "OpSpec", "ShapeProblem", "get", "kinds", "lookup", "names",
-           "register", "unregister"]
+__all__ = ["NO_COUNTS", "Counts", "OpSpec", "ShapeProblem", "get", "kinds", "lookup", "makes_map",
+           "names", "register", "unregister"]

@@ -4,7 +4,7 @@ if exists("b:current_syntax")
   finish
 endif
 
-syn match archLayer "\<\(local_response_norm\|adaptive_avgpool\|leaky_relu\|batchnorm\|identity\|avgpool\|dropout\|flatten\|maxpool\|sigmoid\|softmax\|linear\|relu6\|conv\|gelu\|relu\|tanh\|lrn\)\>"
+syn match archLayer "\<\(local_response_norm\|adaptive_avgpool\|adaptive_maxpool\|stochastic_depth\|channel_shuffle\|pixel_unshuffle\|conv_transpose\|alpha_dropout\|pixel_shuffle\|instancenorm\|hardsigmoid\|layer_scale\|log_softmax\|leaky_relu\|batchnorm\|dropout1d\|dropout2d\|dropout3d\|groupnorm\|hardswish\|layernorm\|transpose\|unflatten\|hardtanh\|identity\|softplus\|avgpool\|dropout\|flatten\|maxpool\|permute\|reshape\|sigmoid\|softmax\|deconv\|linear\|prelu\|relu6\|scale\|swish\|celu\|conv\|gelu\|mean\|mish\|relu\|selu\|silu\|tanh\|view\|elu\|glu\|lrn\|pad\)\>"
 syn match archConstant "\<\(fan_out\|fan_in\|valid\|same\)\>"
 syn match archFunction "\<\(kaiming_uniform\|kaiming_normal\|xavier_uniform\|xavier_normal\|trunc_normal\|constant\|default\|uniform\|normal\|zeros\|ones\|max\|min\)\>\ze\s*("
 syn match archAttribute "\.\s*\zs\<\(channels\|features\|height\|length\|depth\|shape\|width\|rank\|size\)\>"

@@ -277,6 +277,17 @@ ENTRIES = [
           "network net {\n    input 1x28x28\n    conv([1, 2, 1])\n}\n",
           "network net {\n    input 1x28x28\n"
           "    conv([[1, 2, 1], [2, 4, 2], [1, 2, 1]] / 16)\n}\n"),
+    # E0320-E0329: merges, resizing, crops and splits (issue 12's structural kinds)
+    Entry("E0320", "shapes that do not broadcast",
+          "mul, sub, div, max and min (and `add(..., broadcast=true)`) broadcast as torch does: "
+          "the shapes, batch included, are lined up from the right and each pair of sizes must "
+          "be equal or one of them 1, which is stretched. Inputs must have the same rank, since "
+          "the batch lines up with the batch. The gate of squeeze-and-excitation is Cx1x1 "
+          "against CxHxW.",
+          "network net {\n    input 64x8x8\n    x = conv(64, 3x3, pad=1)\n"
+          "    s = { avgpool(global=true); conv(32, 1x1); sigmoid }\n    mul(x, s)\n}\n",
+          "network net {\n    input 64x8x8\n    x = conv(64, 3x3, pad=1)\n"
+          "    s = { avgpool(global=true); conv(64, 1x1); sigmoid }\n    mul(x, s)\n}\n"),
     # ------------------------------------------------------------------ E04xx imports
     Entry("E0401", "import not found or not an .arch file",
           "Imports resolve relative to the importing file, then along the search path "

@@ -212,6 +212,21 @@ def _at(t: Tensor, span: Span) -> Tensor:
     return Tensor(t.node, t.shape, t.name, span)
 
 
+def _tensor_inputs(spec, args: dict, inputs: list[Tensor], arg_nodes) -> tuple[list, dict]:
+    """A kind's tensor arguments (`upsample(like=skip)`) become inputs after the pipeline's;
+    each argument then holds its input's position, so the IR's arguments stay plain data and
+    the size is read from that input (at run time, by the backends)."""
+    inputs = list(inputs)
+    args = dict(args)
+    for name in ops.tensor_args(spec):
+        v = args.get(name)
+        if isinstance(v, Tensor):
+            at = next((a.span for a in arg_nodes if a.name == name), v.span)
+            inputs.append(_at(v, at))
+            args[name] = len(inputs) - 1
+    return inputs, args
+
+
 def _deferred(expr):
     return ("__default__", expr)
 
@@ -433,7 +448,8 @@ class Elaborator:
         if isinstance(it, s.Merge):
             return self._merge(it, cur, scope, env, None)
         if isinstance(it, s.MergeCall):
-            return self._merge_call(it, cur, scope, env, None)
+            return self._merge_call(ops.get(it.kind), it.args, it.span, it.kind_span, cur, scope,
+                                    env, None)
         if isinstance(it, s.If):
             return self._if(it, cur, scope, env)
         if isinstance(it, s.Repeat):
@@ -466,7 +482,8 @@ class Elaborator:
         if isinstance(inner, s.Merge):
             return self._merge(inner, cur, scope, env, it)
         if isinstance(inner, s.MergeCall):
-            return self._merge_call(inner, cur, scope, env, it)
+            return self._merge_call(ops.get(inner.kind), inner.args, inner.span, inner.kind_span,
+                                    cur, scope, env, it)
         leaf = self._take(scope, it, "scope")
         sub = scope.child(leaf, "group", it.span)
         if isinstance(inner, s.Repeat):
@@ -523,7 +540,9 @@ class Elaborator:
         if found and value is POISON:
             return self._poisoned(cur)
         spec = ops.lookup(ident)
-        if spec is not None and spec.family != "merge" and spec.kind != "input":
+        if spec is not None and spec.kind != "input":
+            if ops.takes_values(spec):  # `mul(x, s)`: a merge of named values, like `add(x, s)`
+                return self._merge_call(spec, args, it.span, ident_span, cur, scope, env, label)
             return self._layer(spec, args, [cur], scope, env, label, it.span, ident_span)
         defn = env.module.namespace.get(ident)
         if defn is not None:
@@ -597,6 +616,9 @@ class Elaborator:
             self.diags.error(p.code, p.message, at, help=p.help)
         args = bound.values
         ok = not bound.problems and not bound.poisoned
+        if ok and spec.args and ops.tensor_args(spec):
+            inputs, args = _tensor_inputs(spec, args, inputs, arg_nodes)
+            in_shapes = [t.shape for t in inputs]
         if ok and spec.validate is not None:
             try:
                 spec.validate(args)
@@ -738,31 +760,41 @@ class Elaborator:
         return self._layer(spec, [], outs, scope, env, None, it.kind_span, it.kind_span,
                            leaf=leaf)
 
-    def _merge_call(self, it: s.MergeCall, cur, scope, env, label) -> Tensor:
-        spec = ops.get(it.kind)
-        tensors, kwargs = [], []
-        for a in it.args:
-            if a.name is not None:
-                kwargs.append(a)
+    def _merge_call(self, spec: ops.OpSpec, arg_nodes: list[s.Arg], span: Span, kind_span: Span,
+                    cur, scope, env, label) -> Tensor:
+        """`concat(a, b, dim=1)`, `mul(x, s)`, a custom kind's `blend(a, b, 0.5)`: the leading
+        positional arguments are the values merged (inputs in order); further positional ones
+        and keywords are the kind's own arguments."""
+        kind = spec.kind
+        tensors, rest = [], []
+        own = any(a.positional for a in spec.args)
+        for a in arg_nodes:
+            if a.name is not None or rest:
+                rest.append(a)
                 continue
             v = self.ev.eval(a.value, env)
             if v is POISON:
                 return self._poisoned(cur)
             if not isinstance(v, Tensor):
-                self.diags.error("E0204", f"`{it.kind}(...)` merges values (tensors), found "
+                if own and tensors:
+                    rest.append(a)
+                    continue
+                self.diags.error("E0204", f"`{kind}(...)` merges values (tensors), found "
                                  f"{type_name(v)} `{describe_value(v)}`", a.span,
                                  help=f"bind values first: `a = conv(...)`, then "
-                                      f"`{it.kind}(a, b)`")
+                                      f"`{kind}(a, b)`")
                 return self._poisoned(cur)
             tensors.append(_at(v, a.span))
-        lo = spec.arity[0]
-        if len(tensors) < lo:
-            self.diags.error("E0221", f"`{it.kind}` needs at least {lo} value"
-                             f"{'s' if lo != 1 else ''}", it.span)
+        lo, hi = spec.arity
+        if len(tensors) < lo or (hi is not None and len(tensors) > hi):
+            want = (f"at least {lo}" if hi is None else f"exactly {lo}" if lo == hi
+                    else f"{lo} to {hi}")
+            self.diags.error("E0221", f"`{kind}` needs {want} value{'s' if hi != 1 else ''}, "
+                             f"found {len(tensors)}", span,
+                             help=f"name the values it merges: `{kind}(a, b)`")
             return self._poisoned(cur)
-        leaf = self._merge_leaf(scope, it.kind, label, it.kind_span)
-        return self._layer(spec, kwargs, tensors, scope, env, None, it.span, it.kind_span,
-                           leaf=leaf)
+        leaf = self._merge_leaf(scope, kind, label, kind_span)
+        return self._layer(spec, rest, tensors, scope, env, None, span, kind_span, leaf=leaf)
 
     def _merge_leaf(self, scope: Scope, kind: str, label, span: Span) -> str:
         if label is not None:

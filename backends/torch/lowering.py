@@ -156,10 +156,36 @@ def _add(a: dict, ins: list, call):
     # found the first summand free to overwrite (`inplace`), the first `+` is `+=`, as
     # torchvision's `out += identity`: no new tensor per residual block.
     out = ins[0]
+    # A broadcasting add may grow its first summand (64x1x1 + 64x8x8): never `+=` then.
+    first_inplace = a.get("inplace") and not a.get("broadcast")
     for i, other in enumerate(ins[1:]):
-        op = operator.iadd if i == 0 and a.get("inplace") else operator.add
+        op = operator.iadd if i == 0 and first_inplace else operator.add
         out = call(op, (out, other))
     return out
+
+
+def _chain(op: Callable) -> Callable:
+    """An element-wise merge of several inputs as a chain of binary calls, left to right:
+    `mul(a, b, c)` is `a * b * c`; torch broadcasts each step."""
+
+    def lower(a: dict, ins: list, call):
+        out = ins[0]
+        for other in ins[1:]:
+            out = call(op, (out, other))
+        return out
+
+    return lower
+
+
+def _torch_fn(name: str) -> Callable:
+    """`torch.<name>`, imported when the lowering runs (the front end never imports torch)."""
+
+    def lower(a: dict, ins: list, call):
+        import torch
+
+        return _chain(getattr(torch, name))(a, ins, call)
+
+    return lower
 
 
 def _inplace_arg(a: dict) -> bool:
@@ -216,6 +242,11 @@ LOWERINGS: dict[str, Lowering] = {
                          aliases=True, saves_output=False),
     "concat": Lowering(function=_cat, doc="torch.cat in input order", **_NEW),
     "add": Lowering(function=_add, doc="a + b (+ c ...)", inplace="auto", **_NEW),
+    "mul": Lowering(function=_chain(operator.mul), doc="a * b (* c ...)", **_NEW),
+    "sub": Lowering(function=_chain(operator.sub), doc="a - b", **_NEW),
+    "div": Lowering(function=_chain(operator.truediv), doc="a / b", **_NEW),
+    "max": Lowering(function=_torch_fn("maximum"), doc="torch.maximum(a, b)", **_NEW),
+    "min": Lowering(function=_torch_fn("minimum"), doc="torch.minimum(a, b)", **_NEW),
 }
 
 

@@ -1,6 +1,7 @@
 """The op registry and the built-in layer kinds (one module per family)."""
 
 from . import activation, conv, dense, io, merge, norm, pool  # noqa: F401  (registers kinds)
+from . import elementwise  # noqa: F401  (registers kinds)
 from .registry import (
                        NO_COUNTS,
                        Counts,
@@ -11,8 +12,10 @@ from .registry import (
                        lookup,
                        names,
                        register,
+                       takes_values,
+                       tensor_args,
                        unregister,
 )
 
 __all__ = ["NO_COUNTS", "Counts", "OpSpec", "ShapeProblem", "get", "kinds", "lookup", "names",
-           "register", "unregister"]
+           "register", "takes_values", "tensor_args", "unregister"]

@@ -288,6 +288,19 @@ ENTRIES = [
           "    s = { avgpool(global=true); conv(32, 1x1); sigmoid }\n    mul(x, s)\n}\n",
           "network net {\n    input 64x8x8\n    x = conv(64, 3x3, pad=1)\n"
           "    s = { avgpool(global=true); conv(64, 1x1); sigmoid }\n    mul(x, s)\n}\n"),
+    Entry("E0321", "a crop larger than its input",
+          "crop cuts the borders off, centred: offset (in - out) // 2 before, the rest after. "
+          "It cannot make a dimension larger; crop the larger tensor to the smaller (in a "
+          "valid-conv U-Net, the skip to the decoder's size).",
+          "network net {\n    input 8x28x28\n    crop(32x32)\n}\n",
+          "network net {\n    input 8x28x28\n    crop(24x24)\n}\n"),
+    Entry("E0322", "several values, and the names that take them",
+          "chunk and split give several values; unpack them into as many names, "
+          "`(a, b) = chunk(2)` (torch.chunk may give fewer pieces than asked: 6 channels in 4 "
+          "chunks are 3 pieces of 2). Only they give several values, and split's sizes must "
+          "add up to the dimension.",
+          "network net {\n    input 6x8x8\n    (a, b, c, d) = chunk(4)\n    concat(a, b)\n}\n",
+          "network net {\n    input 6x8x8\n    (a, b, c) = chunk(4)\n    concat(a, b)\n}\n"),
     # ------------------------------------------------------------------ E04xx imports
     Entry("E0401", "import not found or not an .arch file",
           "Imports resolve relative to the importing file, then along the search path "

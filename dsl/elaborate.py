@@ -441,6 +441,8 @@ class Elaborator:
             out = self._item(it.item, cur, scope, env)
             env.vars[it.name] = out
             return out
+        if isinstance(it, s.Unpack):
+            return self._unpack(it, cur, scope, env)
         if isinstance(it, (s.Ref, s.Call)):
             return self._named_thing(it, cur, scope, env, None)
         if isinstance(it, (s.Group, s.ItemList)):
@@ -540,6 +542,11 @@ class Elaborator:
         if found and value is POISON:
             return self._poisoned(cur)
         spec = ops.lookup(ident)
+        if spec is not None and spec.extra.get("splits"):
+            self.diags.error("E0322", f"`{ident}` gives several values; name each of them",
+                             it.span, help=f"unpack them: `(a, b) = {ident}(...)`, then use "
+                                           "`a` and `b` like any value")
+            return self._poisoned(cur)
         if spec is not None and spec.kind != "input":
             if ops.takes_values(spec):  # `mul(x, s)`: a merge of named values, like `add(x, s)`
                 return self._merge_call(spec, args, it.span, ident_span, cur, scope, env, label)
@@ -588,9 +595,14 @@ class Elaborator:
 
     # ================================================================ layers
     def _layer(self, spec: ops.OpSpec, arg_nodes: list[s.Arg], inputs: list[Tensor], scope,
-               env, label, span: Span, ident_span: Span, leaf: str | None = None) -> Tensor:
+               env, label, span: Span, ident_span: Span, leaf: str | None = None,
+               fixed: dict | None = None) -> Tensor:
+        """A layer node. `fixed` are resolved arguments set by the elaborator, not the file
+        (which piece of a `chunk` this node is)."""
         self.where = span
         vals = [(a.name, self.ev.eval(a.value, env)) for a in arg_nodes]
+        if fixed:
+            vals.append(("\0fixed", tuple(sorted(fixed.items()))))
         for _, v in vals:
             if type(v) is list or type(v) is tuple:  # checking walks every element
                 self.budget.charge("expression", self._size(v))
@@ -608,13 +620,15 @@ class Elaborator:
             return self._add_layer(spec, args, shape, False, params, inputs, scope, leaf, name,
                                    span, held)
         self.budget.charge("check")
-        bound = bind(spec.args, vals, spec.kind, self.limits.max_int)
+        bound = bind(spec.args, vals[:len(arg_nodes)], spec.kind, self.limits.max_int)
         for p in bound.problems:
             at = span if p.arg_index is None else (
                 arg_nodes[p.arg_index].name_span if p.on_name and arg_nodes[p.arg_index].name_span
                 else arg_nodes[p.arg_index].span)
             self.diags.error(p.code, p.message, at, help=p.help)
         args = bound.values
+        if fixed:
+            args = {**args, **fixed}
         ok = not bound.problems and not bound.poisoned
         if ok and spec.args and ops.tensor_args(spec):
             inputs, args = _tensor_inputs(spec, args, inputs, arg_nodes)
@@ -739,6 +753,41 @@ class Elaborator:
         """`in block `res` called at net.arch:10`, innermost first."""
         return [f"in block `{d.name}` called at {sp.short()}"
                 for d, sp in reversed(self.stack) if d.kind == "block"]
+
+    # ================================================================ several values
+    def _unpack(self, it: s.Unpack, cur, scope, env) -> Tensor:
+        """`(a, b) = chunk(2)`: one node per piece (see ops/split.py), each bound to its name;
+        the pipeline continues from the last piece."""
+        call = it.item
+        spec = ops.lookup(call.ident) if isinstance(call, (s.Call, s.Ref)) else None
+        if spec is None or not spec.extra.get("splits"):
+            self.diags.error("E0322", "only `chunk(...)` and `split(...)` give several values",
+                             it.item.span, help="bind one value with `x = ...`; cut a tensor "
+                                                "into pieces with `(a, b) = chunk(2)`")
+            for name in it.names:
+                env.vars[name] = POISON
+            return self._poisoned(cur)
+        args = call.args if isinstance(call, s.Call) else []
+        outs = []
+        for i, name in enumerate(it.names):
+            leaf = self._merge_leaf(scope, spec.kind, None, call.ident_span)
+            out = self._layer(spec, args, [cur], scope, env, None, call.span, call.ident_span,
+                              leaf=leaf, fixed={"piece": i})
+            outs.append(out)
+            got = self.ir.node(out.node)["args"].get("pieces")
+            if i == 0 and got is not None and got != len(it.names):
+                shown = self.ir.node(out.node)["shape"]
+                self.diags.error(
+                    "E0322", f"`{call.ident}(...)` gives {got} "
+                    f"piece{'s' if got != 1 else ''}, but {len(it.names)} names take them",
+                    it.span, notes=[f"input {fmt_shape(cur.shape)}; the first piece is "
+                                    f"{fmt_shape(shown)}"],
+                    help=f"write {got} names, or change the count")
+                for n in it.names:
+                    env.vars[n] = POISON
+                return self._poisoned(cur)
+            env.vars[name] = out
+        return outs[-1]
 
     # ================================================================ merges
     def _merge(self, it: s.Merge, cur, scope, env, label: s.Labeled | None) -> Tensor:

@@ -260,6 +260,14 @@ class _Printer:
         self.w(" = ")
         self.item(it.item)
 
+    # item_stmt: LPAR NAME ("," NAME)+ ","? RPAR "=" item_stmt -> unpack
+    def _Unpack(self, it: s.Unpack) -> None:
+        self.w("(", it.span.start)
+        for i, (name, span) in enumerate(zip(it.names, it.name_spans, strict=True)):
+            self.w(("" if i == 0 else ", ") + name, span.start)
+        self.w(") = ")
+        self.item(it.item)
+
     # primary: NAME -> ref
     def _Ref(self, it: s.Ref) -> None:
         self.w(it.ident, it.span.start)

@@ -157,6 +157,12 @@ class _Builder:
         name, item = children
         return s.Bind(self._cover(name, item), name.value, self._span(name), item)
 
+    # item_stmt: LPAR NAME ("," NAME)+ ","? RPAR "=" item_stmt -> unpack
+    def unpack(self, children):
+        lpar, *names, _rpar, item = children
+        return s.Unpack(self._cover(lpar, item), [n.value for n in names],
+                        [self._span(n) for n in names], item)
+
     # item: primary MUL_OP postfix -> repeat
     def repeat(self, children):
         item, op, count = children
@@ -629,7 +635,7 @@ _TERMINAL_NAMES = {
     "SEMICOLON": "`;`", "MUL_OP": "an operator", "ADD_OP": "an operator",
     "COMP_OP": "a comparison", "DOT": "`.`", "$END": "the end of the file",
 }
-_ITEM_STARTS = {"NAME", "LBRACE", "LSQB", "CONCAT", "ADD", "IF"}
+_ITEM_STARTS = {"NAME", "LBRACE", "LSQB", "CONCAT", "ADD", "IF", "LPAR"}
 _EXPR_STARTS = {"INT", "FLOAT", "STRING", "DIMS", "TRUE", "FALSE", "LPAR", "MINUS", "PLUS", "NOT"}
 
 

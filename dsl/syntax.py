@@ -205,6 +205,15 @@ class Bind(Item):
 
 
 @dataclass
+class Unpack(Item):
+    """`(a, b) = chunk(2)`: an item that gives several values binds each to a name."""
+
+    names: list[str]
+    name_spans: list[Span]
+    item: Item
+
+
+@dataclass
 class InputStmt(Item):
     """`input 3x224x224`: the shape of one sample fed to the network."""
 

@@ -97,8 +97,8 @@ def plan(ir) -> Plan:
         info = _info(ir, nid, data)
         fx_name = var_name(name, op)
 
-        def call(target, args, _meta=meta, _name=fx_name, _info=info):
-            node = graph.create_node("call_function", target, args, name=_name)
+        def call(target, args, kwargs=None, _meta=meta, _name=fx_name, _info=info):
+            node = graph.create_node("call_function", target, args, kwargs, name=_name)
             node.meta.update(_meta)
             layers[node.name] = _info
             return node

@@ -188,6 +188,52 @@ def _torch_fn(name: str) -> Callable:
     return lower
 
 
+def _sizes(ins: list, a: dict, call) -> object:
+    """`like.shape[2:]`: the spatial size of the `like` input, read when the forward runs."""
+    shape = call(getattr, (ins[a["like"]], "shape"))
+    return call(operator.getitem, (shape, slice(2, None)))
+
+
+def _upsample(a: dict, ins: list, call):
+    import torch.nn.functional as F
+
+    kw = {"mode": a["mode"]}
+    if a.get("like") is not None:
+        kw["size"] = _sizes(ins, a, call)
+    elif a.get("size") is not None:
+        kw["size"] = a["size"]
+    else:
+        kw["scale_factor"] = a["scale"]
+    if a.get("align_corners") is not None:
+        kw["align_corners"] = a["align_corners"]
+    return call(F.interpolate, (ins[0],), kw)
+
+
+def _crop(a: dict, ins: list, call):
+    # Per spatial dimension, `torch.narrow(x, dim, (have - want) // 2, want)` with `have` (and
+    # `want`, for `like=`) read from the tensors at run time: centred at any input size.
+    import torch
+
+    x = ins[0]
+    shape = call(getattr, (x, "shape"))
+    ref = call(getattr, (ins[a["like"]], "shape")) if a.get("like") is not None else None
+    out = x
+    for i in range(a["rank"]):
+        dim = i + 2
+        have = call(operator.getitem, (shape, dim))
+        want = call(operator.getitem, (ref, dim)) if ref is not None else a["size"][i]
+        start = call(operator.floordiv, (call(operator.sub, (have, want)), 2))
+        out = call(torch.narrow, (out, dim, start, want))
+    return out
+
+
+def _piece(a: dict, ins: list, call):
+    """One piece of a `chunk` or `split`: `torch.narrow(x, dim, start, length)`, a view."""
+    import torch
+
+    return call(torch.narrow, (ins[0], _torch_dim(a["dim"]), a["start"], a["length"]))
+
+
 def _inplace_arg(a: dict) -> bool:
     return bool(a.get("inplace"))
 
@@ -247,6 +293,15 @@ LOWERINGS: dict[str, Lowering] = {
     "div": Lowering(function=_chain(operator.truediv), doc="a / b", **_NEW),
     "max": Lowering(function=_torch_fn("maximum"), doc="torch.maximum(a, b)", **_NEW),
     "min": Lowering(function=_torch_fn("minimum"), doc="torch.minimum(a, b)", **_NEW),
+    "upsample": Lowering(function=_upsample, doc="torch.nn.functional.interpolate; `like=` "
+                         "reads the size at run time", **_NEW),
+    # narrow returns a view of its input (the whole input when nothing is cropped)
+    "chunk": Lowering(function=_piece, doc="torch.narrow: the piece torch.chunk gives",
+                      aliases=True, saves_output=False),
+    "split": Lowering(function=_piece, doc="torch.narrow: the piece torch.split gives",
+                      aliases=True, saves_output=False),
+    "crop": Lowering(function=_crop, doc="torch.narrow per spatial dimension, centred",
+                     aliases=True, saves_output=False),
 }
 
 

@@ -1,7 +1,11 @@
 """The op registry and the built-in layer kinds (one module per family)."""
 
 from . import activation, conv, dense, io, merge, norm, pool  # noqa: F401  (registers kinds)
-from . import elementwise  # noqa: F401  (registers kinds)
+
+# isort: split
+from . import elementwise, resize, split  # noqa: F401  (issue 12's structural kinds)
+
+# isort: split
 from .registry import (
                        NO_COUNTS,
                        Counts,

@@ -217,6 +217,15 @@ ENTRIES = [
           "Add an underscore (`forward_`) or pick another name.",
           "network net {\n    input 3x32x32\n    forward: conv(16, 3x3)\n}\n",
           "network net {\n    input 3x32x32\n    forward_: conv(16, 3x3)\n}\n"),
+    Entry("E0230", "a misplaced return",
+          "`return a, b` names the outputs of a network with several (a main and an auxiliary "
+          "head, the feature maps of a backbone). It is the last line of a network's body; a "
+          "block gives one value, the output of its last item.",
+          "block head {\n    conv(8, 1x1)\n    return in\n}\n\nnetwork net {\n"
+          "    input 3x8x8\n    head\n}\n",
+          "network net {\n    input 3x8x8\n    x = conv(8, 1x1)\n"
+          "    aux = { x; avgpool(global=true) }\n    main = { x; conv(4, 1x1) }\n"
+          "    return main, aux\n}\n"),
     # ------------------------------------------------------------------ E03xx shape rules
     Entry("E0301", "kernel or window does not fit",
           "A conv or pool's output size W2 = floor((W1 - F + 2P)/S) + 1 came out below 1: the "

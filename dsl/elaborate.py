@@ -256,6 +256,7 @@ class Elaborator:
         self._active: set[int] = set()  # ids of the block definitions being elaborated
         self._specs: dict[int, tuple] = {}  # id of a block definition -> (it, its ArgSpecs)
         self._sizes: dict[int, tuple] = {}  # id of a list or tuple value -> (it, elements)
+        self.outputs: list[tuple[str, int]] = []  # `return a, b`: (name, node) of each
 
     # ================================================================ entry point
     def network(self, defn: s.Definition, overrides: dict | None = None,
@@ -290,6 +291,8 @@ class Elaborator:
         self.stack.pop()
         self._note_overrides(first_diag, overrides or {})
         self.ir.output = out.node if out is not None else self.ir.input
+        if len(self.outputs) > 1:  # one returned value is the output as usual
+            self.ir.outputs = list(self.outputs)
         self.ir.attrs.update(network=defn.name, source=defn.span.path,
                                    params_used=dict(self._param_values))
         return self.ir
@@ -416,7 +419,44 @@ class Elaborator:
                 if isinstance(it, s.InputStmt):
                     self.diags.error("E0213", "`input` belongs to a network; a block takes its "
                                      "caller's output", it.span, help="remove this line")
-        return self._sequence(body.items, cur, scope, env, top=True)
+        items = body.items
+        ret = items[-1] if network and items and isinstance(items[-1], s.ReturnStmt) else None
+        if ret is not None:
+            items = items[:-1]
+        out = self._sequence(items, cur, scope, env, top=True)
+        return out if ret is None else self._return(ret, out, env)
+
+    def _return(self, it: s.ReturnStmt, cur: Tensor, env: Env) -> Tensor:
+        """`return main, aux`: the network's outputs, in order (see `IR.outputs`)."""
+        outs: list[tuple[str, Tensor]] = []
+        seen: dict[str, Span] = {}
+        for name, span in zip(it.names, it.name_spans, strict=True):
+            found, v = env.lookup(name)
+            if name in seen:
+                self.diags.error("E0209", f"`{name}` is returned twice", span,
+                                 labels=[Label(seen[name], "first here")],
+                                 help="each output is returned once")
+                continue
+            seen[name] = span
+            if not found:
+                hint = suggest(name, [n for n in env.names()
+                                      if isinstance(env.lookup(n)[1], Tensor)])
+                self.diags.error("E0207", f"unknown value `{name}`"
+                                 + (f" (did you mean `{hint}`?)" if hint else ""), span,
+                                 help="return values bound with `name = ...`")
+                continue
+            if v is POISON:
+                continue
+            if not isinstance(v, Tensor):
+                self.diags.error("E0204", f"`{name}` is {type_name(v)}, not a tensor", span,
+                                 help="a network returns tensors: values bound with "
+                                      "`name = ...`")
+                continue
+            outs.append((name, v))
+        if len(outs) != len(it.names):
+            return self._poisoned(cur)
+        self.outputs = [(name, t.node) for name, t in outs]
+        return outs[0][1]
 
     def _sequence(self, items, cur: Tensor, scope: Scope, env: Env, top=False) -> Tensor:
         """Items in order, each fed the previous one's output. `input` and `init` statements
@@ -459,6 +499,11 @@ class Elaborator:
         if isinstance(it, s.InputStmt):
             self.diags.error("E0213", "`input` belongs at the top of a network", it.span,
                              help="move it to the first line of the network's body")
+            return cur
+        if isinstance(it, s.ReturnStmt):
+            self.diags.error("E0230", "`return` is the last line of a network's body",
+                             it.span, help="name the outputs at the end of the network; a "
+                             "block gives one value, the output of its last item")
             return cur
         if isinstance(it, s.InitStmt):
             self.diags.error("E0217", "`init` belongs at the top level of a block or network "

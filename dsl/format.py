@@ -260,6 +260,12 @@ class _Printer:
         self.w(" = ")
         self.item(it.item)
 
+    # return_stmt: RETURN NAME ("," NAME)* ","?
+    def _ReturnStmt(self, it: s.ReturnStmt) -> None:
+        self.w("return", it.span.start)
+        for i, (name, span) in enumerate(zip(it.names, it.name_spans, strict=True)):
+            self.w((" " if i == 0 else ", ") + name, span.start)
+
     # item_stmt: LPAR NAME ("," NAME)+ ","? RPAR "=" item_stmt -> unpack
     def _Unpack(self, it: s.Unpack) -> None:
         self.w("(", it.span.start)

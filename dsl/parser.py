@@ -157,6 +157,12 @@ class _Builder:
         name, item = children
         return s.Bind(self._cover(name, item), name.value, self._span(name), item)
 
+    # return_stmt: RETURN NAME ("," NAME)* ","?
+    def return_stmt(self, children):
+        keyword, *names = children
+        return s.ReturnStmt(self._cover(keyword, names[-1]), [n.value for n in names],
+                            [self._span(n) for n in names])
+
     # item_stmt: LPAR NAME ("," NAME)+ ","? RPAR "=" item_stmt -> unpack
     def unpack(self, children):
         lpar, *names, _rpar, item = children

@@ -214,6 +214,14 @@ class Unpack(Item):
 
 
 @dataclass
+class ReturnStmt(Item):
+    """`return main, aux`: the last line of a network with several outputs."""
+
+    names: list[str]
+    name_spans: list[Span]
+
+
+@dataclass
 class InputStmt(Item):
     """`input 3x224x224`: the shape of one sample fed to the network."""
 

@@ -36,6 +36,7 @@ KEYWORDS = {
     "NETWORK": "storage.type.network.arch",
     "INPUT": "keyword.other.input.arch",
     "INIT": "keyword.other.init.arch",
+    "RETURN": "keyword.control.return.arch",
     "IF": "keyword.control.conditional.arch",
     "THEN": "keyword.control.conditional.arch",
     "ELSE": "keyword.control.conditional.arch",

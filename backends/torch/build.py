@@ -107,5 +107,8 @@ def plan(ir) -> Plan:
         if low.inplace:
             args = with_inplace(args, nid in in_place)
         env[nid] = low.function(args, ins, call)
-    graph.output(env[ir.output])
+    results = ir.results()
+    # Several outputs (`return main, aux`) are a tuple in the order written, as torchvision's
+    # GoogLeNet returns (logits, aux): fx, TorchScript and ONNX take it as it is.
+    graph.output(env[ir.output] if len(results) == 1 else tuple(env[n] for _, n in results))
     return Plan(graph, tuple(modules), layers)

@@ -85,7 +85,7 @@ def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None,
             # warns about even "same" kernels on every forward).
             warnings.simplefilter("ignore")
             with _swapped(model, swaps), _silenced():
-                _export(model, example, buf, opset)
+                _export(model, example, buf, opset, output_names(ir))
             data = buf.getvalue()
             if fixes:
                 try:
@@ -105,10 +105,17 @@ def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None,
     return path
 
 
-def _export(model: nn.Module, example: torch.Tensor, out, opset: int) -> None:
+def output_names(ir) -> list[str]:
+    """The ONNX outputs: `output`, or the names of `return main, aux` (never `input`)."""
+    return [n if n != "input" else "input_" for n, _ in ir.results()]
+
+
+def _export(model: nn.Module, example: torch.Tensor, out, opset: int,
+            outputs: list[str] | None = None) -> None:
+    outputs = outputs or ["output"]
     torch.onnx.export(model, (example,), out, dynamo=False, opset_version=opset,
-                      input_names=["input"], output_names=["output"],
-                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                      input_names=["input"], output_names=outputs,
+                      dynamic_axes={"input": {0: "batch"}, **{o: {0: "batch"} for o in outputs}},
                       do_constant_folding=True)
 
 

@@ -266,7 +266,7 @@ class _Printer:
         for i, (name, span) in enumerate(zip(it.names, it.name_spans, strict=True)):
             self.w((" " if i == 0 else ", ") + name, span.start)
 
-    # item_stmt: LPAR NAME ("," NAME)+ ","? RPAR "=" item_stmt -> unpack
+    # item_stmt: LPAR NAME ("," NAME)* ","? RPAR "=" item_stmt -> unpack
     def _Unpack(self, it: s.Unpack) -> None:
         self.w("(", it.span.start)
         for i, (name, span) in enumerate(zip(it.names, it.name_spans, strict=True)):

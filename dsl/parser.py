@@ -163,7 +163,7 @@ class _Builder:
         return s.ReturnStmt(self._cover(keyword, names[-1]), [n.value for n in names],
                             [self._span(n) for n in names])
 
-    # item_stmt: LPAR NAME ("," NAME)+ ","? RPAR "=" item_stmt -> unpack
+    # item_stmt: LPAR NAME ("," NAME)* ","? RPAR "=" item_stmt -> unpack
     def unpack(self, children):
         lpar, *names, _rpar, item = children
         return s.Unpack(self._cover(lpar, item), [n.value for n in names],

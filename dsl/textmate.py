@@ -167,6 +167,7 @@ _VIM_GROUPS = {
     "keyword.control.import.arch": "Include", "storage.type.block.arch": "StorageClass",
     "storage.type.network.arch": "StorageClass", "keyword.other.input.arch": "Keyword",
     "keyword.other.init.arch": "Keyword", "keyword.control.conditional.arch": "Conditional",
+    "keyword.control.return.arch": "Statement",
     "keyword.other.merge.arch": "Keyword", "keyword.operator.logical.arch": "Operator",
     "constant.language.boolean.arch": "Boolean",
 }

@@ -90,8 +90,8 @@ def test_broadcast_failure_names_both_shapes():
 
 
 def test_a_merge_of_several_chains_left_to_right():
-    net = archdsl.parse("network t {\n  input 3x4x4\n  a = relu\n  b = { in; tanh }\n  c = { in; sigmoid }\n"
-                        "  mul(a, b, c)\n}\n")
+    net = archdsl.parse("network t {\n  input 3x4x4\n  a = relu\n  b = { in; tanh }\n"
+                        "  c = { in; sigmoid }\n  mul(a, b, c)\n}\n")
     x = torch.randn(2, 3, 4, 4)
     torch.testing.assert_close(net.to_torch()(x), x.relu() * x.tanh() * x.sigmoid())
 
@@ -134,7 +134,7 @@ def upsamples(draw):
 @settings(max_examples=40, deadline=None)
 @given(upsamples(), st.integers(1, 3))
 def test_upsample_matches_interpolate(case, channels):
-    rank, sizes, mode, text, kw, align = case
+    _rank, sizes, mode, text, kw, align = case
     extra = "" if align is None else f", align_corners={'true' if align else 'false'}"
     net = archdsl.parse(f"network t {{ input {channels}x{_dims(sizes)}\n"
                         f"  upsample({text}, mode=\"{mode}\"{extra}) }}")
@@ -248,7 +248,7 @@ def test_chunk_and_split_match_torch(n, k, dim, use_split):
 
 
 def _node_of(net, names, name) -> str:
-    kind = [d["op"] for _, d in net.ir.layers()][0]
+    kind = next(d["op"] for _, d in net.ir.layers())
     i = names.index(name)
     return kind if i == 0 else f"{kind}_{i}"
 

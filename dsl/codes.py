@@ -286,8 +286,8 @@ ENTRIES = [
           "network net {\n    input 1x28x28\n    conv([1, 2, 1])\n}\n",
           "network net {\n    input 1x28x28\n"
           "    conv([[1, 2, 1], [2, 4, 2], [1, 2, 1]] / 16)\n}\n"),
-    # E0320-E0329: merges, resizing, crops and splits (issue 12's structural kinds)
-    Entry("E0320", "shapes that do not broadcast",
+    # E0330-E0329: merges, resizing, crops and splits (issue 12's structural kinds)
+    Entry("E0330", "shapes that do not broadcast",
           "mul, sub, div, max and min (and `add(..., broadcast=true)`) broadcast as torch does: "
           "the shapes, batch included, are lined up from the right and each pair of sizes must "
           "be equal or one of them 1, which is stretched. Inputs must have the same rank, since "
@@ -297,13 +297,13 @@ ENTRIES = [
           "    s = { avgpool(global=true); conv(32, 1x1); sigmoid }\n    mul(x, s)\n}\n",
           "network net {\n    input 64x8x8\n    x = conv(64, 3x3, pad=1)\n"
           "    s = { avgpool(global=true); conv(64, 1x1); sigmoid }\n    mul(x, s)\n}\n"),
-    Entry("E0321", "a crop larger than its input",
+    Entry("E0331", "a crop larger than its input",
           "crop cuts the borders off, centred: offset (in - out) // 2 before, the rest after. "
           "It cannot make a dimension larger; crop the larger tensor to the smaller (in a "
           "valid-conv U-Net, the skip to the decoder's size).",
           "network net {\n    input 8x28x28\n    crop(32x32)\n}\n",
           "network net {\n    input 8x28x28\n    crop(24x24)\n}\n"),
-    Entry("E0322", "several values, and the names that take them",
+    Entry("E0332", "several values, and the names that take them",
           "chunk and split give several values; unpack them into as many names, "
           "`(a, b) = chunk(2)` (torch.chunk may give fewer pieces than asked: 6 channels in 4 "
           "chunks are 3 pieces of 2). Only they give several values, and split's sizes must "

@@ -588,7 +588,7 @@ class Elaborator:
             return self._poisoned(cur)
         spec = ops.lookup(ident)
         if spec is not None and spec.extra.get("splits"):
-            self.diags.error("E0322", f"`{ident}` gives several values; name each of them",
+            self.diags.error("E0332", f"`{ident}` gives several values; name each of them",
                              it.span, help=f"unpack them: `(a, b) = {ident}(...)`, then use "
                                            "`a` and `b` like any value")
             return self._poisoned(cur)
@@ -806,7 +806,7 @@ class Elaborator:
         call = it.item
         spec = ops.lookup(call.ident) if isinstance(call, (s.Call, s.Ref)) else None
         if spec is None or not spec.extra.get("splits"):
-            self.diags.error("E0322", "only `chunk(...)` and `split(...)` give several values",
+            self.diags.error("E0332", "only `chunk(...)` and `split(...)` give several values",
                              it.item.span, help="bind one value with `x = ...`; cut a tensor "
                                                 "into pieces with `(a, b) = chunk(2)`")
             for name in it.names:
@@ -823,7 +823,7 @@ class Elaborator:
             if i == 0 and got is not None and got != len(it.names):
                 shown = self.ir.node(out.node)["shape"]
                 self.diags.error(
-                    "E0322", f"`{call.ident}(...)` gives {got} "
+                    "E0332", f"`{call.ident}(...)` gives {got} "
                     f"piece{'s' if got != 1 else ''}, but {len(it.names)} names take them",
                     it.span, notes=[f"input {fmt_shape(cur.shape)}; the first piece is "
                                     f"{fmt_shape(shown)}"],

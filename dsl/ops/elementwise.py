@@ -33,7 +33,7 @@ def broadcast(kind: str, ins: list) -> tuple:
     shown = " and ".join(fmt_shape(s) for s in ins)
     if any(len(s) != rank for s in ins):
         raise ShapeProblem(
-            f"{kind} broadcasts inputs of the same rank, found {shown}", code="E0320",
+            f"{kind} broadcasts inputs of the same rank, found {shown}", code="E0330",
             inputs={i: f"gives {fmt_shape(s)} (rank {len(s)})" for i, s in enumerate(ins)},
             notes=["torch lines shapes up from the right, batch included: "
                    + " and ".join("Nx" + fmt_shape(s) for s in ins)
@@ -47,7 +47,7 @@ def broadcast(kind: str, ins: list) -> tuple:
         pair = f"{_dim_name(rank, d)}: " + " vs ".join(map(str, sizes))
         if any(n not in (1, big) for n in sizes):
             raise ShapeProblem(
-                f"{kind} cannot broadcast {shown}", code="E0320",
+                f"{kind} cannot broadcast {shown}", code="E0330",
                 inputs={i: f"gives {fmt_shape(s)}" for i, s in enumerate(ins)},
                 notes=["torch broadcasting lines the shapes up from the right ("
                        + " and ".join("Nx" + fmt_shape(s) for s in ins)

@@ -151,7 +151,7 @@ def _crop_shape(a: dict, ins):
     if bad:
         raise ShapeProblem(
             f"crop to {'x'.join(map(str, size))} is larger than its {fmt_shape(x)} input",
-            code="E0321", inputs={0: f"gives {fmt_shape(x)}"} | (
+            code="E0331", inputs={0: f"gives {fmt_shape(x)}"} | (
                 {a["like"]: f"gives {fmt_shape(ins[a['like']])}"} if a["like"] else {}),
             notes=[f"{d}: crop {c} > input {w}" for d, w, c in bad],
             help="a crop only removes borders: crop the larger tensor to the smaller")

@@ -33,7 +33,7 @@ def pieces(kind: str, args: dict, n: int) -> list[tuple[int, int]]:
         if sum(step) != n:
             raise ShapeProblem(
                 f"split sizes {' + '.join(map(str, step))} = {sum(step)} do not add up to the "
-                f"{n} of dimension {args['dim']}", code="E0322",
+                f"{n} of dimension {args['dim']}", code="E0332",
                 notes=["torch.split with a list of sizes needs them to sum to the dimension"],
                 help=f"make the sizes add up to {n}")
         starts = [sum(step[:i]) for i in range(len(step))]

@@ -49,7 +49,7 @@ def test_broadcast_rule_is_torchs(dims, kind):
     except RuntimeError:
         with pytest.raises(ops.ShapeProblem) as prob:
             spec.shape(args, [a, b])
-        assert prob.value.code == "E0320"
+        assert prob.value.code == "E0330"
         return
     assert spec.shape(args, [a, b]) == want
 
@@ -84,7 +84,7 @@ def test_broadcast_failure_names_both_shapes():
         archdsl.parse("network t {\n  input 4x8x8\n  s = { avgpool(global=true); conv(3, 1x1) }"
                       "\n  mul(in, s)\n}\n")
     d = err.value.diagnostics[0]
-    assert d.code == "E0320" and "4x8x8 and 3x1x1" in d.message
+    assert d.code == "E0330" and "4x8x8 and 3x1x1" in d.message
     assert any("channels): 4 vs 3" in n for n in d.notes)
     assert d.span.line == 4
 
@@ -219,7 +219,7 @@ def test_crop_is_a_centred_slice(dims, like):
 
 
 def test_crop_larger_than_input():
-    assert _codes("network t { input 2x8x8\n crop(9x4) }") == ["E0321"]
+    assert _codes("network t { input 2x8x8\n crop(9x4) }") == ["E0331"]
 
 
 # ---------------------------------------------------------------- chunk / split
@@ -254,10 +254,10 @@ def _node_of(net, names, name) -> str:
 
 
 def test_split_sizes_and_piece_counts():
-    assert _codes("network t { input 6x4\n (a, b) = split((2, 3))\n a }") == ["E0322"]
-    assert _codes("network t { input 6x4\n (a, b, c, d) = chunk(4)\n a }") == ["E0322"]
-    assert _codes("network t { input 6x4\n chunk(2) }") == ["E0322"]
-    assert _codes("network t { input 6x4\n (a, b) = relu\n a }") == ["E0322"]
+    assert _codes("network t { input 6x4\n (a, b) = split((2, 3))\n a }") == ["E0332"]
+    assert _codes("network t { input 6x4\n (a, b, c, d) = chunk(4)\n a }") == ["E0332"]
+    assert _codes("network t { input 6x4\n chunk(2) }") == ["E0332"]
+    assert _codes("network t { input 6x4\n (a, b) = relu\n a }") == ["E0332"]
     net = archdsl.parse("network t { input 6x4\n (a, b) = split((2, 4))\n add(b, b) }")
     assert net.output_shape == (4, 4)
 

@@ -286,7 +286,7 @@ ENTRIES = [
           "network net {\n    input 1x28x28\n    conv([1, 2, 1])\n}\n",
           "network net {\n    input 1x28x28\n"
           "    conv([[1, 2, 1], [2, 4, 2], [1, 2, 1]] / 16)\n}\n"),
-    # E0330-E0329: merges, resizing, crops and splits (issue 12's structural kinds)
+    # E0330-E0339: merges, resizing, crops and splits (issue 12's structural kinds)
     Entry("E0330", "shapes that do not broadcast",
           "mul, sub, div, max and min (and `add(..., broadcast=true)`) broadcast as torch does: "
           "the shapes, batch included, are lined up from the right and each pair of sizes must "

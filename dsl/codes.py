@@ -286,6 +286,43 @@ ENTRIES = [
           "network net {\n    input 1x28x28\n    conv([1, 2, 1])\n}\n",
           "network net {\n    input 1x28x28\n"
           "    conv([[1, 2, 1], [2, 4, 2], [1, 2, 1]] / 16)\n}\n"),
+    # E0320-E0329: the layer kinds of decoders, modern blocks and reshapes (issue 12)
+    Entry("E0320", "transposed conv output padding too large",
+          "A strided conv maps S input sizes to the same output size; a transposed conv's "
+          "`output_pad` picks which of them it makes, so PyTorch requires it to be smaller than "
+          "the stride (or the dilation). The note shows the size rule "
+          "W2 = (W1 - 1)*S - 2P + D*(F - 1) + output_pad + 1.",
+          "network net {\n    input 8x4x4\n    conv_transpose(4, 3x3, stride=2, output_pad=2)\n"
+          "}\n",
+          "network net {\n    input 8x4x4\n    conv_transpose(4, 3x3, stride=2, pad=1, "
+          "output_pad=1)\n}\n"),
+    Entry("E0321", "a reshape that changes the number of values",
+          "`reshape` and `unflatten` rearrange values without making or dropping any: the new "
+          "shape must hold exactly as many values as the input (the note multiplies both out).",
+          "network net {\n    input 64\n    unflatten(4x5x5)\n}\n",
+          "network net {\n    input 64\n    unflatten(4x4x4)\n}\n"),
+    Entry("E0322", "a size that a factor does not divide",
+          "`glu` halves a dimension (so its size must be even); `pixel_shuffle(r)` needs "
+          "channels divisible by r*r, `pixel_unshuffle(r)` a height and width divisible by r.",
+          "network net {\n    input 12x8x8\n    pixel_shuffle(3)\n}\n",
+          "network net {\n    input 18x8x8\n    pixel_shuffle(3)\n}\n"),
+    Entry("E0323", "reflect or circular padding larger than the input",
+          "Reflect padding mirrors the input without repeating its edge, so each amount must be "
+          "smaller than the size it pads; circular padding wraps around, at most once (P <= W). "
+          "Replicate and constant padding take any amount.",
+          "network net {\n    input 3x4x4\n    pad(4, mode=\"reflect\")\n}\n",
+          "network net {\n    input 3x4x4\n    pad(3, mode=\"reflect\")\n}\n"),
+    Entry("E0324", "permute dims that are not an order of the dimensions",
+          "`permute` takes every dimension of its input exactly once, batch left out: "
+          "`permute((1, 2, 0))` moves the channels of a CxHxW map last.",
+          "network net {\n    input 3x4x4\n    permute((1, 1, 0))\n}\n",
+          "network net {\n    input 3x4x4\n    permute((1, 2, 0))\n}\n"),
+    Entry("E0325", "a learned scale that does not broadcast",
+          "`scale` multiplies its input by a learned tensor with torch's broadcasting: aligned "
+          "from the last dimension, each of the scale's sizes must be 1 or the input's, so the "
+          "output keeps the input's shape. One factor per channel of a CxHxW map is Cx1x1.",
+          "network net {\n    input 8x4x4\n    scale(shape=8x1)\n}\n",
+          "network net {\n    input 8x4x4\n    scale(shape=8x1x1)\n}\n"),
     # E0330-E0339: merges, resizing, crops and splits (issue 12's structural kinds)
     Entry("E0330", "shapes that do not broadcast",
           "mul, sub, div, max and min (and `add(..., broadcast=true)`) broadcast as torch does: "

@@ -257,6 +257,7 @@ class Elaborator:
         self._specs: dict[int, tuple] = {}  # id of a block definition -> (it, its ArgSpecs)
         self._sizes: dict[int, tuple] = {}  # id of a list or tuple value -> (it, elements)
         self.outputs: list[tuple[str, int]] = []  # `return a, b`: (name, node) of each
+        self._maps: dict[int, bool] = {}  # node -> is its output a channels-first map
 
     # ================================================================ entry point
     def network(self, defn: s.Definition, overrides: dict | None = None,
@@ -314,6 +315,7 @@ class Elaborator:
                              help="move it to the top of the network's body")
         span = inputs[0].span if inputs else defn.name_span
         nid = self.ir.add_node("input", {"shape": shape}, "input", span, shape=shape)
+        self._maps[nid] = shape is not None and len(shape) >= 2
         self.ir.input = nid
         cur = Tensor(nid, shape, "input", span)
         env.vars["in"] = cur
@@ -652,7 +654,13 @@ class Elaborator:
             if type(v) is list or type(v) is tuple:  # checking walks every element
                 self.budget.charge("expression", self._size(v))
         in_shapes = [t.shape for t in inputs]
-        key = _made_key(spec.kind, vals, in_shapes)
+        maps = None
+        if spec.extra.get("layout_aware"):  # the rule reads which inputs are feature maps
+            maps = tuple(self._maps.get(t.node, False) for t in inputs)
+            key = _made_key(spec.kind, [*vals, ("_maps", sum(m << i for i, m in
+                                                             enumerate(maps)))], in_shapes)
+        else:
+            key = _made_key(spec.kind, vals, in_shapes)
         made = self._made.get(key) if key is not None else None
         if made is not None and made[0] is spec:
             # An earlier layer had this kind, these arguments and these input shapes: every
@@ -692,7 +700,8 @@ class Elaborator:
         failed = False
         if ok and None not in in_shapes:
             try:
-                args = spec.resolve(args, in_shapes)
+                args = spec.resolve(args if maps is None else {**args, "_maps": maps},
+                                    in_shapes)
                 shape = tuple(spec.shape(args, in_shapes))
             except ShapeProblem as prob:
                 self._shape_error(prob, spec, inputs, span, name)
@@ -736,6 +745,8 @@ class Elaborator:
                                init=inits)
         if failed:
             self.ir.node(nid)["error"] = True
+        self._maps[nid] = ops.makes_map(spec, shape, [self._maps.get(t.node, False)
+                                                      for t in inputs])
         for i, t in enumerate(inputs):
             self.ir.connect(t.node, nid, i)
         if params is not None:

@@ -50,7 +50,13 @@ def class_name(network: str) -> str:
     parts = [p for p in network.replace("-", "_").split("_") if p]
     name = "".join(p[0].upper() + p[1:] for p in parts) or "Network"
     name = name if name[0].isalpha() else "Net" + name
-    return name + "_" if keyword.iskeyword(name) else name  # `network none`: not `class None`
+    # `network none`: not `class None`; `network scale`: not the helper class `Scale` that
+    # the standalone file defines (runtime.py)
+    return name + "_" if keyword.iskeyword(name) or name in RUNTIME_CLASSES else name
+
+
+# the layer classes of runtime.py, which a standalone file may define beside the network's
+RUNTIME_CLASSES = frozenset({"Scale", "StochasticDepth", "ChannelLayerNorm", "ChannelShuffle"})
 
 
 def _info(ir, nid: int, data: dict) -> LayerInfo:

@@ -30,7 +30,9 @@ class ModuleCall:
     """`torch.nn.<cls>(*args, **kwargs)`.
 
     `kernel` is a literal kernel (nested lists, one channel's worth) copied into every channel
-    of the weight; `frozen` makes that weight a parameter that is not trained.
+    of the weight; `frozen` makes that weight a parameter that is not trained. With `runtime`
+    the class is one of `runtime.py`'s (`Scale`, `StochasticDepth`...), which the standalone
+    source copies in, instead of one of `torch.nn`'s.
     """
 
     cls: str
@@ -38,11 +40,15 @@ class ModuleCall:
     kwargs: Kwargs = ()
     kernel: list | None = None
     frozen: bool = False
+    runtime: bool = False
 
     def build(self):
         import torch
 
-        module = getattr(torch.nn, self.cls)(*self.args, **dict(self.kwargs))
+        from . import runtime
+
+        owner = runtime if self.runtime else torch.nn
+        module = getattr(owner, self.cls)(*self.args, **dict(self.kwargs))
         if self.kernel is not None:
             from .runtime import literal_kernel
 
@@ -55,7 +61,7 @@ class ModuleCall:
         if not all(n.isidentifier() and not keyword.iskeyword(n) for n in names):
             raise ValueError(f"not a class and argument names: nn.{self.cls}, {names[1:]}")
         parts = [py(a) for a in self.args] + [f"{k}={py(v)}" for k, v in self.kwargs]
-        call = f"nn.{self.cls}({', '.join(parts)})"
+        call = f"{'' if self.runtime else 'nn.'}{self.cls}({', '.join(parts)})"
         if self.kernel is not None:
             return f"literal_kernel({call}, {py(self.kernel)}, {py(self.frozen)})"
         return call
@@ -327,3 +333,6 @@ def lowering_for(kind: str, name: str, location: str) -> Lowering:
             f"{location}: layer `{name}` is a `{kind}`, which has no PyTorch lowering; give it "
             "one with archdsl.backends.torch.register_lowering")
     return low
+
+
+from . import lowering_kinds  # noqa: E402, F401  (the kinds of issue 12 add their entries)

@@ -5,9 +5,10 @@ torch and onnx, and gives a compact graph with one initializer per weight. The b
 is dynamic (`batch`); the input is called `input` and the output `output`. The file is written
 atomically and never over a `.arch` file, and only once the export has succeeded.
 
-ONNX has no adaptive pooling. An `adaptive_avgpool` to 1 everywhere is a `GlobalAveragePool`;
-one whose input is a multiple of its output is an average pool of window and stride
-input/output (the same windows, the same numbers), and is exported as that `nn.AvgPoolNd`
+ONNX has no adaptive pooling. An `adaptive_avgpool` (`adaptive_maxpool`) to 1 everywhere is a
+`GlobalAveragePool` (`GlobalMaxPool`); one whose input is a multiple of its output is an
+average (max) pool of window and stride input/output (the same windows, the same numbers),
+and is exported as that `nn.AvgPoolNd` (`nn.MaxPoolNd`)
 (torch.onnx would do the same, but only where it can still see the input size, which it loses
 after some layers, `lrn` for one). Any other is refused before exporting: E0601 at the layer.
 Whatever else the exporter refuses is also E0601, at the layer its message names when it can
@@ -133,12 +134,30 @@ def _cannot(ir, nid: int, why: str, **kw) -> Diagnostic:
                       data["span"], **kw)
 
 
+# adaptive pools and the fixed-window pools they equal when the output divides the input
+_PLAIN_POOLS = {"adaptive_avgpool": "AvgPool", "adaptive_maxpool": "MaxPool"}
+
+
+# kind -> (does ONNX lack these arguments?, why, help): refused before exporting, at the layer
+_REFUSED = {
+    "instancenorm": (lambda a: a["track"],
+                     "ONNX's InstanceNormalization always uses the sample's own statistics, "
+                     "while a tracked instance norm in eval mode uses its running ones",
+                     "write `instancenorm` without `track=true` (PyTorch's default) to export it"),
+}
+
+
 def _adaptive_pools(ir) -> tuple[list[tuple[str, nn.Module]], list[Diagnostic]]:
     """(modules to export in place of adaptive pools, diagnostics for those ONNX can't do)."""
     swaps, problems = [], []
     live = ir.live()
     for nid, data in ir.nodes():
-        if data["op"] != "adaptive_avgpool" or nid not in live:
+        refused = _REFUSED.get(data["op"])
+        if refused is not None and nid in live and refused[0](data["args"]):
+            problems.append(_cannot(ir, nid, refused[1], help=refused[2]))
+            continue
+        plain = _PLAIN_POOLS.get(data["op"])
+        if plain is None or nid not in live:
             continue
         size = tuple(data["args"]["size"])
         got = tuple(ir.input_shapes(nid)[0][1:])
@@ -146,7 +165,7 @@ def _adaptive_pools(ir) -> tuple[list[tuple[str, nn.Module]], list[Diagnostic]]:
             continue  # GlobalAveragePool
         if all(g % s == 0 for g, s in zip(got, size, strict=True)):
             window = tuple(g // s for g, s in zip(got, size, strict=True))
-            pool = getattr(nn, f"AvgPool{len(size)}d")(window, stride=window)
+            pool = getattr(nn, f"{plain}{len(size)}d")(window, stride=window)
             swaps.append((data["name"], pool))
             continue
         dims = "x".join(map(str, got))
@@ -158,7 +177,7 @@ def _adaptive_pools(ir) -> tuple[list[tuple[str, nn.Module]], list[Diagnostic]]:
                    "divides the input size: "
                    + ", ".join(f"{g} % {s} = {g % s}" for g, s in zip(got, size, strict=True))],
             help=f"use an input size that gives `{data['name']}` a multiple of {want} (it "
-                 f"gets {dims}), or a plain `avgpool` with a fixed window"))
+                 f"gets {dims}), or a plain `{plain.lower()}` with a fixed window"))
     return swaps, problems
 
 

@@ -4,7 +4,8 @@ The file defines one `nn.Module` class named after the network. Its `__init__` r
 same submodules, built by the same `ModuleCall`s, in the same order as `to_torch`, so the
 `state_dict` keys, shapes and order are identical; its `forward` is the fx code of `to_torch`'s
 module, printed once more; its class attribute `input_shape` is `to_torch`'s `input_shape`.
-The helpers it needs (`place`, `literal_kernel`) are copied from `runtime.py`. The output is
+The helpers it needs (`place`, `literal_kernel`, the layer classes torch.nn lacks) are
+copied from `runtime.py`. The output is
 deterministic: the same network gives the same bytes.
 
 With `optimize=True` the class is unchanged (trained state_dicts still load) and the file also
@@ -261,6 +262,8 @@ def to_source(net, optimize: bool = False) -> str:
     helpers = [inspect.getsource(runtime.place)]
     if any(call.kernel is not None for _, call, _ in p.modules):
         helpers.append(inspect.getsource(runtime.literal_kernel))
+    for helper in sorted({call.cls for _, call, _ in p.modules if call.runtime}):
+        helpers.append(inspect.getsource(getattr(runtime, helper)))
     if optimize:
         helpers += _optimize_helpers()
 

@@ -124,7 +124,7 @@ UPSAMPLE = register(OpSpec(
           ArgSpec("align_corners", BOOL, None,
                   doc="for linear modes, as torch (default None = false)")),
     validate=_upsample_validate, resolve=_upsample_resolve, shape=_upsample_shape,
-    describe=_upsample_describe, arity=(1, 2),
+    describe=_upsample_describe, arity=(1, 2), extra={"layout": "keep"},
     doc="Resizes the spatial dimensions (torch.nn.functional.interpolate).",
 ))
 
@@ -170,7 +170,7 @@ CROP = register(OpSpec(
           ArgSpec("like", TENSOR, None,
                   doc="crop to this tensor's spatial size, read at run time")),
     validate=_crop_validate, resolve=_crop_resolve, shape=_crop_shape,
-    describe=_crop_describe, arity=(1, 2),
+    describe=_crop_describe, arity=(1, 2), extra={"layout": "keep"},
     doc="Crops the spatial dimensions around the centre: offset (in - out) // 2 before, the "
         "rest after (the valid-conv U-Net's skip; torch.narrow per dimension).",
 ))

@@ -84,7 +84,7 @@ CHUNK = register(OpSpec(
     resolve=_resolve("chunk"), shape=_shape, describe=_describe("chunk"),
     doc="Cuts its input into pieces along a dimension (torch.chunk); unpack them: "
         "`(a, b) = chunk(2)`.",
-    extra={"splits": True},
+    extra={"splits": True, "layout": "keep"},
 ))
 
 SPLIT = register(OpSpec(
@@ -95,5 +95,5 @@ SPLIT = register(OpSpec(
     resolve=_resolve("split"), shape=_shape, describe=_describe("split"),
     doc="Cuts its input into pieces of given sizes along a dimension (torch.split); unpack "
         "them: `(a, b) = split((16, 48))`.",
-    extra={"splits": True},
+    extra={"splits": True, "layout": "keep"},
 ))

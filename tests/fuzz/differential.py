@@ -30,7 +30,19 @@ from archdsl.backends.torch.lowering import LOWERINGS
 
 BATCH = 2
 COUNTED_OPS = {"aten.convolution", "aten.mm", "aten.addmm", "aten.bmm"}
-NO_MODULE = {"input", "identity", "add", "concat"}  # kinds that own no submodule
+# Kinds lowered to a torch function, not a module: the reference evaluates each its own way,
+# written here from torch's documentation (the batch is dim 0), not from the lowering.
+FUNCTIONS = {
+    "reshape": lambda a, x: x.reshape(x.shape[0], *a["shape"]),
+    "permute": lambda a, x: x.permute(0, *(d + 1 for d in a["dims"])),
+    "transpose": lambda a, x: x.transpose(a["dim0"] % (x.ndim - 1) + 1,
+                                          a["dim1"] % (x.ndim - 1) + 1),
+    "mean": lambda a, x: x.mean([d + 1 for d in a["dims"]], keepdim=a["keepdim"]),
+    "pad": lambda a, x: torch.nn.functional.pad(x, list(a["pad"]), mode=a["mode"],
+                                                **({"value": a["value"]}
+                                                   if a["mode"] == "constant" else {})),
+}
+NO_MODULE = {"input", "identity", "add", "concat", *FUNCTIONS}  # kinds that own no submodule
 PASSTHROUGH = {"identity"}  # kinds that leave no fx node
 
 
@@ -95,6 +107,8 @@ def reference_run(net, model, x) -> dict[int, torch.Tensor]:
         elif op == "concat":
             d = data["args"]["dim"]
             values[nid] = torch.cat(ins, d + 1 if d >= 0 else d)
+        elif op in FUNCTIONS:
+            values[nid] = FUNCTIONS[op](data["args"], ins[0].clone())
         else:
             values[nid] = model.get_submodule(data["name"])(*[t.clone() for t in ins])
     return values

@@ -342,11 +342,11 @@ ENTRIES = [
           "network net {\n    input 8x28x28\n    crop(24x24)\n}\n"),
     Entry("E0332", "several values, and the names that take them",
           "chunk and split give several values; unpack them into as many names, "
-          "`(a, b) = chunk(2)` (torch.chunk may give fewer pieces than asked: 6 channels in 4 "
+          "`[a, b] = chunk(2)` (torch.chunk may give fewer pieces than asked: 6 channels in 4 "
           "chunks are 3 pieces of 2). Only they give several values, and split's sizes must "
           "add up to the dimension.",
-          "network net {\n    input 6x8x8\n    (a, b, c, d) = chunk(4)\n    concat(a, b)\n}\n",
-          "network net {\n    input 6x8x8\n    (a, b, c) = chunk(4)\n    concat(a, b)\n}\n"),
+          "network net {\n    input 6x8x8\n    [a, b, c, d] = chunk(4)\n    concat(a, b)\n}\n",
+          "network net {\n    input 6x8x8\n    [a, b, c] = chunk(4)\n    concat(a, b)\n}\n"),
     # ------------------------------------------------------------------ E04xx imports
     Entry("E0401", "import not found or not an .arch file",
           "Imports resolve relative to the importing file, then along the search path "

@@ -591,7 +591,7 @@ class Elaborator:
         spec = ops.lookup(ident)
         if spec is not None and spec.extra.get("splits"):
             self.diags.error("E0332", f"`{ident}` gives several values; name each of them",
-                             it.span, help=f"unpack them: `(a, b) = {ident}(...)`, then use "
+                             it.span, help=f"unpack them: `[a, b] = {ident}(...)`, then use "
                                            "`a` and `b` like any value")
             return self._poisoned(cur)
         if spec is not None and spec.kind != "input":
@@ -812,14 +812,14 @@ class Elaborator:
 
     # ================================================================ several values
     def _unpack(self, it: s.Unpack, cur, scope, env) -> Tensor:
-        """`(a, b) = chunk(2)`: one node per piece (see ops/split.py), each bound to its name;
+        """`[a, b] = chunk(2)`: one node per piece (see ops/split.py), each bound to its name;
         the pipeline continues from the last piece."""
         call = it.item
         spec = ops.lookup(call.ident) if isinstance(call, (s.Call, s.Ref)) else None
         if spec is None or not spec.extra.get("splits"):
             self.diags.error("E0332", "only `chunk(...)` and `split(...)` give several values",
                              it.item.span, help="bind one value with `x = ...`; cut a tensor "
-                                                "into pieces with `(a, b) = chunk(2)`")
+                                                "into pieces with `[a, b] = chunk(2)`")
             for name in it.names:
                 env.vars[name] = POISON
             return self._poisoned(cur)

@@ -163,11 +163,21 @@ class _Builder:
         return s.ReturnStmt(self._cover(keyword, names[-1]), [n.value for n in names],
                             [self._span(n) for n in names])
 
-    # item_stmt: LPAR NAME ("," NAME)* ","? RPAR "=" item_stmt -> unpack
+    # item_stmt: LSQB [item_stmt ("," item_stmt)*] ","? RSQB "=" item_stmt -> unpack
+    # (The names are read as items, like a list's, so that `[a, b]` stays one LALR state
+    # until `=` decides; a name is an item that is a plain reference.)
     def unpack(self, children):
-        lpar, *names, _rpar, item = children
-        return s.Unpack(self._cover(lpar, item), [n.value for n in names],
-                        [self._span(n) for n in names], item)
+        lsqb, *targets, rsqb, item = children
+        targets = [t for t in targets if t is not None]
+        for t in targets:
+            if not isinstance(t, s.Ref):
+                raise _SyntaxProblem("E0101", "only names can take the values of `[...] =`",
+                                     t.span, help="write `[a, b] = chunk(2)`")
+        if not targets:
+            raise _SyntaxProblem("E0101", "`[] =` names no value", self._cover(lsqb, rsqb),
+                                 help="write `[a, b] = chunk(2)`")
+        return s.Unpack(self._cover(lsqb, item), [t.ident for t in targets],
+                        [t.span for t in targets], item)
 
     # item: primary MUL_OP postfix -> repeat
     def repeat(self, children):
@@ -641,7 +651,7 @@ _TERMINAL_NAMES = {
     "SEMICOLON": "`;`", "MUL_OP": "an operator", "ADD_OP": "an operator",
     "COMP_OP": "a comparison", "DOT": "`.`", "$END": "the end of the file",
 }
-_ITEM_STARTS = {"NAME", "LBRACE", "LSQB", "CONCAT", "ADD", "IF", "LPAR"}
+_ITEM_STARTS = {"NAME", "LBRACE", "LSQB", "CONCAT", "ADD", "IF"}
 _EXPR_STARTS = {"INT", "FLOAT", "STRING", "DIMS", "TRUE", "FALSE", "LPAR", "MINUS", "PLUS", "NOT"}
 
 

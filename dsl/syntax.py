@@ -206,7 +206,7 @@ class Bind(Item):
 
 @dataclass
 class Unpack(Item):
-    """`(a, b) = chunk(2)`: an item that gives several values binds each to a name."""
+    """`[a, b] = chunk(2)`: an item that gives several values binds each to a name."""
 
     names: list[str]
     name_spans: list[Span]

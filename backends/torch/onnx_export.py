@@ -61,6 +61,7 @@ def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None,
     path = os.fspath(path)
     ir = getattr(net, "ir", net)
     swaps, problems = _adaptive_pools(ir)
+    problems += _modes(ir)
     if problems:
         raise ExportError(problems)
     if model is None:
@@ -122,6 +123,20 @@ def _export(model: nn.Module, example: torch.Tensor, out, opset: int,
 
 def _node_named(ir, name: str) -> int:
     return next(nid for nid, data in ir.nodes() if data["name"] == name)
+
+
+# upsample modes the TorchScript exporter has no ONNX form for, at the opsets it writes
+_NO_ONNX_MODE = {"nearest-exact": "torch.onnx has no export of the nearest-exact mode",
+                 "area": "torch.onnx exports the area mode (an adaptive average pool) only for "
+                         "a constant output that divides its input"}
+
+
+def _modes(ir) -> list[Diagnostic]:
+    return [_cannot(ir, nid, _NO_ONNX_MODE[data["args"]["mode"]],
+                    help='use mode="nearest" (the same output for integer scales) or a '
+                         "linear mode")
+            for nid, data in ir.nodes()
+            if data["op"] == "upsample" and data["args"].get("mode") in _NO_ONNX_MODE]
 
 
 def _cannot(ir, nid: int, why: str, **kw) -> Diagnostic:

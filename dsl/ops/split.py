@@ -1,6 +1,6 @@
 """Splitting: `chunk` and `split` (torch.chunk, torch.split) give several values in one line.
 
-`(a, b) = chunk(2)` makes one IR node per piece, each with a single output: the node's
+`[a, b] = chunk(2)` makes one IR node per piece, each with a single output: the node's
 arguments say which piece it is (`piece`, `start`, `length` along `dim`), so every value is
 an ordinary named tensor and every backend sees one-output nodes (torch: `torch.narrow`).
 The pieces are torch's: `chunk(c)` cuts pieces of ceil(n / c) (the last smaller, and fewer
@@ -83,7 +83,7 @@ CHUNK = register(OpSpec(
           DIM),
     resolve=_resolve("chunk"), shape=_shape, describe=_describe("chunk"),
     doc="Cuts its input into pieces along a dimension (torch.chunk); unpack them: "
-        "`(a, b) = chunk(2)`.",
+        "`[a, b] = chunk(2)`.",
     extra={"splits": True, "layout": "keep"},
 ))
 
@@ -94,6 +94,6 @@ SPLIT = register(OpSpec(
           DIM),
     resolve=_resolve("split"), shape=_shape, describe=_describe("split"),
     doc="Cuts its input into pieces of given sizes along a dimension (torch.split); unpack "
-        "them: `(a, b) = split((16, 48))`.",
+        "them: `[a, b] = split((16, 48))`.",
     extra={"splits": True, "layout": "keep"},
 ))

@@ -235,9 +235,9 @@ def test_chunk_and_split_match_torch(n, k, dim, use_split):
     names = [f"v{i}" for i in range(len(pieces))]
     call = f"{'split' if use_split else 'chunk'}({k}, dim={dim})"
     if len(names) == 1:
-        text = f"network t {{ input {_dims(shape)}\n  (v0) = {call}\n  v0 }}"
+        text = f"network t {{ input {_dims(shape)}\n  [v0] = {call}\n  v0 }}"
     else:
-        text = (f"network t {{ input {_dims(shape)}\n  ({', '.join(names)}) = {call}\n"
+        text = (f"network t {{ input {_dims(shape)}\n  [{', '.join(names)}] = {call}\n"
                 f"  concat({', '.join(reversed(names))}, dim={dim}) }}")
     net = archdsl.parse(text)
     for name, piece in zip(names, pieces, strict=True):
@@ -254,11 +254,11 @@ def _node_of(net, names, name) -> str:
 
 
 def test_split_sizes_and_piece_counts():
-    assert _codes("network t { input 6x4\n (a, b) = split((2, 3))\n a }") == ["E0332"]
-    assert _codes("network t { input 6x4\n (a, b, c, d) = chunk(4)\n a }") == ["E0332"]
+    assert _codes("network t { input 6x4\n [a, b] = split((2, 3))\n a }") == ["E0332"]
+    assert _codes("network t { input 6x4\n [a, b, c, d] = chunk(4)\n a }") == ["E0332"]
     assert _codes("network t { input 6x4\n chunk(2) }") == ["E0332"]
-    assert _codes("network t { input 6x4\n (a, b) = relu\n a }") == ["E0332"]
-    net = archdsl.parse("network t { input 6x4\n (a, b) = split((2, 4))\n add(b, b) }")
+    assert _codes("network t { input 6x4\n [a, b] = relu\n a }") == ["E0332"]
+    net = archdsl.parse("network t { input 6x4\n [a, b] = split((2, 4))\n add(b, b) }")
     assert net.output_shape == (4, 4)
 
 
@@ -394,7 +394,7 @@ def test_macs_of_merges_match_flop_counter():
     from torch.utils.flop_counter import FlopCounterMode
 
     net = archdsl.parse("network t {\n  input 3x8x8\n  s = avgpool(global=true)\n  mul(in, s)\n"
-                        "  upsample(2, mode=\"bilinear\")\n  (a, b) = chunk(2, dim=1)\n"
+                        "  upsample(2, mode=\"bilinear\")\n  [a, b] = chunk(2, dim=1)\n"
                         "  crop(like=b)\n}\n")
     model = net.to_torch()
     with FlopCounterMode(display=False) as counter:

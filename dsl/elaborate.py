@@ -533,6 +533,8 @@ class Elaborator:
         if isinstance(inner, s.MergeCall):
             return self._merge_call(ops.get(inner.kind), inner.args, inner.span, inner.kind_span,
                                     cur, scope, env, it)
+        if isinstance(inner, s.Unpack):  # `t: [a, b] = chunk(2)`: the pieces `t`, `t_1`
+            return self._unpack(inner, cur, scope, env, it)
         leaf = self._take(scope, it, "scope")
         sub = scope.child(leaf, "group", it.span)
         if isinstance(inner, s.Repeat):
@@ -811,7 +813,7 @@ class Elaborator:
                 for d, sp in reversed(self.stack) if d.kind == "block"]
 
     # ================================================================ several values
-    def _unpack(self, it: s.Unpack, cur, scope, env) -> Tensor:
+    def _unpack(self, it: s.Unpack, cur, scope, env, label: s.Labeled | None = None) -> Tensor:
         """`[a, b] = chunk(2)`: one node per piece (see ops/split.py), each bound to its name;
         the pipeline continues from the last piece."""
         call = it.item
@@ -826,7 +828,11 @@ class Elaborator:
         args = call.args if isinstance(call, s.Call) else []
         outs = []
         for i, name in enumerate(it.names):
-            leaf = self._merge_leaf(scope, spec.kind, None, call.ident_span)
+            if label is not None:  # the first piece takes the label, the others `t_1`...
+                leaf = self._merge_leaf(scope, label.label, label if i == 0 else None,
+                                        call.ident_span)
+            else:
+                leaf = self._merge_leaf(scope, spec.kind, None, call.ident_span)
             out = self._layer(spec, args, [cur], scope, env, None, call.span, call.ident_span,
                               leaf=leaf, fixed={"piece": i})
             outs.append(out)

@@ -93,3 +93,20 @@ def zoo_path(name: str) -> str:
     if path is None:
         raise KeyError(name)
     return path
+
+
+def example_path(name: str) -> str:
+    """The path of a shipped example (`examples/` of the source tree, `archdsl.examples` when
+    installed), to give to `load` or to the CLI, e.g. `load(example_path("unet"), width=8)`.
+
+    >>> example_path("unet").endswith("unet.arch")
+    True
+    """
+    from importlib.resources import files
+
+    path = files("archdsl.examples") / f"{name}.arch"
+    if not path.is_file():
+        known = sorted(p.name[:-5] for p in files("archdsl.examples").iterdir()
+                       if p.name.endswith(".arch"))
+        raise KeyError(f"no example `{name}`; available: " + ", ".join(known))
+    return str(path)

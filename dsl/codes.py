@@ -217,6 +217,15 @@ ENTRIES = [
           "Add an underscore (`forward_`) or pick another name.",
           "network net {\n    input 3x32x32\n    forward: conv(16, 3x3)\n}\n",
           "network net {\n    input 3x32x32\n    forward_: conv(16, 3x3)\n}\n"),
+    Entry("E0230", "a misplaced return",
+          "`return a, b` names the outputs of a network with several (a main and an auxiliary "
+          "head, the feature maps of a backbone). It is the last line of a network's body; a "
+          "block gives one value, the output of its last item.",
+          "block head {\n    conv(8, 1x1)\n    return in\n}\n\nnetwork net {\n"
+          "    input 3x8x8\n    head\n}\n",
+          "network net {\n    input 3x8x8\n    x = conv(8, 1x1)\n"
+          "    aux = { x; avgpool(global=true) }\n    main = { x; conv(4, 1x1) }\n"
+          "    return main, aux\n}\n"),
     # ------------------------------------------------------------------ E03xx shape rules
     Entry("E0301", "kernel or window does not fit",
           "A conv or pool's output size W2 = floor((W1 - F + 2P)/S) + 1 came out below 1: the "
@@ -315,6 +324,30 @@ ENTRIES = [
           "output keeps the input's shape. One factor per channel of a CxHxW map is Cx1x1.",
           "network net {\n    input 8x4x4\n    scale(shape=8x1)\n}\n",
           "network net {\n    input 8x4x4\n    scale(shape=8x1x1)\n}\n"),
+    # E0330-E0339: merges, resizing, crops and splits (issue 12's structural kinds)
+    Entry("E0330", "shapes that do not broadcast",
+          "mul, sub, div, max and min (and `add(..., broadcast=true)`) broadcast as torch does: "
+          "the shapes, batch included, are lined up from the right and each pair of sizes must "
+          "be equal or one of them 1, which is stretched. Inputs must have the same rank, since "
+          "the batch lines up with the batch. The gate of squeeze-and-excitation is Cx1x1 "
+          "against CxHxW.",
+          "network net {\n    input 64x8x8\n    x = conv(64, 3x3, pad=1)\n"
+          "    s = { avgpool(global=true); conv(32, 1x1); sigmoid }\n    mul(x, s)\n}\n",
+          "network net {\n    input 64x8x8\n    x = conv(64, 3x3, pad=1)\n"
+          "    s = { avgpool(global=true); conv(64, 1x1); sigmoid }\n    mul(x, s)\n}\n"),
+    Entry("E0331", "a crop larger than its input",
+          "crop cuts the borders off, centred: offset (in - out) // 2 before, the rest after. "
+          "It cannot make a dimension larger; crop the larger tensor to the smaller (in a "
+          "valid-conv U-Net, the skip to the decoder's size).",
+          "network net {\n    input 8x28x28\n    crop(32x32)\n}\n",
+          "network net {\n    input 8x28x28\n    crop(24x24)\n}\n"),
+    Entry("E0332", "several values, and the names that take them",
+          "chunk and split give several values; unpack them into as many names, "
+          "`[a, b] = chunk(2)` (torch.chunk may give fewer pieces than asked: 6 channels in 4 "
+          "chunks are 3 pieces of 2). Only they give several values, and split's sizes must "
+          "add up to the dimension.",
+          "network net {\n    input 6x8x8\n    [a, b, c, d] = chunk(4)\n    concat(a, b)\n}\n",
+          "network net {\n    input 6x8x8\n    [a, b, c] = chunk(4)\n    concat(a, b)\n}\n"),
     # ------------------------------------------------------------------ E04xx imports
     Entry("E0401", "import not found or not an .arch file",
           "Imports resolve relative to the importing file, then along the search path "

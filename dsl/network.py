@@ -53,7 +53,14 @@ class Network:
 
     @property
     def output_shape(self) -> tuple[int, ...]:
+        """The shape of the (first) output."""
         return self.ir.node(self.ir.output)["shape"]
+
+    @property
+    def outputs(self) -> dict[str, tuple[int, ...]]:
+        """Each output's name and shape: `{"output": ...}`, or those of `return main, aux`
+        (the compiled module returns them as a tuple, in this order)."""
+        return {n: self.ir.node(nid)["shape"] for n, nid in self.ir.results()}
 
     def layer(self, name: str) -> dict:
         """A node's attributes by its module path, e.g. `net.layer("conv1")["shape"]`."""

@@ -157,6 +157,28 @@ class _Builder:
         name, item = children
         return s.Bind(self._cover(name, item), name.value, self._span(name), item)
 
+    # return_stmt: RETURN NAME ("," NAME)* ","?
+    def return_stmt(self, children):
+        keyword, *names = children
+        return s.ReturnStmt(self._cover(keyword, names[-1]), [n.value for n in names],
+                            [self._span(n) for n in names])
+
+    # item_stmt: LSQB [item_stmt ("," item_stmt)*] ","? RSQB "=" item_stmt -> unpack
+    # (The names are read as items, like a list's, so that `[a, b]` stays one LALR state
+    # until `=` decides; a name is an item that is a plain reference.)
+    def unpack(self, children):
+        lsqb, *targets, rsqb, item = children
+        targets = [t for t in targets if t is not None]
+        for t in targets:
+            if not isinstance(t, s.Ref):
+                raise _SyntaxProblem("E0101", "only names can take the values of `[...] =`",
+                                     t.span, help="write `[a, b] = chunk(2)`")
+        if not targets:
+            raise _SyntaxProblem("E0101", "`[] =` names no value", self._cover(lsqb, rsqb),
+                                 help="write `[a, b] = chunk(2)`")
+        return s.Unpack(self._cover(lsqb, item), [t.ident for t in targets],
+                        [t.span for t in targets], item)
+
     # item: primary MUL_OP postfix -> repeat
     def repeat(self, children):
         item, op, count = children

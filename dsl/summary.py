@@ -125,16 +125,24 @@ def _table(ir: IR, depth: int | None) -> str:
         head += "  " + ", ".join(f"{k}={_show(v)}" for k, v in used.items())
     head = visible(head)  # a path or a value from Python may hold control characters
     out = [head, "", line(HEADERS), line(["-" * w for w in widths])]
+    # `return main, aux`: each output's row says which it is
+    ends = {ir.node(nid)["name"]: n for n, nid in ir.outputs}
     for r, cells in zip(rows, body, strict=True):
         text = line(cells)
         if r["error"]:
             text += "  <-- error"
+        elif r["name"] in ends:
+            text += f"  <-- output {ends[r['name']]}"
         out.append(text)
     out.append(line(["-" * w for w in widths]))
     totals = ir.attrs.get("totals")
     if totals is not None:
         pad = max(len(k) for k, _ in _totals_lines(totals))
         out += [f"{k.ljust(pad)}  {v}" for k, v in _totals_lines(totals)]
+        if ir.outputs:
+            out.append("outputs".ljust(pad) + "  " + ", ".join(
+                f"{n} {fmt_shape(ir.node(nid)['shape'])}" for n, nid in ir.outputs)
+                + "  (forward returns them as a tuple, in this order)")
     if any(r["error"] for r in rows):
         out.append("(stopped at the first shape error: the totals cover only the layers "
                    "above; see the diagnostics)")
@@ -183,6 +191,8 @@ def to_json(ir: IR) -> dict:
         "network": ir.name,
         "input": list(ir.node(ir.input)["shape"] or []),
         "output": list(out_shape) if out_shape else None,
+        **({"outputs": {n: list(ir.node(nid)["shape"] or []) for n, nid in ir.results()}}
+           if ir.outputs else {}),
         "params": totals.params,
         "trainable_params": totals.trainable_params,
         "weights": totals.weights,

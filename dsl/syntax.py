@@ -205,6 +205,23 @@ class Bind(Item):
 
 
 @dataclass
+class Unpack(Item):
+    """`[a, b] = chunk(2)`: an item that gives several values binds each to a name."""
+
+    names: list[str]
+    name_spans: list[Span]
+    item: Item
+
+
+@dataclass
+class ReturnStmt(Item):
+    """`return main, aux`: the last line of a network with several outputs."""
+
+    names: list[str]
+    name_spans: list[Span]
+
+
+@dataclass
 class InputStmt(Item):
     """`input 3x224x224`: the shape of one sample fed to the network."""
 

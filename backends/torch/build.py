@@ -103,8 +103,8 @@ def plan(ir) -> Plan:
         info = _info(ir, nid, data)
         fx_name = var_name(name, op)
 
-        def call(target, args, _meta=meta, _name=fx_name, _info=info):
-            node = graph.create_node("call_function", target, args, name=_name)
+        def call(target, args, kwargs=None, _meta=meta, _name=fx_name, _info=info):
+            node = graph.create_node("call_function", target, args, kwargs, name=_name)
             node.meta.update(_meta)
             layers[node.name] = _info
             return node
@@ -113,5 +113,8 @@ def plan(ir) -> Plan:
         if low.inplace:
             args = with_inplace(args, nid in in_place)
         env[nid] = low.function(args, ins, call)
-    graph.output(env[ir.output])
+    results = ir.results()
+    # Several outputs (`return main, aux`) are a tuple in the order written, as torchvision's
+    # GoogLeNet returns (logits, aux): fx, TorchScript and ONNX take it as it is.
+    graph.output(env[ir.output] if len(results) == 1 else tuple(env[n] for _, n in results))
     return Plan(graph, tuple(modules), layers)

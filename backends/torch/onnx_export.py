@@ -62,6 +62,7 @@ def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None,
     path = os.fspath(path)
     ir = getattr(net, "ir", net)
     swaps, problems = _adaptive_pools(ir)
+    problems += _modes(ir)
     if problems:
         raise ExportError(problems)
     if model is None:
@@ -87,7 +88,7 @@ def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None,
             # warns about even "same" kernels on every forward).
             warnings.simplefilter("ignore")
             with _swapped(model, swaps), _silenced():
-                _export(model, example, buf, opset)
+                _export(model, example, buf, opset, output_names(ir))
             data = buf.getvalue()
             if fixes:
                 try:
@@ -107,15 +108,36 @@ def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None,
     return path
 
 
-def _export(model: nn.Module, example: torch.Tensor, out, opset: int) -> None:
+def output_names(ir) -> list[str]:
+    """The ONNX outputs: `output`, or the names of `return main, aux` (never `input`)."""
+    return [n if n != "input" else "input_" for n, _ in ir.results()]
+
+
+def _export(model: nn.Module, example: torch.Tensor, out, opset: int,
+            outputs: list[str] | None = None) -> None:
+    outputs = outputs or ["output"]
     torch.onnx.export(model, (example,), out, dynamo=False, opset_version=opset,
-                      input_names=["input"], output_names=["output"],
-                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                      input_names=["input"], output_names=outputs,
+                      dynamic_axes={"input": {0: "batch"}, **{o: {0: "batch"} for o in outputs}},
                       do_constant_folding=True)
 
 
 def _node_named(ir, name: str) -> int:
     return next(nid for nid, data in ir.nodes() if data["name"] == name)
+
+
+# upsample modes the TorchScript exporter has no ONNX form for, at the opsets it writes
+_NO_ONNX_MODE = {"nearest-exact": "torch.onnx has no export of the nearest-exact mode",
+                 "area": "torch.onnx exports the area mode (an adaptive average pool) only for "
+                         "a constant output that divides its input"}
+
+
+def _modes(ir) -> list[Diagnostic]:
+    return [_cannot(ir, nid, _NO_ONNX_MODE[data["args"]["mode"]],
+                    help='use mode="nearest" (the same output for integer scales) or a '
+                         "linear mode")
+            for nid, data in ir.nodes()
+            if data["op"] == "upsample" and data["args"].get("mode") in _NO_ONNX_MODE]
 
 
 def _cannot(ir, nid: int, why: str, **kw) -> Diagnostic:

@@ -13,6 +13,11 @@ from . import (  # noqa: F401  (registers kinds)
     regularise,
     reshape,
 )
+
+# isort: split
+from . import elementwise, resize, split  # noqa: F401  (issue 12's structural kinds)
+
+# isort: split
 from .registry import (
     NO_COUNTS,
     Counts,
@@ -24,8 +29,10 @@ from .registry import (
     makes_map,
     names,
     register,
+    takes_values,
+    tensor_args,
     unregister,
 )
 
 __all__ = ["NO_COUNTS", "Counts", "OpSpec", "ShapeProblem", "get", "kinds", "lookup", "makes_map",
-           "names", "register", "unregister"]
+           "names", "register", "takes_values", "tensor_args", "unregister"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..argspec import ArgSpec
+from ..argspec import TENSOR, ArgSpec
 
 Shape = tuple[int, ...]
 
@@ -111,6 +111,21 @@ class OpSpec:
     def label(self, args: dict) -> str:
         """Kind with its K/F/S/P, e.g. `conv 64 7x7 /2 p3`."""
         return self.describe(args) if self.describe else self.kind
+
+
+def takes_values(spec: OpSpec) -> bool:
+    """Whether a kind is called with the values it merges as its arguments (`mul(x, s)`,
+    `concat(a, b)`): it takes more than one input, and none through a tensor argument (a kind
+    with `like=skip` takes the pipeline's value as its first input, the argument's as the next).
+    """
+    hi = spec.arity[1]
+    return (hi is None or hi > 1) and not tensor_args(spec)
+
+
+def tensor_args(spec: OpSpec) -> tuple[str, ...]:
+    """The arguments of `spec` whose values are tensors: each becomes an input of the node
+    (after the pipeline's), and the argument holds that input's position."""
+    return tuple(a.name for a in spec.args if a.type is TENSOR)
 
 
 # Layout: whether a layer's output is a channels-first feature map (CxHxW as a conv makes it),

@@ -574,6 +574,92 @@ class Gen:
         self.features.add("repeat_list")
         return self.label(0.5) + "[" + ", ".join(items) + f"] * {times}", out
 
+    # ------------------------------------------------------------ issue 12's structure
+    def structure(self, shape):
+        """A broadcasting merge, an upsample, a crop, or a chunk/split put back together."""
+        what = self.c.pick(["gate", "upsample", "crop", "pieces"])
+        return getattr(self, "_" + what)(shape)
+
+    @staticmethod
+    def _tuple(values) -> str:
+        return "(" + ", ".join(map(str, values)) + ("," if len(values) == 1 else "") + ")"
+
+    def _gate(self, shape):
+        """`a = ...; g = { a; avgpool((H, 1)); sigmoid }; mul(a, g)`: CxHxW with Cx1xW..."""
+        a, g = self.fresh(), self.fresh()
+        first, shape = self.elementwise(shape)
+        kernel = tuple(n if self.flag() else 1 for n in shape[1:])
+        kind = self.c.pick(["mul", "mul", "sub", "div", "max", "min", "add"])
+        order = [a, g] if kind == "div" or self.flag() else [g, a]
+        extra = ", broadcast=true" if kind == "add" else ""
+        more = f", {a}" if kind in ("mul", "max", "min") and self.flag(0.2) else ""
+        self.features.add("merge_" + kind)
+        return (f"{a} = {first}; {g} = {{ {a}; avgpool({self._tuple(kernel)}); sigmoid }}; "
+                f"{self.label(0.2)}{kind}({', '.join(order)}{more}{extra})"), shape
+
+    def _upsample(self, shape):
+        rank = len(shape) - 1
+        linear = {1: "linear", 2: "bilinear", 3: "trilinear"}[rank]
+        modes = ["nearest", linear, "nearest-exact"] + (["bicubic"] if rank == 2 else [])
+        mode = self.c.pick(modes)
+        align = ""
+        if mode in ("linear", "bilinear", "bicubic", "trilinear") and self.flag(0.5):
+            align = f", align_corners={self.c.pick(['true', 'false'])}"
+        how = self.c.pick(["scale", "size", "like"])
+        self.features.add("upsample_" + how)
+        if how == "scale":
+            scales = tuple(self.c.int(1, 2) for _ in range(rank))
+            arg = str(scales[0]) if len(set(scales)) == 1 and self.flag() else \
+                self._tuple(scales)
+            out = (shape[0], *(n * s for n, s in zip(shape[1:], scales, strict=True)))
+            return f'upsample({arg}, mode="{mode}"{align})', out
+        if how == "size":
+            size = tuple(self.c.int(1, 8) for _ in range(rank))
+            return f'upsample(size={self._tuple(size)}, mode="{mode}"{align})', (shape[0], *size)
+        a = self.fresh()
+        down_k = tuple(2 if n >= 2 else 1 for n in shape[1:])
+        return (f"{a} = identity; {{ {a}; avgpool({self._tuple(down_k)}); "
+                f'upsample(like={a}, mode="{mode}"{align}) }}'), shape
+
+    def _crop(self, shape):
+        size = tuple(self.c.int(1, n) for n in shape[1:])
+        out = (shape[0], *size)
+        self.features.add("crop")
+        if self.flag():
+            return f"crop({self._tuple(size)})", out
+        p, a = self.fresh(), self.fresh()
+        self.features.add("crop_like")
+        return f"{p} = identity; {a} = crop({self._tuple(size)}); {p}; crop(like={a})", out
+
+    def _pieces(self, shape):
+        """`[a, b] = chunk(2, dim=d)` (or split), then concat(b, a, dim=d): the shape again."""
+        dim = self.c.int(0, len(shape) - 1)
+        n = shape[dim]
+        if n < 2:
+            return "identity", shape
+        if self.flag():
+            k = self.c.int(2, min(n, 4))
+            step = -(-n // k)
+            count, call = -(-n // step), f"chunk({k}{self._dim(dim, len(shape))})"
+        elif self.flag():
+            first = self.c.int(1, n - 1)
+            count, call = 2, f"split(({first}, {n - first}){self._dim(dim, len(shape))})"
+        else:
+            step = self.c.int(1, n - 1)
+            count, call = -(-n // step), f"split({step}{self._dim(dim, len(shape))})"
+        if count > 5:
+            return "identity", shape
+        names = [self.fresh("p") for _ in range(count)]
+        self.features.add("pieces")
+        back = list(reversed(names))
+        return (f"[{', '.join(names)}] = {call}; "
+                f"concat({', '.join(back)}{self._dim(dim, len(shape))})"), shape
+
+    def _dim(self, dim: int, rank: int) -> str:
+        if dim == 0 and self.flag():
+            return ""
+        return f", dim={dim - rank if self.flag(0.3) else dim}"
+
     def block_call(self, shape):
         if not self.blocks:
             return self.spatial_layer(shape)
@@ -584,7 +670,7 @@ class Gen:
 
     def spatial_item(self, shape):
         what = self.c.pick(["layer"] * 6 + ["concat", "add", "skip", "repeat", "list_repeat",
-                            "block", "block", "dead"])
+                            "block", "block", "dead", "structure", "structure"])
         if what == "layer":
             text, out = self.spatial_layer(shape)
             return self.label() + text, out
@@ -725,8 +811,14 @@ def generate(c, max_items: int = 7) -> Arch:
             shape = new
     classes_param = c.int(0, 1) == 1
     if c.int(0, 4) or rank == 0:
+        several = rank > 0 and c.int(0, 5) == 0  # `return main, aux`
+        if several:
+            items.append("aux_out = identity")
         head, shape = gen.head(shape, classes_param)
         items += head
+        if several:
+            items += ["main_out = identity", "return main_out, aux_out"]
+            gen.features.add("several_outputs")
     elif not items:
         items.append("identity")
     params = "(classes = 5)" if classes_param else ""

@@ -94,6 +94,20 @@ CASES: dict[str, list[tuple[str, str]]] = {
     "stochastic_depth": [("3x4x4", "stochastic_depth(0.2)"),
                          ("3x4x4", 'stochastic_depth(0.5, mode="batch")'),
                          ("3x4x4", "stochastic_depth(0)")],
+    # issue 12's structure: merges of named values (`in` is the network's input), resizing,
+    # crops (a view) and pieces (views)
+    "mul": [("3x4x4", "mul(in, in)"), ("3x4x4", "mul(in, in, in)")],
+    "sub": [("3x4x4", "sub(in, in)")],
+    "div": [("3x4x4", "div(in, in)")],
+    "max": [("3x4x4", "max(in, in)")],
+    "min": [("3x4x4", "min(in, in)")],
+    "upsample": [("3x4x4", "upsample(2)"), ("3x4x4", 'upsample(like=in, mode="bilinear")'),
+                 ("3x4x4", "upsample(1)")],
+    "crop": [("3x4x4", "crop(2x3)"), ("3x4x4", "crop(like=in)")],
+    "chunk": [("4x3x3", "[a, b] = chunk(2)\n    concat(b, a)"),
+              ("4x3x3", "[a] = chunk(1, dim=1)")],
+    "split": [("4x3x3", "[a, b] = split((1, 3))\n    concat(b, a)"),
+              ("4x3x3", "[a, b] = split(2, dim=-1)\n    concat(a, b, dim=-1)")],
 }
 # The in-place-capable layers, as written in a file (`add` writes when the plan lets it).
 WRITERS = {"relu": "relu(inplace=true)", "relu6": "relu6(inplace=true)",
@@ -135,6 +149,8 @@ class _Probe(fx.Interpreter):
         args, kwargs = self.fetch_args_kwargs_from_env(n)
         ptrs = {t.untyped_storage().data_ptr() for t in _tensors(args)}
         out = getattr(self, n.op)(n.target, args, kwargs)
+        if not isinstance(out, torch.Tensor):  # a size read at run time (`crop(like=...)`)
+            return out
         self.shares = out.untyped_storage().data_ptr() in ptrs
         if self.poke:
             out.add_(1.0)

@@ -4,7 +4,7 @@ if exists("b:current_syntax")
   finish
 endif
 
-syn match archLayer "\<\(local_response_norm\|adaptive_avgpool\|adaptive_maxpool\|stochastic_depth\|channel_shuffle\|pixel_unshuffle\|conv_transpose\|alpha_dropout\|pixel_shuffle\|instancenorm\|hardsigmoid\|layer_scale\|log_softmax\|leaky_relu\|batchnorm\|dropout1d\|dropout2d\|dropout3d\|groupnorm\|hardswish\|layernorm\|transpose\|unflatten\|hardtanh\|identity\|softplus\|avgpool\|dropout\|flatten\|maxpool\|permute\|reshape\|sigmoid\|softmax\|deconv\|linear\|prelu\|relu6\|scale\|swish\|celu\|conv\|gelu\|mean\|mish\|relu\|selu\|silu\|tanh\|view\|elu\|glu\|lrn\|pad\)\>"
+syn match archLayer "\<\(local_response_norm\|adaptive_avgpool\|leaky_relu\|batchnorm\|identity\|upsample\|avgpool\|dropout\|flatten\|maximum\|maxpool\|minimum\|sigmoid\|softmax\|linear\|chunk\|relu6\|split\|conv\|crop\|gelu\|relu\|tanh\|div\|lrn\|max\|min\|mul\|sub\)\>"
 syn match archConstant "\<\(fan_out\|fan_in\|valid\|same\)\>"
 syn match archFunction "\<\(kaiming_uniform\|kaiming_normal\|xavier_uniform\|xavier_normal\|trunc_normal\|constant\|default\|uniform\|normal\|zeros\|ones\|max\|min\)\>\ze\s*("
 syn match archAttribute "\.\s*\zs\<\(channels\|features\|height\|length\|depth\|shape\|width\|rank\|size\)\>"
@@ -21,6 +21,7 @@ syn keyword archConditional else if then
 syn keyword archInclude import
 syn keyword archKeyword add concat init input
 syn keyword archOperator and not or
+syn keyword archStatement return
 syn keyword archStorageClass block network
 syn region archString start=+"+ end=+"+ end=+$+ oneline
 syn match archComment "#.*$" contains=@Spell
@@ -43,6 +44,7 @@ hi def link archConditional Conditional
 hi def link archInclude Include
 hi def link archKeyword Keyword
 hi def link archOperator Operator
+hi def link archStatement Statement
 hi def link archStorageClass StorageClass
 
 let b:current_syntax = "arch"

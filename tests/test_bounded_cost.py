@@ -199,7 +199,7 @@ def test_pipes_and_devices_are_read_within_bounds(tmp_path, command):
     fifo = tmp_path / "f.arch"
     os.mkfifo(fifo)
     start = time.perf_counter()
-    code, out, err = run_cli(command, str(fifo))
+    code, _, err = run_cli(command, str(fifo))
     assert code in (0, 1) and "Traceback" not in err, err  # empty: fine for check and fmt
     code, _, err = run_cli(command, "/dev/zero")
     assert code == 1 and "error[E0510]" in err, err

@@ -18,6 +18,7 @@ from .commands import COMMANDS, SUMMARIES
 from .commands.common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError
 from .diagnostics import ArchError
 from .escape import visible
+from .extras import MissingExtra
 
 
 class _Parser(argparse.ArgumentParser):
@@ -151,6 +152,9 @@ def _run(argv: list[str] | None) -> int:
         return args._handlers[args.command](args)
     except UsageError as exc:
         print(f"archdsl: error: {visible(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except MissingExtra as exc:  # an optional part is not installed: say what to install
+        print(f"archdsl: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ArchError as exc:  # found after the check, by a backend (memory, export)
         print(exc.render(), file=sys.stderr)

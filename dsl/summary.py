@@ -80,9 +80,11 @@ def _rows(ir: IR, depth: int | None) -> list[dict]:
     return rows
 
 
-def render(ir: IR, depth: int | None = None, fmt: str = "table") -> str:
+def render(ir: IR, depth: int | None = None, fmt: str = "table", diagnostics=()) -> str:
+    """The summary as text: a `table`, `json` (with `diagnostics`, see `to_json`) or
+    `markdown`; `depth` collapses each scope at that depth into one row, in every format."""
     if fmt == "json":
-        return json.dumps(to_json(ir), indent=2)
+        return json.dumps(to_json(ir, depth, diagnostics), indent=2)
     if fmt == "markdown":
         return _markdown(ir, depth)
     return _table(ir, depth)
@@ -162,8 +164,54 @@ def _markdown(ir: IR, depth: int | None) -> str:
     return "\n".join(out)
 
 
-def to_json(ir: IR) -> dict:
+def to_json(ir: IR, depth: int | None = None, diagnostics=()) -> dict:
+    """The summary as data. `layers` has one entry per layer, or with `depth` one per row of
+    the table at that depth (a collapsed scope has `op` "block" and its `layers` count).
+    `partial` is true when the shape check stopped at an error (the layers run up to it, the
+    totals cover them only); `diagnostics` are the run's, as `check --format json` gives them."""
     totals: Totals = ir.attrs["totals"]
+    layers = _json_layers(ir) if depth is None else [
+        _json_row(r) for r in _rows(ir, depth) if r["op"] != "input"]
+    out_shape = ir.node(ir.output)["shape"] if ir.output is not None else None
+    errors = [d for d in diagnostics if d.severity == "error"]
+    return {
+        "network": ir.name,
+        "input": list(ir.node(ir.input)["shape"] or []),
+        "output": list(out_shape) if out_shape else None,
+        "params": totals.params,
+        "trainable_params": totals.trainable_params,
+        "weights": totals.weights,
+        "biases": totals.biases,
+        "buffers": totals.buffers,
+        "macs": totals.macs,
+        "activation_bytes": totals.activation_bytes,
+        "depth": depth,
+        "partial": bool(errors) or any(la.get("error") for la in layers),
+        "diagnostics": [d.to_json() for d in diagnostics],
+        "layers": layers,
+    }
+
+
+def empty_json(diagnostics) -> dict:
+    """The JSON summary of a file that gave no network at all (a syntax error): partial,
+    nothing but its diagnostics."""
+    return {"network": None, "partial": True,
+            "diagnostics": [d.to_json() for d in diagnostics], "layers": []}
+
+
+def _json_row(row: dict) -> dict:
+    out = {"name": row["name"], "op": row["op"], "kind": row["kind"],
+           "shape": list(row["shape"]) if row["shape"] else None, "params": row["params"],
+           "macs": row["macs"], "receptive_field": list(row["rf"]) if row["rf"] else None,
+           "effective_stride": list(row["jump"]) if row["jump"] else None}
+    if row["op"] == "block":
+        out["layers"] = row["layers"]
+    if row["error"]:
+        out["error"] = True
+    return out
+
+
+def _json_layers(ir: IR) -> list[dict]:
     layers = []
     for _, data in ir.layers():
         if data["shape"] is None and not data.get("error"):
@@ -178,17 +226,4 @@ def to_json(ir: IR) -> dict:
             "effective_stride": list(data["jump"]) if data.get("jump") else None,
             **({"error": True} if data.get("error") else {}),
         })
-    out_shape = ir.node(ir.output)["shape"] if ir.output is not None else None
-    return {
-        "network": ir.name,
-        "input": list(ir.node(ir.input)["shape"] or []),
-        "output": list(out_shape) if out_shape else None,
-        "params": totals.params,
-        "trainable_params": totals.trainable_params,
-        "weights": totals.weights,
-        "biases": totals.biases,
-        "buffers": totals.buffers,
-        "macs": totals.macs,
-        "activation_bytes": totals.activation_bytes,
-        "layers": layers,
-    }
+    return layers

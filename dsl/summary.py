@@ -227,3 +227,56 @@ def _json_layers(ir: IR) -> list[dict]:
             **({"error": True} if data.get("error") else {}),
         })
     return layers
+
+
+def max_depth(ir: IR) -> int:
+    """The deepest scope (block instance or named group) of the network; 0 when it has none."""
+    return max((sc.depth for _, data in ir.nodes() for sc in data.get("scopes", ())),
+               default=0)
+
+
+def sensible_depth(ir: IR, limit: int = 40) -> int | None:
+    """The depth at which the table fits in about `limit` rows: None (every layer) when it
+    already does, else the deepest depth that does, else 1 (the top level)."""
+    if len(_rows(ir, None)) <= limit:
+        return None
+    for depth in range(max_depth(ir), 0, -1):
+        if len(_rows(ir, depth)) <= limit:
+            return depth
+    return 1
+
+
+class Summary(str):
+    """What `Network.summary()` returns: the table itself (a `str`, so printing, comparing
+    and writing it work as before; its repr is the table, for a REPL), with the same rows as
+    data.
+
+    - `rows`: one dict per row (name, op, kind, shape, params, macs, receptive_field,
+      effective_stride; a collapsed scope also has `layers`)
+    - `to_json()`: the whole summary as a dict, totals included (as `summary --format json`)
+    - `to_markdown()`: the table as Markdown
+    - in Jupyter, an HTML table
+    """
+
+    def __new__(cls, ir: IR, depth: int | None = None, diagnostics=()):
+        self = super().__new__(cls, _table(ir, depth))
+        self._ir, self.depth, self._diagnostics = ir, depth, tuple(diagnostics)
+        return self
+
+    def __repr__(self) -> str:
+        return str.__str__(self)
+
+    @property
+    def rows(self) -> list[dict]:
+        return self.to_json()["layers"]
+
+    def to_json(self) -> dict:
+        return to_json(self._ir, self.depth, self._diagnostics)
+
+    def to_markdown(self) -> str:
+        return _markdown(self._ir, self.depth)
+
+    def _repr_html_(self) -> str:
+        from .notebook import summary_html
+
+        return summary_html(self._ir, self.depth)

@@ -44,6 +44,20 @@ def run_cli(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> str:
+    """The wheel of this source tree, built once per run (no build isolation: offline)."""
+    import glob
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(out), str(ROOT)], check=True, capture_output=True)
+    (path,) = glob.glob(str(out / "archdsl-*.whl"))
+    return path
+
+
 def check_golden(path: Path, actual: str, bless: bool) -> None:
     """Compare with a golden file; with --bless, rewrite it instead."""
     if bless or not path.exists():

@@ -35,7 +35,7 @@ def check_output(args, what: str) -> None:
 
 
 def run(args) -> int:
-    require("torch", "archdsl compile")
+    require("torch", "`archdsl compile`")
     check_output(args, "compile")
     net = load_checked(args, args.target)
     if net is None:

@@ -28,7 +28,7 @@ def add_parser(sub):
 def run(args) -> int:
     if args.output == "-":
         raise UsageError("export: ONNX is binary; give a file name with -o")
-    require("onnx", "archdsl export")
+    require("onnx", "`archdsl export`")
     check_output(args, "export")
     net = load_checked(args, args.target)
     if net is None:

@@ -72,7 +72,7 @@ class Diagram:
 
 def network_html(net, limit: int = 40) -> str:
     """The summary table and the diagram at the depth where the table has about `limit`
-    rows (`summary.sensible_depth`): ResNet-50 at depth 1, LeNet-5 whole."""
+    rows (`summary.sensible_depth`): ResNet-50 at depth 2 (its bottlenecks), LeNet-5 whole."""
     depth = sensible_depth(net.ir, limit)
     diagram = Diagram(net.to_dot(depth=depth, diagnostics=net.diagnostics))
     return summary_html(net.ir, depth) + diagram._repr_html_()

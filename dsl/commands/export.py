@@ -29,6 +29,12 @@ def run(args) -> int:
     if args.output == "-":
         raise UsageError("export: ONNX is binary; give a file name with -o")
     require("onnx", "`archdsl export`")
+    from ..backends.torch.onnx_export import OPSET, supported_opsets
+
+    low, high = supported_opsets()
+    if not low <= args.opset <= high:
+        raise UsageError(f"--opset {args.opset} is not supported: opsets {low} to {high} can "
+                         f"be exported here (default {OPSET})")
     check_output(args, "export")
     net = load_checked(args, args.target)
     if net is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -238,3 +239,94 @@ def test_color_is_accepted_before_and_after_the_command():
     assert run_cli("check", "lenet5", "--color", "never")[0] == 0
     code, _, err = run_cli("check", "lenet5", "--color", "sometimes")
     assert code == 2 and "invalid choice: 'sometimes'" in err
+
+
+# ----------------------------------------------------------------------- streams and files
+
+def test_status_lines_go_to_standard_error(tmp_path):
+    """`wrote ...`, `reformatted ...`: on stderr, so stdout holds only the data asked for."""
+    pytest.importorskip("torch")
+    unformatted = tmp_path / "u.arch"
+    unformatted.write_text("network n{input 8;relu}\n")
+    for argv, said in ((["compile", "lenet5", "-o", str(tmp_path / "l.py")], "wrote "),
+                       (["draw", "lenet5", "-o", str(tmp_path / "l.dot")], "wrote "),
+                       (["fmt", str(unformatted)], "reformatted ")):
+        code, out, err = run_cli(*argv)
+        assert code == 0 and out == "" and err.startswith(said), (argv, out, err)
+
+
+def test_binary_output_is_refused_on_a_terminal():
+    """`archdsl draw lenet5 --format png` on a terminal would fill it with bytes."""
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run([_exe(), "draw", "lenet5", "--format", "png"], stdout=slave,
+                              stderr=subprocess.PIPE, env=_env(), timeout=120, cwd=ROOT)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == ("archdsl: error: PNG is binary: refusing to write it to a "
+                                    "terminal; give -o FILE.png or redirect the output\n")
+
+
+def test_an_extension_contradicting_format_is_warned(tmp_path):
+    out = tmp_path / "net.png"
+    code, _, err = run_cli("draw", "lenet5", "-o", str(out), "--format", "dot")
+    assert code == 0 and out.read_text().startswith('digraph "lenet5"')
+    assert err.startswith(f"warning: -o {out} says .png but --format dot writes DOT; the file "
+                          "will hold DOT\n"), err
+    code, _, err = run_cli("draw", "lenet5", "-o", str(tmp_path / "net.gv"), "--format", "dot")
+    assert code == 0 and "warning" not in err
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot")
+def test_a_png_that_graphviz_scales_down_is_reported(tmp_path):
+    """ResNet-152 drawn whole is taller than 32,767 pixels: Graphviz shrinks the bitmap."""
+    out = tmp_path / "r.png"
+    code, _, err = run_cli("draw", "resnet152", "-o", str(out))
+    assert code == 0 and out.read_bytes().startswith(b"\x89PNG")
+    height = int.from_bytes(out.read_bytes()[20:24], "big")  # the IHDR chunk
+    assert height == 32_767
+    assert re.search(r"warning: Graphviz scaled the PNG down to \d+% of its size to fit its "
+                     r"32,767-pixel limit, .*draw it as SVG", err), err
+    code, _, err = run_cli("draw", "resnet152", "-o", str(tmp_path / "r.svg"))
+    assert code == 0 and "warning" not in err
+
+
+def test_export_opset_is_validated_as_a_usage_error(tmp_path):
+    pytest.importorskip("onnx")
+    from archdsl.backends.torch.onnx_export import supported_opsets
+
+    low, high = supported_opsets()
+    assert low <= 17 <= high
+    for opset in (low - 1, high + 1, 0):
+        code, _, err = run_cli("export", "lenet5", "-o", str(tmp_path / "l.onnx"), "--opset",
+                               str(opset))
+        assert code == 2 and err == (f"archdsl: error: --opset {opset} is not supported: "
+                                     f"opsets {low} to {high} can be exported here "
+                                     "(default 17)\n"), err
+    assert not (tmp_path / "l.onnx").exists()
+
+
+def test_the_zoo_is_in_natural_order_with_a_header_on_every_column():
+    code, out, _ = run_cli("zoo")
+    lines = out.splitlines()
+    names = [line.split()[0] for line in lines[1:]]
+    assert code == 0 and names.index("resnet18") < names.index("resnet34") < names.index(
+        "resnet50") < names.index("resnet101") < names.index("resnet152")
+    assert names.index("vgg11") < names.index("vgg11_bn") < names.index("vgg13")
+    assert lines[0].split("  ")[-1].strip() and len(re.split(r"\s{2,}", lines[0])) == len(
+        re.split(r"\s{2,}", lines[1]))  # as many headers as columns
+    md = run_cli("zoo", "--format", "markdown")[1].splitlines()
+    assert md[0].count("|") == md[1].count("|") == md[2].count("|")
+
+
+def test_the_summary_says_where_a_zoo_file_is():
+    assert run_cli("summary", "resnet50")[1].startswith("resnet50  (zoo:resnet50)  classes=")
+    code, out, _ = run_cli("summary", "zoo:resnet50", "--depth", "1")
+    assert code == 0 and out.startswith("resnet50  (zoo:resnet50)")
+    path = str(ROOT / "architectures" / "lenet5.arch")  # a file is named by its path
+    code, out, _ = run_cli("summary", path)
+    assert out.startswith(f"lenet5  ({path})")

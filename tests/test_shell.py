@@ -330,3 +330,25 @@ def test_the_summary_says_where_a_zoo_file_is():
     path = str(ROOT / "architectures" / "lenet5.arch")  # a file is named by its path
     code, out, _ = run_cli("summary", path)
     assert out.startswith(f"lenet5  ({path})")
+
+
+def test_every_option_in_the_readme_exists():
+    """The README's command lines use only options their command has (and show the new
+    ones: --color, `-`, zoo:NAME)."""
+    from archdsl.cli import build_parser
+
+    readme = (ROOT / "README.md").read_text()
+    lines = [m.group(1) for m in re.finditer(r"(?:^|\| )archdsl (\w+[^#\n]*)", readme, re.M)]
+    assert len(lines) > 20
+    seen = set()
+    for line in lines:
+        words = line.split()
+        sub = build_parser(words[:1]).get_default("_parsers")[words[0]]
+        known = {s for action in sub._actions for s in action.option_strings}
+        for word in words[1:]:
+            if word.startswith("--"):
+                flag = word.split("=")[0]
+                assert flag in known, (line, flag)
+                seen.add(flag)
+    assert {"--color", "--depth", "--format", "--opset"} <= seen
+    assert "archdsl check -" in readme and "zoo:resnet50" in readme

@@ -113,9 +113,9 @@ def _painted_stderr(argv: list[str] | None):
     for i, word in enumerate(words):
         if word == "--":
             break
-        if word == "--color" and i + 1 < len(words):
+        if word in ("--color", "--colour") and i + 1 < len(words):
             choice = words[i + 1]
-        elif word.startswith("--color="):
+        elif word.startswith(("--color=", "--colour=")):
             choice = word.split("=", 1)[1]
     saved = sys.stderr
     if saved is not None and colour.enabled(choice, saved):

@@ -10,6 +10,11 @@ from pathlib import Path
 
 import pytest
 
+# Colour is for a person at a terminal: a CI that forces it (FORCE_COLOR=1) must not paint
+# the diagnostics the tests compare (tests/test_shell.py sets these itself where it tests them).
+for _name in ("FORCE_COLOR", "CLICOLOR_FORCE"):
+    os.environ.pop(_name, None)
+
 TESTS = Path(__file__).parent
 REFERENCE = TESTS / "reference"
 ROOT = TESTS.parent

@@ -179,7 +179,8 @@ def test_colour_on_a_terminal(files, argv, env, coloured):
     ([], {"CLICOLOR_FORCE": "1"}, True),
     ([], {"FORCE_COLOR": "0"}, False),
     (["--color", "always"], {}, True),
-], ids=["piped", "FORCE_COLOR", "CLICOLOR_FORCE", "FORCE_COLOR=0", "always"])
+    (["--colour=always"], {}, True),
+], ids=["piped", "FORCE_COLOR", "CLICOLOR_FORCE", "FORCE_COLOR=0", "always", "colour="])
 def test_colour_through_a_pipe(files, argv, env, coloured):
     proc = subprocess.run([_exe(), *argv, "check", files["bad"]], capture_output=True,
                           env=_env(**env), timeout=120)

@@ -120,7 +120,12 @@ def error_count(diags: list[Diagnostic]) -> int:
 
 
 class ArchError(Exception):
-    """Raised by the API when a file has errors; carries every diagnostic of the run."""
+    """Raised by the API when a file has errors; carries every diagnostic of the run.
+
+    `str(exc)` (what a traceback or a notebook shows) is every diagnostic rendered as the CLI
+    prints it, source line and caret included; `exc.headline` is the first one in one line;
+    `exc.diagnostics` is the data (`Diagnostic`: code, message, span, notes, help; each
+    `.to_json()` as `archdsl check --format json` gives it)."""
 
     def __init__(self, diagnostics: list[Diagnostic]):
         self.diagnostics = list(diagnostics)
@@ -128,7 +133,11 @@ class ArchError(Exception):
         head = f"{first.span.location()}: {first.message}" if first and first.span else (
             first.message if first else "error")
         more = error_count(self.diagnostics) - 1
-        super().__init__(head + (f" (and {more:,} more)" if more > 0 else ""))
+        self.headline = head + (f" (and {more:,} more)" if more > 0 else "")
+        super().__init__(self.headline)
+
+    def __str__(self) -> str:
+        return self.render() if self.diagnostics else self.headline
 
     def render(self) -> str:
         return render_all(self.diagnostics)

@@ -73,6 +73,24 @@ def read_stream(stream, limit: int = MAX_FILE_SIZE) -> bytes:
     return data
 
 
+def read_pipe(path: str, limit: int = MAX_FILE_SIZE) -> bytes:
+    """At most `limit` bytes of the pipe or device at `path` (`/dev/stdin`, `<(...)`), or
+    TooLarge. Opened without blocking, so a named FIFO that no one writes to reads as empty
+    instead of hanging the run; then read as a stream (`read_stream`)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) \
+        | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)  # a writer that is slow is waited for
+        stream = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with stream:
+        return read_stream(stream, limit)
+
+
 class OutputRefused(Exception):
     """The output path is not acceptable (e.g. it is a `.arch` source)."""
 

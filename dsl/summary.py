@@ -80,9 +80,11 @@ def _rows(ir: IR, depth: int | None) -> list[dict]:
     return rows
 
 
-def render(ir: IR, depth: int | None = None, fmt: str = "table") -> str:
+def render(ir: IR, depth: int | None = None, fmt: str = "table", diagnostics=()) -> str:
+    """The summary as text: a `table`, `json` (with `diagnostics`, see `to_json`) or
+    `markdown`; `depth` collapses each scope at that depth into one row, in every format."""
     if fmt == "json":
-        return json.dumps(to_json(ir), indent=2)
+        return json.dumps(to_json(ir, depth, diagnostics), indent=2)
     if fmt == "markdown":
         return _markdown(ir, depth)
     return _table(ir, depth)
@@ -170,8 +172,56 @@ def _markdown(ir: IR, depth: int | None) -> str:
     return "\n".join(out)
 
 
-def to_json(ir: IR) -> dict:
+def to_json(ir: IR, depth: int | None = None, diagnostics=()) -> dict:
+    """The summary as data. `layers` has one entry per layer, or with `depth` one per row of
+    the table at that depth (a collapsed scope has `op` "block" and its `layers` count).
+    `partial` is true when the shape check stopped at an error (the layers run up to it, the
+    totals cover them only); `diagnostics` are the run's, as `check --format json` gives them."""
     totals: Totals = ir.attrs["totals"]
+    layers = _json_layers(ir) if depth is None else [
+        _json_row(r) for r in _rows(ir, depth) if r["op"] != "input"]
+    out_shape = ir.node(ir.output)["shape"] if ir.output is not None else None
+    errors = [d for d in diagnostics if d.severity == "error"]
+    return {
+        "network": ir.name,
+        "input": list(ir.node(ir.input)["shape"] or []),
+        "output": list(out_shape) if out_shape else None,
+        **({"outputs": {n: list(ir.node(nid)["shape"] or []) for n, nid in ir.results()}}
+           if ir.outputs else {}),
+        "params": totals.params,
+        "trainable_params": totals.trainable_params,
+        "weights": totals.weights,
+        "biases": totals.biases,
+        "buffers": totals.buffers,
+        "macs": totals.macs,
+        "activation_bytes": totals.activation_bytes,
+        "depth": depth,
+        "partial": bool(errors) or any(la.get("error") for la in layers),
+        "diagnostics": [d.to_json() for d in diagnostics],
+        "layers": layers,
+    }
+
+
+def empty_json(diagnostics) -> dict:
+    """The JSON summary of a file that gave no network at all (a syntax error): partial,
+    nothing but its diagnostics."""
+    return {"network": None, "partial": True,
+            "diagnostics": [d.to_json() for d in diagnostics], "layers": []}
+
+
+def _json_row(row: dict) -> dict:
+    out = {"name": row["name"], "op": row["op"], "kind": row["kind"],
+           "shape": list(row["shape"]) if row["shape"] else None, "params": row["params"],
+           "macs": row["macs"], "receptive_field": list(row["rf"]) if row["rf"] else None,
+           "effective_stride": list(row["jump"]) if row["jump"] else None}
+    if row["op"] == "block":
+        out["layers"] = row["layers"]
+    if row["error"]:
+        out["error"] = True
+    return out
+
+
+def _json_layers(ir: IR) -> list[dict]:
     layers = []
     for _, data in ir.layers():
         if data["shape"] is None and not data.get("error"):
@@ -186,19 +236,57 @@ def to_json(ir: IR) -> dict:
             "effective_stride": list(data["jump"]) if data.get("jump") else None,
             **({"error": True} if data.get("error") else {}),
         })
-    out_shape = ir.node(ir.output)["shape"] if ir.output is not None else None
-    return {
-        "network": ir.name,
-        "input": list(ir.node(ir.input)["shape"] or []),
-        "output": list(out_shape) if out_shape else None,
-        **({"outputs": {n: list(ir.node(nid)["shape"] or []) for n, nid in ir.results()}}
-           if ir.outputs else {}),
-        "params": totals.params,
-        "trainable_params": totals.trainable_params,
-        "weights": totals.weights,
-        "biases": totals.biases,
-        "buffers": totals.buffers,
-        "macs": totals.macs,
-        "activation_bytes": totals.activation_bytes,
-        "layers": layers,
-    }
+    return layers
+
+
+def max_depth(ir: IR) -> int:
+    """The deepest scope (block instance or named group) of the network; 0 when it has none."""
+    return max((sc.depth for _, data in ir.nodes() for sc in data.get("scopes", ())),
+               default=0)
+
+
+def sensible_depth(ir: IR, limit: int = 40) -> int | None:
+    """The depth at which the table fits in about `limit` rows: None (every layer) when it
+    already does, else the deepest depth that does, else 1 (the top level)."""
+    if len(_rows(ir, None)) <= limit:
+        return None
+    for depth in range(max_depth(ir), 0, -1):
+        if len(_rows(ir, depth)) <= limit:
+            return depth
+    return 1
+
+
+class Summary(str):
+    """What `Network.summary()` returns: the table itself (a `str`, so printing, comparing
+    and writing it work as before; its repr is the table, for a REPL), with the same rows as
+    data.
+
+    - `rows`: one dict per row (name, op, kind, shape, params, macs, receptive_field,
+      effective_stride; a collapsed scope also has `layers`)
+    - `to_json()`: the whole summary as a dict, totals included (as `summary --format json`)
+    - `to_markdown()`: the table as Markdown
+    - in Jupyter, an HTML table
+    """
+
+    def __new__(cls, ir: IR, depth: int | None = None, diagnostics=()):
+        self = super().__new__(cls, _table(ir, depth))
+        self._ir, self.depth, self._diagnostics = ir, depth, tuple(diagnostics)
+        return self
+
+    def __repr__(self) -> str:
+        return str.__str__(self)
+
+    @property
+    def rows(self) -> list[dict]:
+        return self.to_json()["layers"]
+
+    def to_json(self) -> dict:
+        return to_json(self._ir, self.depth, self._diagnostics)
+
+    def to_markdown(self) -> str:
+        return _markdown(self._ir, self.depth)
+
+    def _repr_html_(self) -> str:
+        from .notebook import summary_html
+
+        return summary_html(self._ir, self.depth)

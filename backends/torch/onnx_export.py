@@ -39,6 +39,22 @@ from .lower import to_torch
 OPSET = 17
 
 
+def supported_opsets() -> tuple[int, int]:
+    """The opsets this torch's exporter writes, capped by what the installed onnx package
+    knows (each file is then run in onnxruntime, which refuses an operator it cannot run)."""
+    from torch.onnx import _constants
+
+    low = getattr(_constants, "ONNX_MIN_OPSET", 7)
+    high = getattr(_constants, "ONNX_MAX_OPSET", OPSET)
+    try:
+        import onnx
+
+        high = min(high, onnx.defs.onnx_opset_version())
+    except (ImportError, AttributeError):
+        pass
+    return low, high
+
+
 class ExportError(ArchError):
     """The network cannot be written as ONNX; `diagnostics` says where and why (E0601)."""
 

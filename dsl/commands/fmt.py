@@ -13,11 +13,19 @@ import sys
 from ..budget import MAX_WORK
 from ..diagnostics import ArchError, render_all
 from ..escape import visible
-from ..fileio import MAX_FILE_SIZE, NotAFile, TooLarge, read_source, read_stream, write_atomic
+from ..fileio import (
+    MAX_FILE_SIZE,
+    NotAFile,
+    TooLarge,
+    read_pipe,
+    read_source,
+    read_stream,
+    write_atomic,
+)
 from ..format import format_text
 from ..loader import too_large
 from . import SUMMARIES
-from .common import EXIT_INPUT, EXIT_OK, UsageError
+from .common import EXIT_INPUT, EXIT_OK, STDIN, UsageError, is_stream
 
 
 def add_parser(sub):
@@ -44,12 +52,18 @@ def run(args) -> int:
 
 
 def _one(name: str, check: bool, max_size: int = MAX_FILE_SIZE, max_work: int = MAX_WORK) -> int:
-    stdin = name == "-"
-    shown = "<stdin>" if stdin else visible(name)  # a file name may hold escape sequences
-    # read as `check` reads: only a regular file (a FIFO would block forever), and no more
-    # than the size limit, checked before reading (`/dev/zero` never ends)
+    # `-`, or a pipe or terminal by its path (`/dev/stdin`, `<(...)`): read as a stream and
+    # written to standard output, for there is no file to rewrite
+    stdin = is_stream(name)
+    shown = STDIN if name == "-" else visible(name)  # a name may hold escape sequences
+    # no more than the size limit, checked before reading (`/dev/zero` never ends)
     try:
-        data = read_stream(sys.stdin.buffer, max_size) if stdin else read_source(name, max_size)
+        if name == "-":
+            data = read_stream(sys.stdin.buffer, max_size)
+        elif stdin:
+            data = read_pipe(name, max_size)
+        else:
+            data = read_source(name, max_size)
     except FileNotFoundError:
         raise UsageError(f"no such file: {name}") from None
     except NotAFile as exc:

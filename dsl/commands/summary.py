@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..summary import render
+import json
+
+from ..summary import empty_json, render
 from . import SUMMARIES
 from .common import EXIT_INPUT, UsageError, add_target, load, report
 
@@ -16,7 +18,9 @@ def add_parser(sub):
     p.add_argument("--depth", type=int, metavar="N",
                    help="collapse each scope at depth N (1 = top level: `layer1`) into one row, "
                         "with everything inside it")
-    p.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    p.add_argument("--format", choices=("table", "json", "markdown"), default="table",
+                   help="json: the table as data, with `partial` and the diagnostics when "
+                        "the file has errors")
     return p
 
 
@@ -25,6 +29,9 @@ def run(args) -> int:
         raise UsageError(f"--depth must be 1 or more, got {args.depth}")
     result = load(args, args.target)
     status = report(result)
+    diags = result.diagnostics.items
     if result.ir is not None and "totals" in result.ir.attrs:
-        print(render(result.ir, depth=args.depth, fmt=args.format))
+        print(render(result.ir, depth=args.depth, fmt=args.format, diagnostics=diags))
+    elif args.format == "json":  # no network at all: still JSON, partial, with the errors
+        print(json.dumps(empty_json(diags), indent=2))
     return status if result.ir is not None else EXIT_INPUT

@@ -24,8 +24,10 @@ MAX_DIAGNOSTICS = 100
 # a ten-million-character name must not be echoed whole. Unquoted runs are cut at CLIP_WORD.
 CLIP = 60
 CLIP_WORD = 200
-_QUOTED = re.compile(rf'`[^`\n]{{{CLIP + 1},}}`|"[^"\n]{{{CLIP + 1},}}"'
-                     rf'|[^\s`"]{{{CLIP_WORD + 1},}}')
+# quoted parts are matched in pairs from the left, whatever their length (a pattern asking for
+# long ones only would pair the closing quote of one part with the opening of the next, and
+# clip the prose between them), and cut when long
+_QUOTED = re.compile(rf'`[^`\n]*`|"[^"\n]*"|[^\s`"]{{{CLIP_WORD + 1},}}')
 
 
 def clip(text: str, limit: int = CLIP) -> str:
@@ -45,7 +47,7 @@ def clip_quoted(text: str) -> str:
     def cut(m: re.Match) -> str:
         part = m.group()
         if part[0] in '`"':
-            return part[0] + clip(part[1:-1]) + part[-1]
+            return part if len(part) <= CLIP + 2 else part[0] + clip(part[1:-1]) + part[-1]
         return clip(part, CLIP_WORD)
 
     return _QUOTED.sub(cut, text)

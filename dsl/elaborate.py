@@ -22,6 +22,7 @@ from .budget import CURRENT, MAX_WORK, Budget, OutOfWork, out_of_work
 from .diagnostics import MAX_DIAGNOSTICS, Diagnostics, Label
 from .evaluate import Evaluator, check_number
 from .fileio import MAX_FILE_SIZE
+from .foreign import foreign_layer, layer_note
 from .inits import INIT_FUNCTIONS, PARAM_NAMES, InitRule
 from .ir import IR, ScopeInfo
 from .ops import ShapeProblem
@@ -72,6 +73,8 @@ RESERVED_LABELS = frozenset((
 
 def reserved_label(name: str) -> str | None:
     """Why `name` cannot label a layer or scope, or None when it can."""
+    if name in s.KEYWORDS:
+        return "it is an archdsl keyword"
     if keyword.iskeyword(name):
         return "it is a Python keyword"
     if name in RESERVED_LABELS or (name.startswith("__") and name.endswith("__")):
@@ -538,9 +541,16 @@ class Elaborator:
                              help="a body lists layers, blocks and values; numbers go inside "
                                   "arguments")
             return self._poisoned(cur)
-        layer_names = [n for n in ops.names() if n != "input"]
+        layer_names = [n for n in ops.names() if n != "input"
+                       and ops.get(n).family != "merge"]  # merges are keywords, not items
         blocks = [n for n, d in env.module.namespace.items() if d.kind == "block"]
         values = [n for n in env.names() if isinstance(env.lookup(n)[1], Tensor)]
+        other = foreign_layer(ident, frozenset(ops.names()) | frozenset(blocks))
+        if other is not None:
+            note, fix = layer_note(other)
+            self.diags.error("E0201", f"unknown layer kind `{ident}`", ident_span,
+                             label="not an archdsl layer kind", notes=[note], help=fix)
+            return self._poisoned(cur)
         hint = suggest(ident, layer_names + blocks + values)
         if hint:
             self.diags.error("E0201", f"unknown layer kind `{ident}` (did you mean `{hint}`?)",

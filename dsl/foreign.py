@@ -48,9 +48,8 @@ LAYERS: tuple[tuple[str, str, str], ...] = (
     ("silu swish", "silu", "the SiLU activation"),
     ("dropoutnd spatialdropout", "dropout", "a dropout"),
     ("reshape view", "flatten", "a reshape (archdsl flattens with `flatten`)"),
-    ("concatenate cat torchcat", "concat", "a concatenation (a merge: `concat { ... }`)"),
-    ("sum residual eltwise elementwiseadd plus", "add", "an element-wise sum (a merge: "
-     "`add { ... }`)"),
+    ("concatenate cat torchcat", "concat", "a concatenation"),
+    ("sum residual eltwise elementwiseadd plus", "add", "an element-wise sum"),
     ("logsoftmax", "log_softmax", "a log-softmax"),
     ("identitylayer passthrough", "identity", "an identity"),
 )

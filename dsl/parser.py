@@ -681,13 +681,20 @@ def _describe_parse_error(source: SourceFile, exc: UnexpectedInput) -> Diagnosti
         if ch == '"':
             return _unterminated_string(source, pos)
         shown = ch if ch.isprintable() else repr(ch)
+        alike = LOOKALIKES.get(ch)
         return Diagnostic("E0101", f"unexpected character `{shown}`", span,
-                          label="not part of the language",
-                          help="layer lines look like `conv1: conv(64, 3x3, stride=1, pad=1)`")
+                          label="not part of the language" if alike is None
+                          else f"{alike[1]}, not `{alike[0]}`",
+                          help="layer lines look like `conv1: conv(64, 3x3, stride=1, pad=1)`"
+                          if alike is None else f"write `{alike[0]}`: {alike[2]}")
     if isinstance(exc, UnexpectedEOF):
         return _end_of_file(source, set(exc.expected))
     assert isinstance(exc, UnexpectedToken)
     tok = exc.token
+    if tok.type == "COLON":
+        keyword = _keyword_label(source, tok.start_pos)
+        if keyword is not None:
+            return keyword
     if tok.type == "$END":
         expected = set(exc.expected)
         if exc.interactive_parser is not None:
@@ -699,8 +706,68 @@ def _describe_parse_error(source: SourceFile, exc: UnexpectedInput) -> Diagnosti
         expected = set(exc.interactive_parser.accepts())
     phrase = _expected_phrase(expected)
     help_text = _parse_help(tok, expected)
+    if tok.value == ".":
+        help_text = _dotted_help(source, tok.start_pos) or help_text
     return Diagnostic("E0101", f"{phrase}, found {_token_text(tok)}", span,
                       label="unexpected here", help=help_text)
+
+
+_WORD_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*\Z")
+
+
+def _keyword_label(source: SourceFile, colon: int) -> Diagnostic | None:
+    """E0223 for a keyword written as a label at the start of an item (`add: relu`): the
+    parser read the keyword as the start of its construct and stumbled on the `:`."""
+    head = source.text[max(0, colon - 64):colon]
+    m = _WORD_BEFORE.search(head)
+    if m is None or m.group(1) not in s.KEYWORDS:
+        return None
+    start = colon - len(head) + m.start(1)
+    before = source.text[:start].rstrip(" \t")
+    if before and before[-1] not in "\n;{":
+        return None
+    word = m.group(1)
+    return Diagnostic("E0223", f"`{word}` cannot be a label: it is an archdsl keyword",
+                      Span(source, start, start + len(word)), label="a reserved name",
+                      help=f"rename it, e.g. `{word}_`")
+
+
+# Characters that look like one of the language's own, from word processors and papers:
+# character -> (what to write, what it is, where it goes)
+LOOKALIKES = {
+    "\u00d7": ("x", "the multiplication sign U+00D7", "sizes use the letter x: `3x3`, `3x224x224`"),
+    "\u2013": ("-", "an en dash", "the minus sign is the ASCII hyphen"),
+    "\u2212": ("-", "the minus sign U+2212", "the minus sign is the ASCII hyphen"),
+    "\u201c": ('"', "a curly quote", 'strings use straight quotes: `pad="same"`'),
+    "\u201d": ('"', "a curly quote", 'strings use straight quotes: `pad="same"`'),
+    "\uff0c": (",", "a full-width comma", "arguments are separated by the ASCII comma"),
+}
+_DOTTED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\Z")
+_AFTER_DOT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _dotted_help(source: SourceFile, dot: int) -> str | None:
+    """The help for a dotted name where a layer goes (`nn.Conv2d(3, 8, 3)`): archdsl's kinds
+    have no module prefix, and the name after the dot is another tool's (dsl/foreign.py)."""
+    before = _DOTTED.search(source.text[max(0, dot - 64):dot])
+    after = _AFTER_DOT.match(source.text, dot + 1)
+    if before is None or after is None:
+        return None
+    prefix, name = before.group(1), after.group(1)
+    from . import ops  # the registry, for the names archdsl has now
+    from .foreign import foreign_layer
+
+    known = frozenset(ops.names())
+    if name in known:
+        return f"layer kinds have no module prefix: write `{name}(...)`, not `{prefix}.{name}`"
+    other = foreign_layer(name, known)
+    if other is None:
+        return f"layer kinds have no module prefix (`{prefix}.`); `{name}` is not one of them"
+    if not other.exists:
+        return (f"`{prefix}.{name}` is {other.what}; archdsl has no `{other.kind}` layer kind "
+                "(write it as a block, or register a kind from Python)")
+    return (f"`{prefix}.{name}` is {other.what}; archdsl calls it `{other.kind}`: write "
+            f"`{other.kind}(...)` with archdsl's arguments (docs/language.md)")
 
 
 def _parse_help(tok: Token, expected: set[str]) -> str | None:

@@ -12,6 +12,8 @@ from . import ops
 from .escape import visible
 from .ir import IR
 from .passes.analysis import Totals
+from .passes.counting import Work
+from .passes.memory import Memory
 from .values import fmt_shape
 
 HEADERS = ("layer", "kind", "output", "params", "MACs", "rf", "stride")
@@ -37,12 +39,13 @@ def human_bytes(n: int) -> str:
     return f"{n} B"
 
 
-def _rows(ir: IR, depth: int | None) -> list[dict]:
+def _rows(ir: IR, depth: int | None, work: Work | None = None) -> list[dict]:
     rows: list[dict] = []
     groups: dict[str, dict] = {}
     failed_seen = False
-    for _nid, data in ir.nodes():
+    for nid, data in ir.nodes():
         failed = bool(data.get("error"))
+        macs = work.per_node.get(nid, 0) if work is not None else data.get("macs", 0)
         if data["shape"] is None and not failed:
             continue  # unknown because of an earlier error: the table stops there
         failed_seen |= failed
@@ -63,7 +66,7 @@ def _rows(ir: IR, depth: int | None) -> list[dict]:
                 rows.append(row)
             row["shape"] = data["shape"]
             row["params"] += data.get("params", 0)
-            row["macs"] += data.get("macs", 0)
+            row["macs"] += macs
             row["rf"], row["jump"] = data.get("rf"), data.get("jump")
             row["error"] |= failed
             row["layers"] += 1
@@ -71,7 +74,7 @@ def _rows(ir: IR, depth: int | None) -> list[dict]:
         rows.append({
             "name": name, "kind": spec.label(data["args"]) if data["shape"] is not None or
             "in_channels" in data["args"] else data["op"], "op": data["op"],
-            "shape": data["shape"], "params": data.get("params", 0), "macs": data.get("macs", 0),
+            "shape": data["shape"], "params": data.get("params", 0), "macs": macs,
             "rf": data.get("rf"), "jump": data.get("jump"), "error": failed,
         })
     for row in rows:
@@ -80,12 +83,15 @@ def _rows(ir: IR, depth: int | None) -> list[dict]:
     return rows
 
 
-def render(ir: IR, depth: int | None = None, fmt: str = "table") -> str:
+def render(ir: IR, depth: int | None = None, fmt: str = "table", work: Work | None = None,
+           memory: Memory | None = None) -> str:
+    """The summary as text. `work` (dsl/passes/counting.py) replaces the MACs column with
+    another convention or unit; `memory` (dsl/passes/memory.py) adds the memory estimate."""
     if fmt == "json":
-        return json.dumps(to_json(ir), indent=2)
+        return json.dumps(to_json(ir, work, memory), indent=2)
     if fmt == "markdown":
-        return _markdown(ir, depth)
-    return _table(ir, depth)
+        return _markdown(ir, depth, work, memory)
+    return _table(ir, depth, work, memory)
 
 
 def _cells(row) -> list[str]:
@@ -94,8 +100,9 @@ def _cells(row) -> list[str]:
             _fmt_tuple(row["jump"])]
 
 
-def _totals_lines(t: Totals) -> list[tuple[str, str]]:
-    return [
+def _totals_lines(t: Totals, work: Work | None = None, memory: Memory | None = None
+                  ) -> list[tuple[str, str]]:
+    lines = [
         ("parameters", f"{t.params:,}  (weights {t.weights:,}, biases {t.biases:,})"),
         ("trainable parameters", f"{t.trainable_params:,}"),
         ("buffers", f"{t.buffers:,}"),
@@ -103,10 +110,33 @@ def _totals_lines(t: Totals) -> list[tuple[str, str]]:
         ("activation memory", f"{human_bytes(t.activation_bytes)}  "
                               "(float32, one sample, every layer's output)"),
     ]
+    if work is not None and (work.convention, work.unit) != ("archdsl", "macs"):
+        lines.append((work.label, f"{work.total:,}  ({human(work.total)})"))
+    if memory is not None:
+        lines += _memory_lines(memory)
+    return lines
 
 
-def _table(ir: IR, depth: int | None) -> str:
-    rows = _rows(ir, depth)
+def _memory_lines(m: Memory) -> list[tuple[str, str]]:
+    opt = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "adamw": "AdamW"}
+    return [
+        ("memory, training", f"{human_bytes(m.training)}  (batch {m.batch}, "
+                             f"{opt[m.optimizer]})"),
+        ("  parameters", human_bytes(m.parameters + m.buffers)),
+        ("  gradients", human_bytes(m.gradients)),
+        ("  optimizer state", human_bytes(m.optimizer_state)),
+        ("  input", human_bytes(m.input)),
+        ("  activations", f"{human_bytes(m.activations_training)}  (every layer's output)"),
+        ("memory, inference", f"{human_bytes(m.inference)}  (batch {m.batch}: weights and "
+                              f"the largest set of live activations, "
+                              f"{human_bytes(m.activations_inference)})"),
+        ("torchinfo forward/backward", human_bytes(m.torchinfo_forward_backward)),
+    ]
+
+
+def _table(ir: IR, depth: int | None, work: Work | None = None,
+           memory: Memory | None = None) -> str:
+    rows = _rows(ir, depth, work)
     body = [_cells(r) for r in rows]
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h)
               for i, h in enumerate(HEADERS)]
@@ -124,7 +154,9 @@ def _table(ir: IR, depth: int | None) -> str:
     if used:
         head += "  " + ", ".join(f"{k}={_show(v)}" for k, v in used.items())
     head = visible(head)  # a path or a value from Python may hold control characters
-    out = [head, "", line(HEADERS), line(["-" * w for w in widths])]
+    headers = _headers(work)
+    widths = [max(w, len(h)) for w, h in zip(widths, headers, strict=True)]
+    out = [head, "", line(headers), line(["-" * w for w in widths])]
     for r, cells in zip(rows, body, strict=True):
         text = line(cells)
         if r["error"]:
@@ -133,8 +165,9 @@ def _table(ir: IR, depth: int | None) -> str:
     out.append(line(["-" * w for w in widths]))
     totals = ir.attrs.get("totals")
     if totals is not None:
-        pad = max(len(k) for k, _ in _totals_lines(totals))
-        out += [f"{k.ljust(pad)}  {v}" for k, v in _totals_lines(totals)]
+        lines = _totals_lines(totals, work, memory)
+        pad = max(len(k) for k, _ in lines)
+        out += [f"{k.ljust(pad)}  {v}" for k, v in lines]
     if any(r["error"] for r in rows):
         out.append("(stopped at the first shape error: the totals cover only the layers "
                    "above; see the diagnostics)")
@@ -147,9 +180,14 @@ def _show(v) -> str:
     return str(v)
 
 
-def _markdown(ir: IR, depth: int | None) -> str:
-    rows = _rows(ir, depth)
-    out = [f"### {ir.name}", "", "| " + " | ".join(HEADERS) + " |",
+def _headers(work: Work | None) -> tuple[str, ...]:
+    return HEADERS if work is None else (*HEADERS[:4], work.label, *HEADERS[5:])
+
+
+def _markdown(ir: IR, depth: int | None, work: Work | None = None,
+              memory: Memory | None = None) -> str:
+    rows = _rows(ir, depth, work)
+    out = [f"### {ir.name}", "", "| " + " | ".join(_headers(work)) + " |",
            "|" + "|".join(["---", "---", "---", "---:", "---:", "---:", "---:"]) + "|"]
     for r in rows:
         cells = _cells(r)
@@ -158,14 +196,14 @@ def _markdown(ir: IR, depth: int | None) -> str:
     totals = ir.attrs.get("totals")
     if totals is not None:
         out.append("")
-        out += [f"- {k}: {v}" for k, v in _totals_lines(totals)]
+        out += [f"- {k.strip()}: {v}" for k, v in _totals_lines(totals, work, memory)]
     return "\n".join(out)
 
 
-def to_json(ir: IR) -> dict:
+def to_json(ir: IR, work: Work | None = None, memory: Memory | None = None) -> dict:
     totals: Totals = ir.attrs["totals"]
     layers = []
-    for _, data in ir.layers():
+    for nid, data in ir.layers():
         if data["shape"] is None and not data.get("error"):
             continue
         layers.append({
@@ -176,6 +214,7 @@ def to_json(ir: IR) -> dict:
             "macs": data.get("macs", 0),
             "receptive_field": list(data["rf"]) if data.get("rf") else None,
             "effective_stride": list(data["jump"]) if data.get("jump") else None,
+            **({"work": work.per_node.get(nid, 0)} if work is not None else {}),
             **({"error": True} if data.get("error") else {}),
         })
     out_shape = ir.node(ir.output)["shape"] if ir.output is not None else None
@@ -190,5 +229,8 @@ def to_json(ir: IR) -> dict:
         "buffers": totals.buffers,
         "macs": totals.macs,
         "activation_bytes": totals.activation_bytes,
+        **({"work": {"convention": work.convention, "unit": work.unit, "total": work.total}}
+           if work is not None else {}),
+        **({"memory": memory.to_json()} if memory is not None else {}),
         "layers": layers,
     }

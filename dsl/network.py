@@ -63,10 +63,45 @@ class Network:
         return [data for _, data in self.ir.layers()]
 
     # ------------------------------------------------------------------ views
-    def summary(self, depth: int | None = None, fmt: str = "table") -> str:
+    def summary(self, depth: int | None = None, fmt: str = "table", *,
+                convention: str = "archdsl", unit: str = "macs", memory: bool = False,
+                batch: int = 1, optimizer: str = "adam") -> str:
+        """The per-layer table (`fmt` "table", "markdown" or "json"). `convention` and `unit`
+        choose what the work column counts (`count`); `memory=True` adds the estimate of
+        `memory(batch, optimizer)`."""
+        from .passes.counting import count
         from .summary import render
 
-        return render(self.ir, depth=depth, fmt=fmt)
+        work = count(self.ir, convention, unit) if (convention, unit) != ("archdsl", "macs") \
+            else None
+        mem = self.memory(batch, optimizer) if memory else None
+        return render(self.ir, depth=depth, fmt=fmt, work=work, memory=mem)
+
+    def count(self, convention: str = "archdsl", unit: str = "macs") -> int:
+        """The network's work as a convention counts it (docs/counting.md): "archdsl" (conv
+        and linear MACs, torch's FlopCounterMode / 2), "torchinfo", "fvcore" or "ptflops";
+        `unit` "macs" or "flops" (2 x MACs).
+
+        >>> import archdsl
+        >>> archdsl.zoo("lenet5").count("torchinfo")
+        423038
+        """
+        from .passes.counting import count
+
+        return count(self.ir, convention, unit).total
+
+    def memory(self, batch: int = 1, optimizer: str = "adam"):
+        """The memory estimate (dsl/passes/memory.py) for a batch and an optimizer ("sgd",
+        "momentum", "adam", "adamw"): bytes of parameters, gradients, optimizer state and
+        activations; `.training`, `.inference` and `.to_json()`.
+
+        >>> import archdsl
+        >>> archdsl.zoo("lenet5").memory(batch=1, optimizer="sgd").gradients
+        246824
+        """
+        from .passes.memory import estimate
+
+        return estimate(self.ir, batch, optimizer)
 
     def to_json(self) -> dict:
         from .summary import to_json

@@ -14,9 +14,10 @@ tools when installed and with stored figures without them):
   affine; 5 or 4 without running statistics); 2-D adaptive average pooling 1 per input
   element. Reproduces fvcore 0.1.5's `FlopCountAnalysis(...).total()`.
 - `ptflops`: conv and linear with their bias additions; batch norm 1 per element (2 affine);
-  ReLU-family outputs and pooling inputs 1 per element, twice (its module hook and its
-  patched `torch.nn.functional` both count them); `softmax`, `gelu`, `silu` outputs once.
-  Reproduces ptflops 0.7's `get_model_complexity_info(...)` with its defaults.
+  `relu` and `leaky_relu` outputs and pooling inputs 1 per element, twice (its module hook
+  and its patched `torch.nn.functional` both count them); `relu6`, `gelu` and `softmax`
+  outputs once (one of the two); other kinds nothing. Reproduces ptflops 0.7's
+  `get_model_complexity_info(...)` with its defaults (the pytorch backend).
 
 docs/counting.md has the figures side by side.
 
@@ -122,6 +123,10 @@ def _twice_out(x: Layer) -> int:
     return 2 * x.out_elements
 
 
+def _once_out(x: Layer) -> int:
+    return x.out_elements
+
+
 def _twice_in(x: Layer) -> int:
     return 2 * x.in_elements
 
@@ -149,11 +154,9 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                 "groupnorm": lambda x: x.in_elements * (5 if x.args.get("affine", True) else 4)}),
     Convention("ptflops", "conv and linear with bias, norms, ReLU-family and pools (twice)",
                "ptflops' get_model_complexity_info, default backend", _ptflops_default,
-               {"batchnorm": _ptflops_batchnorm, "relu": _twice_out, "relu6": _twice_out,
-                "leaky_relu": _twice_out, "elu": _twice_out, "prelu": _twice_out,
-                "maxpool": _twice_in, "avgpool": _twice_in, "adaptive_avgpool": _twice_in,
-                "softmax": lambda x: x.out_elements, "gelu": lambda x: x.out_elements,
-                "silu": lambda x: x.out_elements}),
+               {"batchnorm": _ptflops_batchnorm, "relu": _twice_out, "leaky_relu": _twice_out,
+                "relu6": _once_out, "gelu": _once_out, "softmax": _once_out,
+                "maxpool": _twice_in, "avgpool": _twice_in, "adaptive_avgpool": _twice_in}),
 )}
 
 

@@ -19,7 +19,7 @@ from . import ops
 from . import syntax as s
 from .argspec import ANY, REQUIRED, ArgSpec, bind, suggest
 from .budget import CURRENT, MAX_WORK, Budget, OutOfWork, out_of_work
-from .diagnostics import MAX_DIAGNOSTICS, Diagnostics, Label
+from .diagnostics import MAX_DIAGNOSTICS, Diagnostic, Diagnostics, Label
 from .evaluate import Evaluator, check_number
 from .fileio import MAX_FILE_SIZE
 from .foreign import foreign_layer, layer_note
@@ -228,6 +228,8 @@ class Elaborator:
                  budget: Budget | None = None):
         self.diags = diags
         self.limits = limits or Limits()
+        self._overrides: dict[str, re.Pattern] = {}  # --set names, to say where values came from
+        self._override_values: dict[str, object] = {}
         # the run's work budget, shared with the parser (dsl/budget.py): everything below that
         # loops charges it, so any input ends in bounded time
         self.budget = budget if budget is not None else Budget(self.limits.max_work)
@@ -252,6 +254,8 @@ class Elaborator:
         self._param_values: dict[str, object] = {}
         self.stack.append((defn, defn.name_span))
         first_diag = len(self.diags.items)
+        self._overrides = {k: re.compile(rf"\b{re.escape(k)}\b") for k in overrides or {}}
+        self._override_values = dict(overrides or {})
         context = CURRENT.set(self.budget)  # suggestions charge it too (argspec.suggest)
         out = None
         try:
@@ -309,19 +313,35 @@ class Elaborator:
     def _note_overrides(self, first: int, overrides: dict) -> None:
         """A value given from outside (`--set depth=abc`) that then fails is reported where it
         is used, in a file that says nothing wrong: name where it came from. The test is
-        textual (the diagnostic's own span mentions the parameter), which covers the common
-        case of a parameter used directly in the network's body."""
+        textual: the diagnostic's own span mentions the parameter (a parameter used directly
+        in the network's body), or a block call it happened in does (`_note_call`)."""
         if not overrides:
             return
-        words = {k: re.compile(rf"\b{re.escape(k)}\b") for k in overrides}
         for d in self.diags.items[first:]:
-            if d.span is None:
+            if isinstance(d, Diagnostic) and d.span is not None:
+                self._note_override_in(d, d.span.text())
+
+    def _note_override_in(self, d: Diagnostic, text: str) -> None:
+        for k, pat in self._overrides.items():
+            note = (f"`{k}` is {describe_value(self._override_values[k])} here: a value "
+                    f"given with --set {k}=... or load(..., {k}=...)")
+            if pat.search(text) and note not in d.notes:
+                d.notes.append(note)
+
+    def _note_call(self, first: int, defn: s.Definition, span: Span) -> None:
+        """Every diagnostic made inside a call of block `defn` at `span` (from index `first`
+        of the collector) says so, once per level, innermost first (as shape errors already
+        do when they are made): a value error inside a block is otherwise reported at a line
+        that is right for some calls and wrong for this one. The values the call passed may
+        come from --set: then that is said too."""
+        note = f"in block `{defn.name}` called at {span.short()}"
+        for d in self.diags.items[first:]:
+            if not isinstance(d, Diagnostic):
                 continue
-            text = d.span.text()
-            for k, pat in words.items():
-                if pat.search(text):
-                    d.notes.append(f"`{k}` is {describe_value(overrides[k])} here: a value "
-                                   f"given with --set {k}=... or load(..., {k}=...)")
+            if note not in d.notes:
+                d.notes.append(note)
+            if self._overrides:
+                self._note_override_in(d, span.text())
 
     def _network_params(self, defn, overrides, env):
         names = [p.name for p in defn.params]
@@ -920,6 +940,7 @@ class Elaborator:
             benv.vars[p.name] = v
         self.stack.append((defn, span))
         self._active.add(id(defn))
+        first = len(self.diags.items)
         try:
             out = self._body(defn.body, cur, sub, benv)
         except OutOfWork as exc:
@@ -929,6 +950,7 @@ class Elaborator:
         finally:
             self.stack.pop()
             self._active.discard(id(defn))
+        self._note_call(first, defn, span)
         return out
 
     def _init_rule(self, it: s.InitStmt, env, scope) -> InitRule | None:

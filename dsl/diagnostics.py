@@ -184,6 +184,26 @@ class Diagnostics:
     def error(self, code: str, message: str, span: Span | None, **kw) -> Diagnostic:
         return self.add(Diagnostic(code, message, span, **kw))
 
+    def sort(self) -> None:
+        """Put the diagnostics in source order, as a reader meets them: file by file (in the
+        order the files first appear among them), by position within a file; the ones without
+        a place first, the count of those left out last. Stable: diagnostics at one place keep
+        the order they were made in. Elaboration makes them in the order it expands the
+        network, which visits a block's body at its call, not at its definition."""
+        files: dict[str, int] = {}
+        for d in self.items:
+            if d.span is not None:
+                files.setdefault(d.span.path, len(files))
+
+        def key(d: Diagnostic) -> tuple[int, int, int]:
+            if isinstance(d, Omitted):
+                return (2, 0, 0)
+            if d.span is None:
+                return (0, 0, 0)
+            return (1, files[d.span.path], d.span.start)
+
+        self.items.sort(key=key)
+
     @property
     def has_errors(self) -> bool:
         return any(d.severity == "error" for d in self.items)

@@ -483,6 +483,7 @@ def _check_delimiters(source: SourceFile, diags: Diagnostics, start: int = 0,
     string or comment may not hold go to `chars` (E0107, each string and comment at most
     once, MAX_SYNTAX_ERRORS in all): they do not stop the parse."""
     stack: list[tuple[int, str]] = []
+    braces: list[tuple[int, int]] = []  # `{` and the `}` that closed it, in closing order
     found = False
     text = source.text
     for ch, pos, stop in textscan.lexemes(text, start, end):
@@ -500,7 +501,9 @@ def _check_delimiters(source: SourceFile, diags: Diagnostics, start: int = 0,
             stack.append((pos, ch))
             continue
         if stack and stack[-1][1] == _OPENERS[ch]:
-            stack.pop()
+            opened = stack.pop()[0]
+            if ch == "}":
+                braces.append((opened, pos))
             continue
         found = True
         span = Span(source, pos, pos + 1)
@@ -514,17 +517,67 @@ def _check_delimiters(source: SourceFile, diags: Diagnostics, start: int = 0,
                         labels=[Label(span, f"`{ch}` found before `{_CLOSERS[open_ch]}`")],
                         help=f"add `{_CLOSERS[open_ch]}` before this `{ch}`")
         else:
-            diags.error("E0104", f"unmatched `{ch}`", span, label="nothing to close here",
-                        help=f"remove it, or add the `{_OPENERS[ch]}` it should close")
+            stray = _misindented(text, braces, -1) if ch == "}" else None
+            if stray is not None:  # an earlier `}` closed what this one should have
+                opened, closed = stray
+                diags.error("E0104", "unmatched `}`", Span(source, closed, closed + 1),
+                            label="this `}` is probably one too many",
+                            labels=[Label(Span(source, opened, opened + 1),
+                                          f"it closes this `{{` (line "
+                                          f"{Span(source, opened, opened).line}), but is "
+                                          "indented differently"),
+                                    Label(span, "so this `}` has nothing left to close")],
+                            help="remove the extra `}`, or add the `{` it should close")
+            else:
+                diags.error("E0104", f"unmatched `{ch}`", span, label="nothing to close here",
+                            help=f"remove it, or add the `{_OPENERS[ch]}` it should close")
         return True
     if stack:
         pos, ch = stack[-1]
         span = Span(source, pos, pos + 1)
+        inner = _misindented(text, [b for b in braces if b[0] > pos], 0) if ch == "{" else None
+        if inner is not None:  # rustc's reading: the `{` whose `}` is not where it should be
+            opened, closed = inner
+            line = Span(source, closed, closed).line
+            diags.error("E0102", f"unclosed `{{` opened at line "
+                        f"{Span(source, opened, opened).line}",
+                        Span(source, opened, opened + 1),
+                        label="this `{` is probably never closed",
+                        labels=[Label(Span(source, closed, closed + 1),
+                                      "this `}` is indented like an outer `{`, and closes "
+                                      "this one instead"),
+                                Label(span, "so this `{` is left open at the end")],
+                        help=f"add its `}}` where its body ends, before line {line}")
+            return True
         diags.error("E0102", f"unclosed `{ch}` opened at line {span.line}", span,
                     label=f"this `{ch}` is never closed",
                     help=f"add `{_CLOSERS[ch]}` at the end of the {_what_opens(source, pos, ch)}")
         found = True
     return found
+
+
+def _misindented(text: str, braces: list[tuple[int, int]], which: int
+                 ) -> tuple[int, int] | None:
+    """The first (`which` 0) or last (-1) pair `{`..`}` whose `}` begins a later line indented
+    otherwise than the line of its `{`: where a brace is missing or one too many, the
+    pairing shifts and the indentation shows it (as rustc reads it)."""
+    found = [(o, c) for o, c in braces if _closer_misindented(text, o, c)]
+    return found[which] if found else None
+
+
+def _closer_misindented(text: str, opened: int, closed: int) -> bool:
+    o_line = text.rfind("\n", 0, opened) + 1
+    c_line = text.rfind("\n", 0, closed) + 1
+    if o_line == c_line or text[c_line:closed].strip(" \t"):
+        return False  # on one line, or the `}` follows something on its line
+
+    def indent(start: int) -> int:
+        end = start
+        while end < len(text) and text[end] in " \t":
+            end += 1
+        return end - start
+
+    return indent(o_line) != indent(c_line)
 
 
 # Syntax error recovery. A definition starts at the beginning of a line with `block`,

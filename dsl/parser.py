@@ -824,6 +824,9 @@ def _dotted_help(source: SourceFile, dot: int) -> str | None:
 
 
 def _parse_help(tok: Token, expected: set[str]) -> str | None:
+    if tok.type == "COLON" and expected == {"COMMA", "EQUAL", "RPAR"}:
+        # a definition's parameter list: `block unit(width: int)` from Python's annotations
+        return "parameters have no types: write `width` or `width = 64` (a default)"
     if tok.type == "COLON" and "RPAR" in expected:
         return "keyword arguments use `=`, as in `stride=2`"
     if tok.type == "EQUAL" and "RPAR" not in expected:

@@ -71,6 +71,9 @@ RESERVED_LABELS = frozenset((
 ))
 
 
+_INPUT_KEY = "\0input"  # the --input shape among the overrides (no parameter has this name)
+
+
 def reserved_label(name: str) -> str | None:
     """Why `name` cannot label a layer or scope, or None when it can."""
     if name in s.KEYWORDS:
@@ -256,6 +259,9 @@ class Elaborator:
         first_diag = len(self.diags.items)
         self._overrides = {k: re.compile(rf"\b{re.escape(k)}\b") for k in overrides or {}}
         self._override_values = dict(overrides or {})
+        if input_shape is not None:  # `in` (a block's input, or the network's) derives from it
+            self._overrides[_INPUT_KEY] = re.compile(r"\bin\b")
+            self._override_values[_INPUT_KEY] = tuple(input_shape)
         context = CURRENT.set(self.budget)  # suggestions charge it too (argspec.suggest)
         out = None
         try:
@@ -315,7 +321,7 @@ class Elaborator:
         is used, in a file that says nothing wrong: name where it came from. The test is
         textual: the diagnostic's own span mentions the parameter (a parameter used directly
         in the network's body), or a block call it happened in does (`_note_call`)."""
-        if not overrides:
+        if not self._overrides:
             return
         for d in self.diags.items[first:]:
             if isinstance(d, Diagnostic) and d.span is not None:
@@ -323,8 +329,12 @@ class Elaborator:
 
     def _note_override_in(self, d: Diagnostic, text: str) -> None:
         for k, pat in self._overrides.items():
-            note = (f"`{k}` is {describe_value(self._override_values[k])} here: a value "
-                    f"given with --set {k}=... or load(..., {k}=...)")
+            if k == _INPUT_KEY:
+                note = (f"the network's input is {fmt_shape(self._override_values[k])} here: "
+                        "a shape given with --input or load(..., input=...)")
+            else:
+                note = (f"`{k}` is {describe_value(self._override_values[k])} here: a value "
+                        f"given with --set {k}=... or load(..., {k}=...)")
             if pat.search(text) and note not in d.notes:
                 d.notes.append(note)
 

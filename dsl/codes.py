@@ -32,6 +32,7 @@ class Entry:
     right_params: dict[str, object] = field(default_factory=dict)
     limits: dict[str, int] = field(default_factory=dict)
     sandbox: bool = False
+    wrong_encoding: str = "utf-8"  # how the wrong example is saved (E0108: not UTF-8)
 
 
 _BLOCKS = "block unit(width) {\n    conv(width, 3x3, pad=1)\n    relu\n}\n"
@@ -72,6 +73,15 @@ ENTRIES = [
           "a screenful of syntax errors. Check the path, or the import.",
           "network net {\n    input 100\x00\n    linear(10)\n}\n",
           "network net {\n    input 100\n    linear(10)\n}\n"),
+    Entry("E0108", "not UTF-8 text",
+          "archdsl reads source files as UTF-8 only, and this file has a byte that is not "
+          "UTF-8: it was saved in another encoding (Latin-1, Windows-1252, UTF-16). The "
+          "diagnostic points at the first such byte; nothing else is reported for the file, "
+          "and `archdsl fmt` leaves it unchanged. Save it as UTF-8 (`iconv -f latin1 -t "
+          "utf-8`). A UTF-8 byte-order mark at the start is accepted (and `fmt` drops it).",
+          "network net {\n    input 100   # taille d\u2019entr\u00e9e\n    linear(10)\n}\n",
+          "network net {\n    input 100   # taille d\u2019entr\u00e9e\n    linear(10)\n}\n",
+          wrong_encoding="cp1252"),
     Entry("E0107", "invisible or line-breaking character in a string or comment",
           "A string holds a character that is not visible (a carriage return, a tab, U+2028, a "
           "bidi control such as U+202E, a no-break space ...), or a comment holds a line break "
@@ -490,6 +500,8 @@ def explain(code: str) -> str:
     out = [f"{e.code}: {e.title}", "", textwrap.fill(e.explanation, 88), "",
            f"Wrong{main}:", "", _indent(e.wrong)]
     out += _conditions(e.params, e)
+    if e.wrong_encoding != "utf-8":
+        out += ["", f"  saved as {e.wrong_encoding}"]
     out += ["", f"Right{main}:", "", _indent(e.right)]
     out += _conditions(e.right_params, e)
     for path, text in e.files.items():

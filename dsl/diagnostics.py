@@ -24,8 +24,10 @@ MAX_DIAGNOSTICS = 100
 # a ten-million-character name must not be echoed whole. Unquoted runs are cut at CLIP_WORD.
 CLIP = 60
 CLIP_WORD = 200
-_QUOTED = re.compile(rf'`[^`\n]{{{CLIP + 1},}}`|"[^"\n]{{{CLIP + 1},}}"'
-                     rf'|[^\s`"]{{{CLIP_WORD + 1},}}')
+# quoted parts are matched in pairs from the left, whatever their length (a pattern asking for
+# long ones only would pair the closing quote of one part with the opening of the next, and
+# clip the prose between them), and cut when long
+_QUOTED = re.compile(rf'`[^`\n]*`|"[^"\n]*"|[^\s`"]{{{CLIP_WORD + 1},}}')
 
 
 def clip(text: str, limit: int = CLIP) -> str:
@@ -45,7 +47,7 @@ def clip_quoted(text: str) -> str:
     def cut(m: re.Match) -> str:
         part = m.group()
         if part[0] in '`"':
-            return part[0] + clip(part[1:-1]) + part[-1]
+            return part if len(part) <= CLIP + 2 else part[0] + clip(part[1:-1]) + part[-1]
         return clip(part, CLIP_WORD)
 
     return _QUOTED.sub(cut, text)
@@ -190,6 +192,26 @@ class Diagnostics:
 
     def error(self, code: str, message: str, span: Span | None, **kw) -> Diagnostic:
         return self.add(Diagnostic(code, message, span, **kw))
+
+    def sort(self) -> None:
+        """Put the diagnostics in source order, as a reader meets them: file by file (in the
+        order the files first appear among them), by position within a file; the ones without
+        a place first, the count of those left out last. Stable: diagnostics at one place keep
+        the order they were made in. Elaboration makes them in the order it expands the
+        network, which visits a block's body at its call, not at its definition."""
+        files: dict[str, int] = {}
+        for d in self.items:
+            if d.span is not None:
+                files.setdefault(d.span.path, len(files))
+
+        def key(d: Diagnostic) -> tuple[int, int, int]:
+            if isinstance(d, Omitted):
+                return (2, 0, 0)
+            if d.span is None:
+                return (0, 0, 0)
+            return (1, files[d.span.path], d.span.start)
+
+        self.items.sort(key=key)
 
     @property
     def has_errors(self) -> bool:

@@ -19,9 +19,10 @@ from . import ops
 from . import syntax as s
 from .argspec import ANY, REQUIRED, ArgSpec, bind, suggest
 from .budget import CURRENT, MAX_WORK, Budget, OutOfWork, out_of_work
-from .diagnostics import MAX_DIAGNOSTICS, Diagnostics, Label
+from .diagnostics import MAX_DIAGNOSTICS, Diagnostic, Diagnostics, Label
 from .evaluate import Evaluator, check_number
 from .fileio import MAX_FILE_SIZE
+from .foreign import foreign_layer, layer_note
 from .inits import INIT_FUNCTIONS, PARAM_NAMES, InitRule
 from .ir import IR, ScopeInfo
 from .ops import ShapeProblem
@@ -70,8 +71,13 @@ RESERVED_LABELS = frozenset((
 ))
 
 
+_INPUT_KEY = "\0input"  # the --input shape among the overrides (no parameter has this name)
+
+
 def reserved_label(name: str) -> str | None:
     """Why `name` cannot label a layer or scope, or None when it can."""
+    if name in s.KEYWORDS:
+        return "it is an archdsl keyword"
     if keyword.iskeyword(name):
         return "it is a Python keyword"
     if name in RESERVED_LABELS or (name.startswith("__") and name.endswith("__")):
@@ -240,6 +246,8 @@ class Elaborator:
                  budget: Budget | None = None):
         self.diags = diags
         self.limits = limits or Limits()
+        self._overrides: dict[str, re.Pattern] = {}  # --set names, to say where values came from
+        self._override_values: dict[str, object] = {}
         # the run's work budget, shared with the parser (dsl/budget.py): everything below that
         # loops charges it, so any input ends in bounded time
         self.budget = budget if budget is not None else Budget(self.limits.max_work)
@@ -266,6 +274,11 @@ class Elaborator:
         self._param_values: dict[str, object] = {}
         self.stack.append((defn, defn.name_span))
         first_diag = len(self.diags.items)
+        self._overrides = {k: re.compile(rf"\b{re.escape(k)}\b") for k in overrides or {}}
+        self._override_values = dict(overrides or {})
+        if input_shape is not None:  # `in` (a block's input, or the network's) derives from it
+            self._overrides[_INPUT_KEY] = re.compile(r"\bin\b")
+            self._override_values[_INPUT_KEY] = tuple(input_shape)
         context = CURRENT.set(self.budget)  # suggestions charge it too (argspec.suggest)
         out = None
         try:
@@ -326,19 +339,39 @@ class Elaborator:
     def _note_overrides(self, first: int, overrides: dict) -> None:
         """A value given from outside (`--set depth=abc`) that then fails is reported where it
         is used, in a file that says nothing wrong: name where it came from. The test is
-        textual (the diagnostic's own span mentions the parameter), which covers the common
-        case of a parameter used directly in the network's body."""
-        if not overrides:
+        textual: the diagnostic's own span mentions the parameter (a parameter used directly
+        in the network's body), or a block call it happened in does (`_note_call`)."""
+        if not self._overrides:
             return
-        words = {k: re.compile(rf"\b{re.escape(k)}\b") for k in overrides}
         for d in self.diags.items[first:]:
-            if d.span is None:
+            if isinstance(d, Diagnostic) and d.span is not None:
+                self._note_override_in(d, d.span.text())
+
+    def _note_override_in(self, d: Diagnostic, text: str) -> None:
+        for k, pat in self._overrides.items():
+            if k == _INPUT_KEY:
+                note = (f"the network's input is {fmt_shape(self._override_values[k])} here: "
+                        "a shape given with --input or load(..., input=...)")
+            else:
+                note = (f"`{k}` is {describe_value(self._override_values[k])} here: a value "
+                        f"given with --set {k}=... or load(..., {k}=...)")
+            if pat.search(text) and note not in d.notes:
+                d.notes.append(note)
+
+    def _note_call(self, first: int, defn: s.Definition, span: Span) -> None:
+        """Every diagnostic made inside a call of block `defn` at `span` (from index `first`
+        of the collector) says so, once per level, innermost first (as shape errors already
+        do when they are made): a value error inside a block is otherwise reported at a line
+        that is right for some calls and wrong for this one. The values the call passed may
+        come from --set: then that is said too."""
+        note = f"in block `{defn.name}` called at {span.short()}"
+        for d in self.diags.items[first:]:
+            if not isinstance(d, Diagnostic):
                 continue
-            text = d.span.text()
-            for k, pat in words.items():
-                if pat.search(text):
-                    d.notes.append(f"`{k}` is {describe_value(overrides[k])} here: a value "
-                                   f"given with --set {k}=... or load(..., {k}=...)")
+            if note not in d.notes:
+                d.notes.append(note)
+            if self._overrides:
+                self._note_override_in(d, span.text())
 
     def _network_params(self, defn, overrides, env):
         names = [p.name for p in defn.params]
@@ -613,9 +646,16 @@ class Elaborator:
                              help="a body lists layers, blocks and values; numbers go inside "
                                   "arguments")
             return self._poisoned(cur)
-        layer_names = [n for n in ops.names() if n != "input"]
+        layer_names = [n for n in ops.names() if n != "input"
+                       and ops.get(n).family != "merge"]  # merges are keywords, not items
         blocks = [n for n, d in env.module.namespace.items() if d.kind == "block"]
         values = [n for n in env.names() if isinstance(env.lookup(n)[1], Tensor)]
+        other = foreign_layer(ident, frozenset(ops.names()) | frozenset(blocks))
+        if other is not None:
+            note, fix = layer_note(other)
+            self.diags.error("E0201", f"unknown layer kind `{ident}`", ident_span,
+                             label="not an archdsl layer kind", notes=[note], help=fix)
+            return self._poisoned(cur)
         hint = suggest(ident, layer_names + blocks + values)
         if hint:
             self.diags.error("E0201", f"unknown layer kind `{ident}` (did you mean `{hint}`?)",
@@ -883,6 +923,10 @@ class Elaborator:
             if a.name is not None or rest:
                 rest.append(a)
                 continue
+            if kwargs:  # as for any call: then nothing else about this merge (a follow-on)
+                self.diags.error("E0205", "positional argument after a keyword argument",
+                                 a.span, help="put positional arguments first")
+                return self._poisoned(cur)
             v = self.ev.eval(a.value, env)
             if v is POISON:
                 return self._poisoned(cur)
@@ -1053,6 +1097,7 @@ class Elaborator:
             benv.vars[p.name] = v
         self.stack.append((defn, span))
         self._active.add(id(defn))
+        first = len(self.diags.items)
         try:
             out = self._body(defn.body, cur, sub, benv)
         except OutOfWork as exc:
@@ -1062,6 +1107,7 @@ class Elaborator:
         finally:
             self.stack.pop()
             self._active.discard(id(defn))
+        self._note_call(first, defn, span)
         return out
 
     def _init_rule(self, it: s.InitStmt, env, scope) -> InitRule | None:

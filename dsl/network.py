@@ -70,24 +70,58 @@ class Network:
         return [data for _, data in self.ir.layers()]
 
     # ------------------------------------------------------------------ views
-    def summary(self, depth: int | None = None, fmt: str = "table"):
+    def summary(self, depth: int | None = None, fmt: str = "table", *,
+                convention: str = "archdsl", unit: str = "macs", memory: bool = False,
+                batch: int = 1, optimizer: str = "adam"):
         """The per-layer table: shapes, parameters, MACs, receptive field, stride; totals.
 
         `depth` collapses each block or group at that depth (1 = top level) into one row.
-        Returns a `Summary`: a `str` (the table; its repr too) with `.rows`, `.to_json()`,
-        `.to_markdown()`, shown as HTML in Jupyter. `fmt="json"` or `"markdown"` returns
-        that text instead.
+        `convention` and `unit` choose what the work column counts (`count`); `memory=True`
+        adds the estimate of `memory(batch, optimizer)`. Returns a `Summary`: a `str` (the
+        table; its repr too) with `.rows`, `.to_json()`, `.to_markdown()`, shown as HTML in
+        Jupyter. `fmt="json"` or `"markdown"` returns that text instead.
 
         >>> import archdsl
         >>> s = archdsl.zoo("resnet50").summary(depth=1)
         >>> [r["name"] for r in s.rows][:3]
         ['conv1', 'bn1', 'relu']
         """
+        from .passes.counting import count
         from .summary import Summary, render
 
+        work = count(self.ir, convention, unit) if (convention, unit) != ("archdsl", "macs") \
+            else None
+        mem = self.memory(batch, optimizer) if memory else None
         if fmt == "table":
-            return Summary(self.ir, depth, self.diagnostics)
-        return render(self.ir, depth=depth, fmt=fmt, diagnostics=self.diagnostics)
+            return Summary(self.ir, depth, self.diagnostics, work, mem)
+        return render(self.ir, depth=depth, fmt=fmt, diagnostics=self.diagnostics, work=work,
+                      memory=mem)
+
+    def count(self, convention: str = "archdsl", unit: str = "macs") -> int:
+        """The network's work as a convention counts it (docs/counting.md): "archdsl" (conv
+        and linear MACs, torch's FlopCounterMode / 2), "torchinfo", "fvcore" or "ptflops";
+        `unit` "macs" or "flops" (2 x MACs).
+
+        >>> import archdsl
+        >>> archdsl.zoo("lenet5").count("torchinfo")
+        423038
+        """
+        from .passes.counting import count
+
+        return count(self.ir, convention, unit).total
+
+    def memory(self, batch: int = 1, optimizer: str = "adam"):
+        """The memory estimate (dsl/passes/memory.py) for a batch and an optimizer ("sgd",
+        "momentum", "adam", "adamw"): bytes of parameters, gradients, optimizer state and
+        activations; `.training`, `.inference` and `.to_json()`.
+
+        >>> import archdsl
+        >>> archdsl.zoo("lenet5").memory(batch=1, optimizer="sgd").gradients
+        246824
+        """
+        from .passes.memory import estimate
+
+        return estimate(self.ir, batch, optimizer)
 
     def to_json(self, depth: int | None = None) -> dict:
         """The summary as data (as `archdsl summary --format json`)."""

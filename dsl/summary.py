@@ -12,6 +12,8 @@ from . import ops
 from .escape import visible
 from .ir import IR
 from .passes.analysis import Totals
+from .passes.counting import Work
+from .passes.memory import Memory
 from .values import fmt_shape
 
 HEADERS = ("layer", "kind", "output", "params", "MACs", "rf", "stride")
@@ -37,12 +39,13 @@ def human_bytes(n: int) -> str:
     return f"{n} B"
 
 
-def _rows(ir: IR, depth: int | None) -> list[dict]:
+def _rows(ir: IR, depth: int | None, work: Work | None = None) -> list[dict]:
     rows: list[dict] = []
     groups: dict[str, dict] = {}
     failed_seen = False
-    for _nid, data in ir.nodes():
+    for nid, data in ir.nodes():
         failed = bool(data.get("error"))
+        macs = work.per_node.get(nid, 0) if work is not None else data.get("macs", 0)
         if data["shape"] is None and not failed:
             continue  # unknown because of an earlier error: the table stops there
         failed_seen |= failed
@@ -63,7 +66,7 @@ def _rows(ir: IR, depth: int | None) -> list[dict]:
                 rows.append(row)
             row["shape"] = data["shape"]
             row["params"] += data.get("params", 0)
-            row["macs"] += data.get("macs", 0)
+            row["macs"] += macs
             row["rf"], row["jump"] = data.get("rf"), data.get("jump")
             row["error"] |= failed
             row["layers"] += 1
@@ -71,7 +74,7 @@ def _rows(ir: IR, depth: int | None) -> list[dict]:
         rows.append({
             "name": name, "kind": spec.label(data["args"]) if data["shape"] is not None or
             "in_channels" in data["args"] else data["op"], "op": data["op"],
-            "shape": data["shape"], "params": data.get("params", 0), "macs": data.get("macs", 0),
+            "shape": data["shape"], "params": data.get("params", 0), "macs": macs,
             "rf": data.get("rf"), "jump": data.get("jump"), "error": failed,
         })
     for row in rows:
@@ -80,14 +83,17 @@ def _rows(ir: IR, depth: int | None) -> list[dict]:
     return rows
 
 
-def render(ir: IR, depth: int | None = None, fmt: str = "table", diagnostics=()) -> str:
+def render(ir: IR, depth: int | None = None, fmt: str = "table", diagnostics=(),
+           work: Work | None = None, memory: Memory | None = None) -> str:
     """The summary as text: a `table`, `json` (with `diagnostics`, see `to_json`) or
-    `markdown`; `depth` collapses each scope at that depth into one row, in every format."""
+    `markdown`; `depth` collapses each scope at that depth into one row, in every format.
+    `work` (dsl/passes/counting.py) replaces the MACs column with another convention or unit;
+    `memory` (dsl/passes/memory.py) adds the memory estimate."""
     if fmt == "json":
-        return json.dumps(to_json(ir, depth, diagnostics), indent=2)
+        return json.dumps(to_json(ir, depth, diagnostics, work, memory), indent=2)
     if fmt == "markdown":
-        return _markdown(ir, depth)
-    return _table(ir, depth)
+        return _markdown(ir, depth, work, memory)
+    return _table(ir, depth, work, memory)
 
 
 def _cells(row) -> list[str]:
@@ -96,8 +102,9 @@ def _cells(row) -> list[str]:
             _fmt_tuple(row["jump"])]
 
 
-def _totals_lines(t: Totals) -> list[tuple[str, str]]:
-    return [
+def _totals_lines(t: Totals, work: Work | None = None, memory: Memory | None = None
+                  ) -> list[tuple[str, str]]:
+    lines = [
         ("parameters", f"{t.params:,}  (weights {t.weights:,}, biases {t.biases:,})"),
         ("trainable parameters", f"{t.trainable_params:,}"),
         ("buffers", f"{t.buffers:,}"),
@@ -105,10 +112,33 @@ def _totals_lines(t: Totals) -> list[tuple[str, str]]:
         ("activation memory", f"{human_bytes(t.activation_bytes)}  "
                               "(float32, one sample, every layer's output)"),
     ]
+    if work is not None and (work.convention, work.unit) != ("archdsl", "macs"):
+        lines.append((work.label, f"{work.total:,}  ({human(work.total)})"))
+    if memory is not None:
+        lines += _memory_lines(memory)
+    return lines
 
 
-def _table(ir: IR, depth: int | None) -> str:
-    rows = _rows(ir, depth)
+def _memory_lines(m: Memory) -> list[tuple[str, str]]:
+    opt = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "adamw": "AdamW"}
+    return [
+        ("memory, training", f"{human_bytes(m.training)}  (batch {m.batch}, "
+                             f"{opt[m.optimizer]})"),
+        ("  parameters", human_bytes(m.parameters + m.buffers)),
+        ("  gradients", human_bytes(m.gradients)),
+        ("  optimizer state", human_bytes(m.optimizer_state)),
+        ("  input", human_bytes(m.input)),
+        ("  activations", f"{human_bytes(m.activations_training)}  (every layer's output)"),
+        ("memory, inference", f"{human_bytes(m.inference)}  (batch {m.batch}: weights and "
+                              f"the largest set of live activations, "
+                              f"{human_bytes(m.activations_inference)})"),
+        ("torchinfo forward/backward", human_bytes(m.torchinfo_forward_backward)),
+    ]
+
+
+def _table(ir: IR, depth: int | None, work: Work | None = None,
+           memory: Memory | None = None) -> str:
+    rows = _rows(ir, depth, work)
     body = [_cells(r) for r in rows]
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h)
               for i, h in enumerate(HEADERS)]
@@ -126,7 +156,9 @@ def _table(ir: IR, depth: int | None) -> str:
     if used:
         head += "  " + ", ".join(f"{k}={_show(v)}" for k, v in used.items())
     head = visible(head)  # a path or a value from Python may hold control characters
-    out = [head, "", line(HEADERS), line(["-" * w for w in widths])]
+    headers = _headers(work)
+    widths = [max(w, len(h)) for w, h in zip(widths, headers, strict=True)]
+    out = [head, "", line(headers), line(["-" * w for w in widths])]
     # `return main, aux`: each output's row says which it is
     ends = {ir.node(nid)["name"]: n for n, nid in ir.outputs}
     for r, cells in zip(rows, body, strict=True):
@@ -139,8 +171,9 @@ def _table(ir: IR, depth: int | None) -> str:
     out.append(line(["-" * w for w in widths]))
     totals = ir.attrs.get("totals")
     if totals is not None:
-        pad = max(len(k) for k, _ in _totals_lines(totals))
-        out += [f"{k.ljust(pad)}  {v}" for k, v in _totals_lines(totals)]
+        lines = _totals_lines(totals, work, memory)
+        pad = max(len(k) for k, _ in lines)
+        out += [f"{k.ljust(pad)}  {v}" for k, v in lines]
         if ir.outputs:
             out.append("outputs".ljust(pad) + "  " + ", ".join(
                 f"{n} {fmt_shape(ir.node(nid)['shape'])}" for n, nid in ir.outputs)
@@ -157,9 +190,14 @@ def _show(v) -> str:
     return str(v)
 
 
-def _markdown(ir: IR, depth: int | None) -> str:
-    rows = _rows(ir, depth)
-    out = [f"### {ir.name}", "", "| " + " | ".join(HEADERS) + " |",
+def _headers(work: Work | None) -> tuple[str, ...]:
+    return HEADERS if work is None else (*HEADERS[:4], work.label, *HEADERS[5:])
+
+
+def _markdown(ir: IR, depth: int | None, work: Work | None = None,
+              memory: Memory | None = None) -> str:
+    rows = _rows(ir, depth, work)
+    out = [f"### {ir.name}", "", "| " + " | ".join(_headers(work)) + " |",
            "|" + "|".join(["---", "---", "---", "---:", "---:", "---:", "---:"]) + "|"]
     for r in rows:
         cells = _cells(r)
@@ -168,18 +206,26 @@ def _markdown(ir: IR, depth: int | None) -> str:
     totals = ir.attrs.get("totals")
     if totals is not None:
         out.append("")
-        out += [f"- {k}: {v}" for k, v in _totals_lines(totals)]
+        out += [f"- {k.strip()}: {v}" for k, v in _totals_lines(totals, work, memory)]
     return "\n".join(out)
 
 
-def to_json(ir: IR, depth: int | None = None, diagnostics=()) -> dict:
+def to_json(ir: IR, depth: int | None = None, diagnostics=(), work: Work | None = None,
+            memory: Memory | None = None) -> dict:
     """The summary as data. `layers` has one entry per layer, or with `depth` one per row of
     the table at that depth (a collapsed scope has `op` "block" and its `layers` count).
     `partial` is true when the shape check stopped at an error (the layers run up to it, the
-    totals cover them only); `diagnostics` are the run's, as `check --format json` gives them."""
+    totals cover them only); `diagnostics` are the run's, as `check --format json` gives them.
+    `work` adds the chosen convention's count (a `work` total and one per layer), `memory`
+    the memory estimate."""
     totals: Totals = ir.attrs["totals"]
-    layers = _json_layers(ir) if depth is None else [
-        _json_row(r) for r in _rows(ir, depth) if r["op"] != "input"]
+    if depth is None:
+        layers = _json_layers(ir, work)
+    else:
+        rows = _rows(ir, depth)
+        counted = _rows(ir, depth, work) if work is not None else rows
+        layers = [_json_row(r, c["macs"] if work is not None else None)
+                  for r, c in zip(rows, counted, strict=True) if r["op"] != "input"]
     out_shape = ir.node(ir.output)["shape"] if ir.output is not None else None
     errors = [d for d in diagnostics if d.severity == "error"]
     return {
@@ -195,6 +241,9 @@ def to_json(ir: IR, depth: int | None = None, diagnostics=()) -> dict:
         "buffers": totals.buffers,
         "macs": totals.macs,
         "activation_bytes": totals.activation_bytes,
+        **({"work": {"convention": work.convention, "unit": work.unit, "total": work.total}}
+           if work is not None else {}),
+        **({"memory": memory.to_json()} if memory is not None else {}),
         "depth": depth,
         "partial": bool(errors) or any(la.get("error") for la in layers),
         "diagnostics": [d.to_json() for d in diagnostics],
@@ -209,11 +258,13 @@ def empty_json(diagnostics) -> dict:
             "diagnostics": [d.to_json() for d in diagnostics], "layers": []}
 
 
-def _json_row(row: dict) -> dict:
+def _json_row(row: dict, work: int | None = None) -> dict:
     out = {"name": row["name"], "op": row["op"], "kind": row["kind"],
            "shape": list(row["shape"]) if row["shape"] else None, "params": row["params"],
            "macs": row["macs"], "receptive_field": list(row["rf"]) if row["rf"] else None,
            "effective_stride": list(row["jump"]) if row["jump"] else None}
+    if work is not None:
+        out["work"] = work
     if row["op"] == "block":
         out["layers"] = row["layers"]
     if row["error"]:
@@ -221,9 +272,9 @@ def _json_row(row: dict) -> dict:
     return out
 
 
-def _json_layers(ir: IR) -> list[dict]:
+def _json_layers(ir: IR, work: Work | None = None) -> list[dict]:
     layers = []
-    for _, data in ir.layers():
+    for nid, data in ir.layers():
         if data["shape"] is None and not data.get("error"):
             continue
         layers.append({
@@ -234,6 +285,7 @@ def _json_layers(ir: IR) -> list[dict]:
             "macs": data.get("macs", 0),
             "receptive_field": list(data["rf"]) if data.get("rf") else None,
             "effective_stride": list(data["jump"]) if data.get("jump") else None,
+            **({"work": work.per_node.get(nid, 0)} if work is not None else {}),
             **({"error": True} if data.get("error") else {}),
         })
     return layers
@@ -268,9 +320,11 @@ class Summary(str):
     - in Jupyter, an HTML table
     """
 
-    def __new__(cls, ir: IR, depth: int | None = None, diagnostics=()):
-        self = super().__new__(cls, _table(ir, depth))
+    def __new__(cls, ir: IR, depth: int | None = None, diagnostics=(), work: Work | None = None,
+                memory: Memory | None = None):
+        self = super().__new__(cls, _table(ir, depth, work, memory))
         self._ir, self.depth, self._diagnostics = ir, depth, tuple(diagnostics)
+        self._work, self._memory = work, memory
         return self
 
     def __repr__(self) -> str:
@@ -281,10 +335,10 @@ class Summary(str):
         return self.to_json()["layers"]
 
     def to_json(self) -> dict:
-        return to_json(self._ir, self.depth, self._diagnostics)
+        return to_json(self._ir, self.depth, self._diagnostics, self._work, self._memory)
 
     def to_markdown(self) -> str:
-        return _markdown(self._ir, self.depth)
+        return _markdown(self._ir, self.depth, self._work, self._memory)
 
     def _repr_html_(self) -> str:
         from .notebook import summary_html

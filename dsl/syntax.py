@@ -10,6 +10,12 @@ from dataclasses import dataclass, field
 
 from .source import Span
 
+# The words the grammar reserves (docs/language.md, "Files, comments and separators"); none of
+# them can be a label, whether the parser (`add: relu`) or the elaborator (`then: relu`) finds it
+KEYWORDS = frozenset({"block", "network", "import", "input", "init", "if", "then", "else", "and",
+                      "or", "not", "true", "false", "concat", "add"})
+
+
 # ---------------------------------------------------------------- expressions
 
 

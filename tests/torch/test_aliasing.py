@@ -74,7 +74,7 @@ CASES: dict[str, list[tuple[str, str]]] = {
     "log_softmax": [("3x4", "log_softmax"), ("3x4", "log_softmax(-1)")],
     "prelu": [("3x4x4", "prelu"), ("3x4x4", "prelu(per_channel=true)")],
     "glu": [("4x2", "glu"), ("4x2", "glu(0)")],
-    "groupnorm": [("4x3x3", "groupnorm(2)"), ("4", "groupnorm(4, affine=false)")],
+    "groupnorm": [("4x3x3", "groupnorm(2)"), ("4x2", "groupnorm(4, affine=false)")],
     "layernorm": [("4x3x3", "layernorm"), ("4x3x3", 'layernorm(over="channels")'),
                   ("6", "layernorm(affine=false)")],
     "instancenorm": [("3x4x4", "instancenorm"), ("3x5", "instancenorm(affine=true, track=true)")],

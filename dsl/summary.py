@@ -60,12 +60,13 @@ def _rows(ir: IR, depth: int | None, work: Work | None = None) -> list[dict]:
             row = groups.get(scope.path)
             if row is None:
                 row = {"name": scope.path, "kind": scope.kind, "op": "block", "shape": None,
-                       "params": 0, "macs": 0, "rf": None, "jump": None, "error": False,
-                       "layers": 0}
+                       "params": 0, "trainable": 0, "macs": 0, "rf": None, "jump": None,
+                       "error": False, "layers": 0}
                 groups[scope.path] = row
                 rows.append(row)
             row["shape"] = data["shape"]
             row["params"] += data.get("params", 0)
+            row["trainable"] += data.get("trainable", 0)
             row["macs"] += macs
             row["rf"], row["jump"] = data.get("rf"), data.get("jump")
             row["error"] |= failed
@@ -74,7 +75,8 @@ def _rows(ir: IR, depth: int | None, work: Work | None = None) -> list[dict]:
         rows.append({
             "name": name, "kind": spec.label(data["args"]) if data["shape"] is not None or
             "in_channels" in data["args"] else data["op"], "op": data["op"],
-            "shape": data["shape"], "params": data.get("params", 0), "macs": macs,
+            "shape": data["shape"], "params": data.get("params", 0),
+            "trainable": data.get("trainable", 0), "macs": macs,
             "rf": data.get("rf"), "jump": data.get("jump"), "error": failed,
         })
     for row in rows:
@@ -261,7 +263,8 @@ def empty_json(diagnostics) -> dict:
 def _json_row(row: dict, work: int | None = None) -> dict:
     out = {"name": row["name"], "op": row["op"], "kind": row["kind"],
            "shape": list(row["shape"]) if row["shape"] else None, "params": row["params"],
-           "macs": row["macs"], "receptive_field": list(row["rf"]) if row["rf"] else None,
+           "trainable_params": row["trainable"], "macs": row["macs"],
+           "receptive_field": list(row["rf"]) if row["rf"] else None,
            "effective_stride": list(row["jump"]) if row["jump"] else None}
     if work is not None:
         out["work"] = work

@@ -42,6 +42,7 @@ def test_the_summary_is_a_table_with_rows_json_and_markdown():
     assert names == ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3",
                      "layer4", "avgpool", "flatten", "fc"]
     assert sum(r["params"] for r in s.rows) == net.params == 25_557_032
+    assert sum(r["trainable_params"] for r in s.rows) == net.trainable_params
     assert s.to_json() == json.loads(run_cli("summary", "resnet50", "--depth", "1",
                                              "--format", "json")[1])
     assert s.to_markdown() == run_cli("summary", "resnet50", "--depth", "1", "--format",

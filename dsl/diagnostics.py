@@ -196,7 +196,7 @@ class Diagnostics:
     def sort(self) -> None:
         """Put the diagnostics in source order, as a reader meets them: file by file (in the
         order the files first appear among them), by position within a file; the ones without
-        a place first, the count of those left out last. Stable: diagnostics at one place keep
+        a place first, the count of those left out last. Stable: diagnostics on one line keep
         the order they were made in. Elaboration makes them in the order it expands the
         network, which visits a block's body at its call, not at its definition."""
         files: dict[str, int] = {}
@@ -209,7 +209,9 @@ class Diagnostics:
                 return (2, 0, 0)
             if d.span is None:
                 return (0, 0, 0)
-            return (1, files[d.span.path], d.span.start)
+            # by line: on one line, the order they were made in (the error that stopped the
+            # run after the one it stopped at)
+            return (1, files[d.span.path], d.span.line)
 
         self.items.sort(key=key)
 

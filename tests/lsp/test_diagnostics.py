@@ -24,15 +24,16 @@ CASES = sorted(p for p in ERRORS.rglob("*.arch") if "lib" not in p.relative_to(E
 
 
 def _server_args(path: Path) -> tuple[str, ...]:
-    """The server-wide flags a golden file asks for (`# args: --max-depth 2`); `--set` has no
-    server counterpart (an editor checks the file as written), so it is left out."""
+    """The server-wide flags a golden file asks for (`# args: --max-depth 2`); `--set` and
+    `--input` have no server counterpart (an editor checks the file as written), so they are
+    left out."""
     first = path.read_text(errors="replace").split("\n", 1)[0]
     if not first.startswith("# args:"):
         return ()
     words = shlex.split(first[len("# args:"):])
     out, i = [], 0
     while i < len(words):
-        if words[i] == "--set":
+        if words[i] in ("--set", "--input"):
             i += 2
             continue
         out.append(words[i])

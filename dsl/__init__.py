@@ -13,11 +13,11 @@ from . import _interrupt
 _interrupt.install()  # first of all: Ctrl-C while the command starts up is no traceback
 
 from ._version import __version__  # noqa: E402
-from .api import load, parse, parse_shape, zoo, zoo_path  # noqa: E402
+from .api import example_path, load, parse, parse_shape, zoo, zoo_path  # noqa: E402
 from .diagnostics import ArchError, Diagnostic  # noqa: E402
 from .elaborate import Limits  # noqa: E402
 from .network import Network  # noqa: E402
 from .ops import register as register_op  # noqa: E402
 
-__all__ = ["ArchError", "Diagnostic", "Limits", "Network", "__version__", "load", "parse",
-           "parse_shape", "register_op", "zoo", "zoo_path"]
+__all__ = ["ArchError", "Diagnostic", "Limits", "Network", "__version__", "example_path", "load",
+           "parse", "parse_shape", "register_op", "zoo", "zoo_path"]

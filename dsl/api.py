@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from . import zoo_index as _zoo
 from .diagnostics import ArchError, Diagnostic
@@ -40,44 +41,100 @@ def _finish(result: Result) -> Network:
     return network_of(result)
 
 
-def _options(kw):
-    input_shape = kw.pop("input", None)
-    network = kw.pop("network", None)
-    limits = kw.pop("limits", None) or Limits()
-    load = LoadOptions(search_path=tuple(kw.pop("search_path", ())),
-                       sandbox=bool(kw.pop("sandbox", False)))
-    return dict(input_shape=parse_shape(input_shape) if input_shape is not None else None,
-                network=network, limits=limits, load=load, params=kw)
+# load()'s own options, keyword-only; everything else given by keyword is a network parameter.
+# A network parameter that has one of these names goes in the mapping: load(f, {"limits": 16}).
+OPTIONS = ("input", "network", "limits", "search_path", "sandbox")
 
 
-def load(path: str | os.PathLike, **params) -> Network:
-    """Load and check a `.arch` file; keyword arguments override network parameters.
+def _params(func: str, mapping, overrides: dict) -> dict:
+    """The network parameters: the mapping, then the keywords (a name in both is an error)."""
+    if mapping is None:
+        return overrides
+    try:
+        params = dict(mapping)
+    except (TypeError, ValueError):
+        raise TypeError(f"{func}(): network parameters are a mapping such as "
+                        f"{{'classes': 10}}, got {type(mapping).__name__}") from None
+    twice = sorted(set(params) & set(overrides))
+    if twice:
+        raise TypeError(f"{func}(): parameter {', '.join(map(repr, twice))} given twice, in "
+                        "the mapping and as a keyword")
+    return {**params, **overrides}
 
-    Special keywords: `input="3x227x227"` overrides the input shape, `network="name"` picks
-    one of several networks in the file, `sandbox=True` keeps imports inside the file's folder.
+
+def _option_error(func: str, name: str, value, wanted: str) -> TypeError:
+    return TypeError(f"{func}(): `{name}` is an option of {func}() and wants {wanted}, got "
+                     f"{value!r}; to set a network parameter named `{name}`, pass "
+                     f"parameters as a mapping: {func}(..., {{{name!r}: {value!r}}})")
+
+
+def _options(func: str, params: dict, *, input, network, limits, search_path,
+             sandbox) -> dict:
+    if limits is not None and not isinstance(limits, Limits):
+        raise _option_error(func, "limits", limits, "an archdsl.Limits")
+    if network is not None and not isinstance(network, str):
+        raise _option_error(func, "network", network, "a network's name")
+    if not isinstance(sandbox, bool):
+        raise _option_error(func, "sandbox", sandbox, "True or False")
+    if isinstance(search_path, (str, bytes, os.PathLike)) or not all(
+            isinstance(p, (str, os.PathLike)) for p in search_path):
+        raise _option_error(func, "search_path", search_path, "a list of folders")
+    try:
+        shape = parse_shape(input) if input is not None else None
+    except (TypeError, ValueError) as exc:
+        raise _option_error(func, "input", input, "a shape such as '3x224x224'") from exc
+    return dict(input_shape=shape, network=network, limits=limits or Limits(),
+                load=LoadOptions(search_path=tuple(os.fspath(p) for p in search_path),
+                                 sandbox=sandbox), params=params)
+
+
+def load(path: str | os.PathLike, params: Mapping[str, object] | None = None, /, *,
+         input=None, network: str | None = None, limits: Limits | None = None,
+         search_path=(), sandbox: bool = False, **overrides) -> Network:
+    """Load and check a `.arch` file; a checked `Network`, or `ArchError` with every
+    diagnostic (`str(exc)` shows them rendered; `exc.diagnostics` is the data).
+
+    Network parameters: the `params` mapping and/or keywords (`classes=10`). The options are
+    keyword-only: `input="3x227x227"` overrides the input shape, `network="name"` picks one
+    of several networks in the file, `limits=archdsl.Limits(...)` sets the resource limits,
+    `search_path=[...]` adds folders for imports, `sandbox=True` keeps imports inside the
+    file's folder. A parameter named like an option goes in the mapping:
+    `load(f, {"limits": 16})`.
 
     >>> net = load(zoo_path("lenet5"), classes=10)
     >>> net.output_shape
     (10,)
+    >>> load(zoo_path("lenet5"), {"classes": 7}).output_shape
+    (7,)
     """
     path = os.fspath(path)
+    opts = _options("load", _params("load", params, overrides), input=input, network=network,
+                    limits=limits, search_path=search_path, sandbox=sandbox)
     if not os.path.isfile(path):
         raise FileNotFoundError(path)
-    return _finish(run(path=path, **_options(params)))
+    return _finish(run(path=path, **opts))
 
 
-def parse(text: str, **params) -> Network:
-    """Check `.arch` source given as a string (imports resolve from the current folder).
+def parse(text: str, params: Mapping[str, object] | None = None, /, *,
+          filename: str = "<string>", input=None, network: str | None = None,
+          limits: Limits | None = None, search_path=(), sandbox: bool = False,
+          **overrides) -> Network:
+    """Check `.arch` source given as a string (imports resolve from the current folder);
+    `filename` is how diagnostics name it. Parameters and options as for `load`.
 
     >>> parse("network tiny { input 1x8x8  conv(4, 3x3)  flatten  linear(2) }").params
     586
     """
-    name = params.pop("filename", "<string>")
-    return _finish(run(text=text, display=name, **_options(params)))
+    opts = _options("parse", _params("parse", params, overrides), input=input,
+                    network=network, limits=limits, search_path=search_path, sandbox=sandbox)
+    return _finish(run(text=text, display=filename, **opts))
 
 
-def zoo(name: str, **params) -> Network:
-    """A network of the zoo by name, e.g. `zoo("resnet50", classes=10)`."""
+def zoo(name: str, params: Mapping[str, object] | None = None, /, *, input=None,
+        network: str | None = None, limits: Limits | None = None, search_path=(),
+        sandbox: bool = False, **overrides) -> Network:
+    """A network of the zoo by name, e.g. `zoo("resnet50", classes=10)` (`archdsl zoo` lists
+    them). Parameters and options as for `load`."""
     path = _zoo.path_of(name)
     if path is None:
         from .argspec import suggest
@@ -85,7 +142,9 @@ def zoo(name: str, **params) -> Network:
         hint = suggest(name, _zoo.names())
         raise KeyError(f"no zoo network `{name}`" + (f" (did you mean `{hint}`?)" if hint else "")
                        + "; available: " + ", ".join(_zoo.names()))
-    return _finish(run(path=path, display=_zoo.display_path(name), **_options(params)))
+    opts = _options("zoo", _params("zoo", params, overrides), input=input, network=network,
+                    limits=limits, search_path=search_path, sandbox=sandbox)
+    return _finish(run(path=path, display=_zoo.display_path(name), **opts))
 
 
 def zoo_path(name: str) -> str:
@@ -93,3 +152,20 @@ def zoo_path(name: str) -> str:
     if path is None:
         raise KeyError(name)
     return path
+
+
+def example_path(name: str) -> str:
+    """The path of a shipped example (`examples/` of the source tree, `archdsl.examples` when
+    installed), to give to `load` or to the CLI, e.g. `load(example_path("unet"), width=8)`.
+
+    >>> example_path("unet").endswith("unet.arch")
+    True
+    """
+    from importlib.resources import files
+
+    path = files("archdsl.examples") / f"{name}.arch"
+    if not path.is_file():
+        known = sorted(p.name[:-5] for p in files("archdsl.examples").iterdir()
+                       if p.name.endswith(".arch"))
+        raise KeyError(f"no example `{name}`; available: " + ", ".join(known))
+    return str(path)

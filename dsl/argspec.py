@@ -6,7 +6,6 @@ call in the language reports unknown, missing, duplicate and mistyped arguments 
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -214,9 +213,9 @@ class Bound:
 
 
 def suggest(word: str, candidates) -> str | None:
-    """`did you mean ...?` for a misspelt name. Each answer is computed once (difflib compares
-    the word with every candidate: a failing item repeated a million times asked a million
-    times); a miss is charged to the run's work budget, per candidate compared."""
+    """`did you mean ...?` for a misspelt name, only for a real near miss (`near_miss`). Each
+    answer is computed once (a failing item repeated a million times asked a million times);
+    a miss is charged to the run's work budget, per candidate compared."""
     names = tuple(sorted(set(candidates)))
     key = (word, names)
     if key in _SUGGESTED:
@@ -224,11 +223,58 @@ def suggest(word: str, candidates) -> str | None:
     budget = CURRENT.get()
     if budget is not None:
         budget.spend("suggestion", len(names))
-    match = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+    hint = near_miss(word, names)
     if len(_SUGGESTED) >= 4096:  # a bound on the memory; the common case is a few entries
         _SUGGESTED.clear()
-    hint = _SUGGESTED[key] = match[0] if match else None
+    _SUGGESTED[key] = hint
     return hint
+
+
+def near_miss(word: str, names) -> str | None:
+    """The candidate that `word` is a slip of, or None. As rustc decides: the same word in
+    another case; else, for three letters or more, the one name that starts with it (`lin`
+    -> `linear`); else the fewest edits (insert, delete, replace, swap two neighbours), at
+    most one per three letters (`stide` -> `stride`, `kernal` -> `kernel`, never `int` ->
+    `min`). Ties go to the name with the same first letter, then the first in order."""
+    low = word.lower()
+    if len(low) > 64:  # no name is that long; a distance table of a huge word is pointless
+        return None
+    for n in names:
+        if n.lower() == low and n != word:
+            return n
+    if len(low) >= 3:
+        starts = [n for n in names if n.lower().startswith(low) and n != word]
+        if len(starts) == 1:
+            return starts[0]
+    limit = max(len(low), 3) // 3
+    best: tuple[int, bool, str] | None = None
+    for n in names:
+        if n == word or abs(len(n) - len(low)) > limit:
+            continue
+        d = _edits(low, n.lower(), limit)
+        if d <= limit:
+            cand = (d, n[:1].lower() != low[:1], n)
+            best = cand if best is None or cand < best else best
+    return best[2] if best is not None else None
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (Levenshtein with swaps of neighbours), stopping
+    early once every path exceeds `limit`."""
+    prev2: list[int] | None = None
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if prev2 is not None and i > 1 and j > 1 and a[i - 1] == b[j - 2] \
+                    and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
 
 
 _SUGGESTED: dict[tuple[str, tuple[str, ...]], str | None] = {}

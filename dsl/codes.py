@@ -32,6 +32,7 @@ class Entry:
     right_params: dict[str, object] = field(default_factory=dict)
     limits: dict[str, int] = field(default_factory=dict)
     sandbox: bool = False
+    wrong_encoding: str = "utf-8"  # how the wrong example is saved (E0108: not UTF-8)
 
 
 _BLOCKS = "block unit(width) {\n    conv(width, 3x3, pad=1)\n    relu\n}\n"
@@ -72,6 +73,15 @@ ENTRIES = [
           "a screenful of syntax errors. Check the path, or the import.",
           "network net {\n    input 100\x00\n    linear(10)\n}\n",
           "network net {\n    input 100\n    linear(10)\n}\n"),
+    Entry("E0108", "not UTF-8 text",
+          "archdsl reads source files as UTF-8 only, and this file has a byte that is not "
+          "UTF-8: it was saved in another encoding (Latin-1, Windows-1252, UTF-16). The "
+          "diagnostic points at the first such byte; nothing else is reported for the file, "
+          "and `archdsl fmt` leaves it unchanged. Save it as UTF-8 (`iconv -f latin1 -t "
+          "utf-8`). A UTF-8 byte-order mark at the start is accepted (and `fmt` drops it).",
+          "network net {\n    input 100   # taille d\u2019entr\u00e9e\n    linear(10)\n}\n",
+          "network net {\n    input 100   # taille d\u2019entr\u00e9e\n    linear(10)\n}\n",
+          wrong_encoding="cp1252"),
     Entry("E0107", "invisible or line-breaking character in a string or comment",
           "A string holds a character that is not visible (a carriage return, a tab, U+2028, a "
           "bidi control such as U+202E, a no-break space ...), or a comment holds a line break "
@@ -217,6 +227,15 @@ ENTRIES = [
           "Add an underscore (`forward_`) or pick another name.",
           "network net {\n    input 3x32x32\n    forward: conv(16, 3x3)\n}\n",
           "network net {\n    input 3x32x32\n    forward_: conv(16, 3x3)\n}\n"),
+    Entry("E0230", "a misplaced return",
+          "`return a, b` names the outputs of a network with several (a main and an auxiliary "
+          "head, the feature maps of a backbone). It is the last line of a network's body; a "
+          "block gives one value, the output of its last item.",
+          "block head {\n    conv(8, 1x1)\n    return in\n}\n\nnetwork net {\n"
+          "    input 3x8x8\n    head\n}\n",
+          "network net {\n    input 3x8x8\n    x = conv(8, 1x1)\n"
+          "    aux = { x; avgpool(global=true) }\n    main = { x; conv(4, 1x1) }\n"
+          "    return main, aux\n}\n"),
     # ------------------------------------------------------------------ E03xx shape rules
     Entry("E0301", "kernel or window does not fit",
           "A conv or pool's output size W2 = floor((W1 - F + 2P)/S) + 1 came out below 1: the "
@@ -257,7 +276,8 @@ ENTRIES = [
           "network net {\n    input 3x32x32\n    conv(16, 3x3)\n    flatten\n    linear(10)\n}\n"),
     Entry("E0307", "normalisation on the wrong rank",
           "batchnorm handles maps with 1 to 3 spatial dimensions (and vectors); local response "
-          "norm needs channels and at least one spatial dimension.",
+          "norm needs channels and at least one spatial dimension, instancenorm more than one "
+          "position per channel, groupnorm more than one value per group.",
           "network net {\n    input 3x32x32\n    flatten\n    lrn(5)\n}\n",
           "network net {\n    input 3x32x32\n    lrn(5)\n    flatten\n}\n"),
     Entry("E0308", "pool padding larger than half the window",
@@ -277,6 +297,67 @@ ENTRIES = [
           "network net {\n    input 1x28x28\n    conv([1, 2, 1])\n}\n",
           "network net {\n    input 1x28x28\n"
           "    conv([[1, 2, 1], [2, 4, 2], [1, 2, 1]] / 16)\n}\n"),
+    # E0320-E0329: the layer kinds of decoders, modern blocks and reshapes (issue 12)
+    Entry("E0320", "transposed conv output padding too large",
+          "A strided conv maps S input sizes to the same output size; a transposed conv's "
+          "`output_pad` picks which of them it makes, so PyTorch requires it to be smaller than "
+          "the stride (or the dilation). The note shows the size rule "
+          "W2 = (W1 - 1)*S - 2P + D*(F - 1) + output_pad + 1.",
+          "network net {\n    input 8x4x4\n    conv_transpose(4, 3x3, stride=2, output_pad=2)\n"
+          "}\n",
+          "network net {\n    input 8x4x4\n    conv_transpose(4, 3x3, stride=2, pad=1, "
+          "output_pad=1)\n}\n"),
+    Entry("E0321", "a reshape that changes the number of values",
+          "`reshape` and `unflatten` rearrange values without making or dropping any: the new "
+          "shape must hold exactly as many values as the input (the note multiplies both out).",
+          "network net {\n    input 64\n    unflatten(4x5x5)\n}\n",
+          "network net {\n    input 64\n    unflatten(4x4x4)\n}\n"),
+    Entry("E0322", "a size that a factor does not divide",
+          "`glu` halves a dimension (so its size must be even); `pixel_shuffle(r)` needs "
+          "channels divisible by r*r, `pixel_unshuffle(r)` a height and width divisible by r.",
+          "network net {\n    input 12x8x8\n    pixel_shuffle(3)\n}\n",
+          "network net {\n    input 18x8x8\n    pixel_shuffle(3)\n}\n"),
+    Entry("E0323", "reflect or circular padding larger than the input",
+          "Reflect padding mirrors the input without repeating its edge, so each amount must be "
+          "smaller than the size it pads; circular padding wraps around, at most once (P <= W). "
+          "Replicate and constant padding take any amount.",
+          "network net {\n    input 3x4x4\n    pad(4, mode=\"reflect\")\n}\n",
+          "network net {\n    input 3x4x4\n    pad(3, mode=\"reflect\")\n}\n"),
+    Entry("E0324", "permute dims that are not an order of the dimensions",
+          "`permute` takes every dimension of its input exactly once, batch left out: "
+          "`permute((1, 2, 0))` moves the channels of a CxHxW map last.",
+          "network net {\n    input 3x4x4\n    permute((1, 1, 0))\n}\n",
+          "network net {\n    input 3x4x4\n    permute((1, 2, 0))\n}\n"),
+    Entry("E0325", "a learned scale that does not broadcast",
+          "`scale` multiplies its input by a learned tensor with torch's broadcasting: aligned "
+          "from the last dimension, each of the scale's sizes must be 1 or the input's, so the "
+          "output keeps the input's shape. One factor per channel of a CxHxW map is Cx1x1.",
+          "network net {\n    input 8x4x4\n    scale(shape=8x1)\n}\n",
+          "network net {\n    input 8x4x4\n    scale(shape=8x1x1)\n}\n"),
+    # E0330-E0339: merges, resizing, crops and splits (issue 12's structural kinds)
+    Entry("E0330", "shapes that do not broadcast",
+          "mul, sub, div, max and min (and `add(..., broadcast=true)`) broadcast as torch does: "
+          "the shapes, batch included, are lined up from the right and each pair of sizes must "
+          "be equal or one of them 1, which is stretched. Inputs must have the same rank, since "
+          "the batch lines up with the batch. The gate of squeeze-and-excitation is Cx1x1 "
+          "against CxHxW.",
+          "network net {\n    input 64x8x8\n    x = conv(64, 3x3, pad=1)\n"
+          "    s = { avgpool(global=true); conv(32, 1x1); sigmoid }\n    mul(x, s)\n}\n",
+          "network net {\n    input 64x8x8\n    x = conv(64, 3x3, pad=1)\n"
+          "    s = { avgpool(global=true); conv(64, 1x1); sigmoid }\n    mul(x, s)\n}\n"),
+    Entry("E0331", "a crop larger than its input",
+          "crop cuts the borders off, centred: offset (in - out) // 2 before, the rest after. "
+          "It cannot make a dimension larger; crop the larger tensor to the smaller (in a "
+          "valid-conv U-Net, the skip to the decoder's size).",
+          "network net {\n    input 8x28x28\n    crop(32x32)\n}\n",
+          "network net {\n    input 8x28x28\n    crop(24x24)\n}\n"),
+    Entry("E0332", "several values, and the names that take them",
+          "chunk and split give several values; unpack them into as many names, "
+          "`[a, b] = chunk(2)` (torch.chunk may give fewer pieces than asked: 6 channels in 4 "
+          "chunks are 3 pieces of 2). Only they give several values, and split's sizes must "
+          "add up to the dimension.",
+          "network net {\n    input 6x8x8\n    [a, b, c, d] = chunk(4)\n    concat(a, b)\n}\n",
+          "network net {\n    input 6x8x8\n    [a, b, c] = chunk(4)\n    concat(a, b)\n}\n"),
     # ------------------------------------------------------------------ E04xx imports
     Entry("E0401", "import not found or not an .arch file",
           "Imports resolve relative to the importing file, then along the search path "
@@ -419,6 +500,8 @@ def explain(code: str) -> str:
     out = [f"{e.code}: {e.title}", "", textwrap.fill(e.explanation, 88), "",
            f"Wrong{main}:", "", _indent(e.wrong)]
     out += _conditions(e.params, e)
+    if e.wrong_encoding != "utf-8":
+        out += ["", f"  saved as {e.wrong_encoding}"]
     out += ["", f"Right{main}:", "", _indent(e.right)]
     out += _conditions(e.right_params, e)
     for path, text in e.files.items():

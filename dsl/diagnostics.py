@@ -24,8 +24,10 @@ MAX_DIAGNOSTICS = 100
 # a ten-million-character name must not be echoed whole. Unquoted runs are cut at CLIP_WORD.
 CLIP = 60
 CLIP_WORD = 200
-_QUOTED = re.compile(rf'`[^`\n]{{{CLIP + 1},}}`|"[^"\n]{{{CLIP + 1},}}"'
-                     rf'|[^\s`"]{{{CLIP_WORD + 1},}}')
+# quoted parts are matched in pairs from the left, whatever their length (a pattern asking for
+# long ones only would pair the closing quote of one part with the opening of the next, and
+# clip the prose between them), and cut when long
+_QUOTED = re.compile(rf'`[^`\n]*`|"[^"\n]*"|[^\s`"]{{{CLIP_WORD + 1},}}')
 
 
 def clip(text: str, limit: int = CLIP) -> str:
@@ -45,7 +47,7 @@ def clip_quoted(text: str) -> str:
     def cut(m: re.Match) -> str:
         part = m.group()
         if part[0] in '`"':
-            return part[0] + clip(part[1:-1]) + part[-1]
+            return part if len(part) <= CLIP + 2 else part[0] + clip(part[1:-1]) + part[-1]
         return clip(part, CLIP_WORD)
 
     return _QUOTED.sub(cut, text)
@@ -120,7 +122,12 @@ def error_count(diags: list[Diagnostic]) -> int:
 
 
 class ArchError(Exception):
-    """Raised by the API when a file has errors; carries every diagnostic of the run."""
+    """Raised by the API when a file has errors; carries every diagnostic of the run.
+
+    `str(exc)` (what a traceback or a notebook shows) is every diagnostic rendered as the CLI
+    prints it, source line and caret included; `exc.headline` is the first one in one line;
+    `exc.diagnostics` is the data (`Diagnostic`: code, message, span, notes, help; each
+    `.to_json()` as `archdsl check --format json` gives it)."""
 
     def __init__(self, diagnostics: list[Diagnostic]):
         self.diagnostics = list(diagnostics)
@@ -128,7 +135,11 @@ class ArchError(Exception):
         head = f"{first.span.location()}: {first.message}" if first and first.span else (
             first.message if first else "error")
         more = error_count(self.diagnostics) - 1
-        super().__init__(head + (f" (and {more:,} more)" if more > 0 else ""))
+        self.headline = head + (f" (and {more:,} more)" if more > 0 else "")
+        super().__init__(self.headline)
+
+    def __str__(self) -> str:
+        return self.render() if self.diagnostics else self.headline
 
     def render(self) -> str:
         return render_all(self.diagnostics)
@@ -181,6 +192,28 @@ class Diagnostics:
 
     def error(self, code: str, message: str, span: Span | None, **kw) -> Diagnostic:
         return self.add(Diagnostic(code, message, span, **kw))
+
+    def sort(self) -> None:
+        """Put the diagnostics in source order, as a reader meets them: file by file (in the
+        order the files first appear among them), by position within a file; the ones without
+        a place first, the count of those left out last. Stable: diagnostics on one line keep
+        the order they were made in. Elaboration makes them in the order it expands the
+        network, which visits a block's body at its call, not at its definition."""
+        files: dict[str, int] = {}
+        for d in self.items:
+            if d.span is not None:
+                files.setdefault(d.span.path, len(files))
+
+        def key(d: Diagnostic) -> tuple[int, int, int]:
+            if isinstance(d, Omitted):
+                return (2, 0, 0)
+            if d.span is None:
+                return (0, 0, 0)
+            # by line: on one line, the order they were made in (the error that stopped the
+            # run after the one it stopped at)
+            return (1, files[d.span.path], d.span.line)
+
+        self.items.sort(key=key)
 
     @property
     def has_errors(self) -> bool:

@@ -19,9 +19,10 @@ from . import ops
 from . import syntax as s
 from .argspec import ANY, REQUIRED, ArgSpec, bind, suggest
 from .budget import CURRENT, MAX_WORK, Budget, OutOfWork, out_of_work
-from .diagnostics import MAX_DIAGNOSTICS, Diagnostics, Label
+from .diagnostics import MAX_DIAGNOSTICS, Diagnostic, Diagnostics, Label
 from .evaluate import Evaluator, check_number
 from .fileio import MAX_FILE_SIZE
+from .foreign import foreign_layer, layer_note
 from .inits import INIT_FUNCTIONS, PARAM_NAMES, InitRule
 from .ir import IR, ScopeInfo
 from .ops import ShapeProblem
@@ -70,8 +71,13 @@ RESERVED_LABELS = frozenset((
 ))
 
 
+_INPUT_KEY = "\0input"  # the --input shape among the overrides (no parameter has this name)
+
+
 def reserved_label(name: str) -> str | None:
     """Why `name` cannot label a layer or scope, or None when it can."""
+    if name in s.KEYWORDS:
+        return "it is an archdsl keyword"
     if keyword.iskeyword(name):
         return "it is a Python keyword"
     if name in RESERVED_LABELS or (name.startswith("__") and name.endswith("__")):
@@ -212,6 +218,21 @@ def _at(t: Tensor, span: Span) -> Tensor:
     return Tensor(t.node, t.shape, t.name, span)
 
 
+def _tensor_inputs(spec, args: dict, inputs: list[Tensor], arg_nodes) -> tuple[list, dict]:
+    """A kind's tensor arguments (`upsample(like=skip)`) become inputs after the pipeline's;
+    each argument then holds its input's position, so the IR's arguments stay plain data and
+    the size is read from that input (at run time, by the backends)."""
+    inputs = list(inputs)
+    args = dict(args)
+    for name in ops.tensor_args(spec):
+        v = args.get(name)
+        if isinstance(v, Tensor):
+            at = next((a.span for a in arg_nodes if a.name == name), v.span)
+            inputs.append(_at(v, at))
+            args[name] = len(inputs) - 1
+    return inputs, args
+
+
 def _deferred(expr):
     return ("__default__", expr)
 
@@ -225,6 +246,8 @@ class Elaborator:
                  budget: Budget | None = None):
         self.diags = diags
         self.limits = limits or Limits()
+        self._overrides: dict[str, re.Pattern] = {}  # --set names, to say where values came from
+        self._override_values: dict[str, object] = {}
         # the run's work budget, shared with the parser (dsl/budget.py): everything below that
         # loops charges it, so any input ends in bounded time
         self.budget = budget if budget is not None else Budget(self.limits.max_work)
@@ -241,6 +264,8 @@ class Elaborator:
         self._active: set[int] = set()  # ids of the block definitions being elaborated
         self._specs: dict[int, tuple] = {}  # id of a block definition -> (it, its ArgSpecs)
         self._sizes: dict[int, tuple] = {}  # id of a list or tuple value -> (it, elements)
+        self.outputs: list[tuple[str, int]] = []  # `return a, b`: (name, node) of each
+        self._maps: dict[int, bool] = {}  # node -> is its output a channels-first map
 
     # ================================================================ entry point
     def network(self, defn: s.Definition, overrides: dict | None = None,
@@ -249,6 +274,11 @@ class Elaborator:
         self._param_values: dict[str, object] = {}
         self.stack.append((defn, defn.name_span))
         first_diag = len(self.diags.items)
+        self._overrides = {k: re.compile(rf"\b{re.escape(k)}\b") for k in overrides or {}}
+        self._override_values = dict(overrides or {})
+        if input_shape is not None:  # `in` (a block's input, or the network's) derives from it
+            self._overrides[_INPUT_KEY] = re.compile(r"\bin\b")
+            self._override_values[_INPUT_KEY] = tuple(input_shape)
         context = CURRENT.set(self.budget)  # suggestions charge it too (argspec.suggest)
         out = None
         try:
@@ -275,6 +305,8 @@ class Elaborator:
         self.stack.pop()
         self._note_overrides(first_diag, overrides or {})
         self.ir.output = out.node if out is not None else self.ir.input
+        if len(self.outputs) > 1:  # one returned value is the output as usual
+            self.ir.outputs = list(self.outputs)
         self.ir.attrs.update(network=defn.name, source=defn.span.path,
                                    params_used=dict(self._param_values))
         return self.ir
@@ -296,6 +328,7 @@ class Elaborator:
                              help="move it to the top of the network's body")
         span = inputs[0].span if inputs else defn.name_span
         nid = self.ir.add_node("input", {"shape": shape}, "input", span, shape=shape)
+        self._maps[nid] = shape is not None and len(shape) >= 2
         self.ir.input = nid
         cur = Tensor(nid, shape, "input", span)
         env.vars["in"] = cur
@@ -306,19 +339,39 @@ class Elaborator:
     def _note_overrides(self, first: int, overrides: dict) -> None:
         """A value given from outside (`--set depth=abc`) that then fails is reported where it
         is used, in a file that says nothing wrong: name where it came from. The test is
-        textual (the diagnostic's own span mentions the parameter), which covers the common
-        case of a parameter used directly in the network's body."""
-        if not overrides:
+        textual: the diagnostic's own span mentions the parameter (a parameter used directly
+        in the network's body), or a block call it happened in does (`_note_call`)."""
+        if not self._overrides:
             return
-        words = {k: re.compile(rf"\b{re.escape(k)}\b") for k in overrides}
         for d in self.diags.items[first:]:
-            if d.span is None:
+            if isinstance(d, Diagnostic) and d.span is not None:
+                self._note_override_in(d, d.span.text())
+
+    def _note_override_in(self, d: Diagnostic, text: str) -> None:
+        for k, pat in self._overrides.items():
+            if k == _INPUT_KEY:
+                note = (f"the network's input is {fmt_shape(self._override_values[k])} here: "
+                        "a shape given with --input or load(..., input=...)")
+            else:
+                note = (f"`{k}` is {describe_value(self._override_values[k])} here: a value "
+                        f"given with --set {k}=... or load(..., {k}=...)")
+            if pat.search(text) and note not in d.notes:
+                d.notes.append(note)
+
+    def _note_call(self, first: int, defn: s.Definition, span: Span) -> None:
+        """Every diagnostic made inside a call of block `defn` at `span` (from index `first`
+        of the collector) says so, once per level, innermost first (as shape errors already
+        do when they are made): a value error inside a block is otherwise reported at a line
+        that is right for some calls and wrong for this one. The values the call passed may
+        come from --set: then that is said too."""
+        note = f"in block `{defn.name}` called at {span.short()}"
+        for d in self.diags.items[first:]:
+            if not isinstance(d, Diagnostic):
                 continue
-            text = d.span.text()
-            for k, pat in words.items():
-                if pat.search(text):
-                    d.notes.append(f"`{k}` is {describe_value(overrides[k])} here: a value "
-                                   f"given with --set {k}=... or load(..., {k}=...)")
+            if note not in d.notes:
+                d.notes.append(note)
+            if self._overrides:
+                self._note_override_in(d, span.text())
 
     def _network_params(self, defn, overrides, env):
         names = [p.name for p in defn.params]
@@ -401,7 +454,44 @@ class Elaborator:
                 if isinstance(it, s.InputStmt):
                     self.diags.error("E0213", "`input` belongs to a network; a block takes its "
                                      "caller's output", it.span, help="remove this line")
-        return self._sequence(body.items, cur, scope, env, top=True)
+        items = body.items
+        ret = items[-1] if network and items and isinstance(items[-1], s.ReturnStmt) else None
+        if ret is not None:
+            items = items[:-1]
+        out = self._sequence(items, cur, scope, env, top=True)
+        return out if ret is None else self._return(ret, out, env)
+
+    def _return(self, it: s.ReturnStmt, cur: Tensor, env: Env) -> Tensor:
+        """`return main, aux`: the network's outputs, in order (see `IR.outputs`)."""
+        outs: list[tuple[str, Tensor]] = []
+        seen: dict[str, Span] = {}
+        for name, span in zip(it.names, it.name_spans, strict=True):
+            found, v = env.lookup(name)
+            if name in seen:
+                self.diags.error("E0209", f"`{name}` is returned twice", span,
+                                 labels=[Label(seen[name], "first here")],
+                                 help="each output is returned once")
+                continue
+            seen[name] = span
+            if not found:
+                hint = suggest(name, [n for n in env.names()
+                                      if isinstance(env.lookup(n)[1], Tensor)])
+                self.diags.error("E0207", f"unknown value `{name}`"
+                                 + (f" (did you mean `{hint}`?)" if hint else ""), span,
+                                 help="return values bound with `name = ...`")
+                continue
+            if v is POISON:
+                continue
+            if not isinstance(v, Tensor):
+                self.diags.error("E0204", f"`{name}` is {type_name(v)}, not a tensor", span,
+                                 help="a network returns tensors: values bound with "
+                                      "`name = ...`")
+                continue
+            outs.append((name, v))
+        if len(outs) != len(it.names):
+            return self._poisoned(cur)
+        self.outputs = [(name, t.node) for name, t in outs]
+        return outs[0][1]
 
     def _sequence(self, items, cur: Tensor, scope: Scope, env: Env, top=False) -> Tensor:
         """Items in order, each fed the previous one's output. `input` and `init` statements
@@ -426,6 +516,8 @@ class Elaborator:
             out = self._item(it.item, cur, scope, env)
             env.vars[it.name] = out
             return out
+        if isinstance(it, s.Unpack):
+            return self._unpack(it, cur, scope, env)
         if isinstance(it, (s.Ref, s.Call)):
             return self._named_thing(it, cur, scope, env, None)
         if isinstance(it, (s.Group, s.ItemList)):
@@ -433,7 +525,8 @@ class Elaborator:
         if isinstance(it, s.Merge):
             return self._merge(it, cur, scope, env, None)
         if isinstance(it, s.MergeCall):
-            return self._merge_call(it, cur, scope, env, None)
+            return self._merge_call(ops.get(it.kind), it.args, it.span, it.kind_span, cur, scope,
+                                    env, None)
         if isinstance(it, s.If):
             return self._if(it, cur, scope, env)
         if isinstance(it, s.Repeat):
@@ -441,6 +534,11 @@ class Elaborator:
         if isinstance(it, s.InputStmt):
             self.diags.error("E0213", "`input` belongs at the top of a network", it.span,
                              help="move it to the first line of the network's body")
+            return cur
+        if isinstance(it, s.ReturnStmt):
+            self.diags.error("E0230", "`return` is the last line of a network's body",
+                             it.span, help="name the outputs at the end of the network; a "
+                             "block gives one value, the output of its last item")
             return cur
         if isinstance(it, s.InitStmt):
             self.diags.error("E0217", "`init` belongs at the top level of a block or network "
@@ -466,7 +564,10 @@ class Elaborator:
         if isinstance(inner, s.Merge):
             return self._merge(inner, cur, scope, env, it)
         if isinstance(inner, s.MergeCall):
-            return self._merge_call(inner, cur, scope, env, it)
+            return self._merge_call(ops.get(inner.kind), inner.args, inner.span, inner.kind_span,
+                                    cur, scope, env, it)
+        if isinstance(inner, s.Unpack):  # `t: [a, b] = chunk(2)`: the pieces `t`, `t_1`
+            return self._unpack(inner, cur, scope, env, it)
         leaf = self._take(scope, it, "scope")
         sub = scope.child(leaf, "group", it.span)
         if isinstance(inner, s.Repeat):
@@ -523,7 +624,14 @@ class Elaborator:
         if found and value is POISON:
             return self._poisoned(cur)
         spec = ops.lookup(ident)
-        if spec is not None and spec.family != "merge" and spec.kind != "input":
+        if spec is not None and spec.extra.get("splits"):
+            self.diags.error("E0332", f"`{ident}` gives several values; name each of them",
+                             it.span, help=f"unpack them: `[a, b] = {ident}(...)`, then use "
+                                           "`a` and `b` like any value")
+            return self._poisoned(cur)
+        if spec is not None and spec.kind != "input":
+            if ops.takes_values(spec):  # `mul(x, s)`: a merge of named values, like `add(x, s)`
+                return self._merge_call(spec, args, it.span, ident_span, cur, scope, env, label)
             return self._layer(spec, args, [cur], scope, env, label, it.span, ident_span)
         defn = env.module.namespace.get(ident)
         if defn is not None:
@@ -538,9 +646,16 @@ class Elaborator:
                              help="a body lists layers, blocks and values; numbers go inside "
                                   "arguments")
             return self._poisoned(cur)
-        layer_names = [n for n in ops.names() if n != "input"]
+        layer_names = [n for n in ops.names() if n != "input"
+                       and ops.get(n).family != "merge"]  # merges are keywords, not items
         blocks = [n for n, d in env.module.namespace.items() if d.kind == "block"]
         values = [n for n in env.names() if isinstance(env.lookup(n)[1], Tensor)]
+        other = foreign_layer(ident, frozenset(ops.names()) | frozenset(blocks))
+        if other is not None:
+            note, fix = layer_note(other)
+            self.diags.error("E0201", f"unknown layer kind `{ident}`", ident_span,
+                             label="not an archdsl layer kind", notes=[note], help=fix)
+            return self._poisoned(cur)
         hint = suggest(ident, layer_names + blocks + values)
         if hint:
             self.diags.error("E0201", f"unknown layer kind `{ident}` (did you mean `{hint}`?)",
@@ -569,14 +684,25 @@ class Elaborator:
 
     # ================================================================ layers
     def _layer(self, spec: ops.OpSpec, arg_nodes: list[s.Arg], inputs: list[Tensor], scope,
-               env, label, span: Span, ident_span: Span, leaf: str | None = None) -> Tensor:
+               env, label, span: Span, ident_span: Span, leaf: str | None = None,
+               fixed: dict | None = None) -> Tensor:
+        """A layer node. `fixed` are resolved arguments set by the elaborator, not the file
+        (which piece of a `chunk` this node is)."""
         self.where = span
         vals = [(a.name, self.ev.eval(a.value, env)) for a in arg_nodes]
+        if fixed:
+            vals.append(("\0fixed", tuple(sorted(fixed.items()))))
         for _, v in vals:
             if type(v) is list or type(v) is tuple:  # checking walks every element
                 self.budget.charge("expression", self._size(v))
         in_shapes = [t.shape for t in inputs]
-        key = _made_key(spec.kind, vals, in_shapes)
+        maps = None
+        if spec.extra.get("layout_aware"):  # the rule reads which inputs are feature maps
+            maps = tuple(self._maps.get(t.node, False) for t in inputs)
+            key = _made_key(spec.kind, [*vals, ("_maps", sum(m << i for i, m in
+                                                             enumerate(maps)))], in_shapes)
+        else:
+            key = _made_key(spec.kind, vals, in_shapes)
         made = self._made.get(key) if key is not None else None
         if made is not None and made[0] is spec:
             # An earlier layer had this kind, these arguments and these input shapes: every
@@ -589,14 +715,19 @@ class Elaborator:
             return self._add_layer(spec, args, shape, False, params, inputs, scope, leaf, name,
                                    span, held)
         self.budget.charge("check")
-        bound = bind(spec.args, vals, spec.kind, self.limits.max_int)
+        bound = bind(spec.args, vals[:len(arg_nodes)], spec.kind, self.limits.max_int)
         for p in bound.problems:
             at = span if p.arg_index is None else (
                 arg_nodes[p.arg_index].name_span if p.on_name and arg_nodes[p.arg_index].name_span
                 else arg_nodes[p.arg_index].span)
             self.diags.error(p.code, p.message, at, help=p.help)
         args = bound.values
+        if fixed:
+            args = {**args, **fixed}
         ok = not bound.problems and not bound.poisoned
+        if ok and spec.args and ops.tensor_args(spec):
+            inputs, args = _tensor_inputs(spec, args, inputs, arg_nodes)
+            in_shapes = [t.shape for t in inputs]
         if ok and spec.validate is not None:
             try:
                 spec.validate(args)
@@ -611,7 +742,8 @@ class Elaborator:
         failed = False
         if ok and None not in in_shapes:
             try:
-                args = spec.resolve(args, in_shapes)
+                args = spec.resolve(args if maps is None else {**args, "_maps": maps},
+                                    in_shapes)
                 shape = tuple(spec.shape(args, in_shapes))
             except ShapeProblem as prob:
                 self._shape_error(prob, spec, inputs, span, name)
@@ -655,6 +787,8 @@ class Elaborator:
                                init=inits)
         if failed:
             self.ir.node(nid)["error"] = True
+        self._maps[nid] = ops.makes_map(spec, shape, [self._maps.get(t.node, False)
+                                                      for t in inputs])
         for i, t in enumerate(inputs):
             self.ir.connect(t.node, nid, i)
         if params is not None:
@@ -718,6 +852,45 @@ class Elaborator:
         return [f"in block `{d.name}` called at {sp.short()}"
                 for d, sp in reversed(self.stack) if d.kind == "block"]
 
+    # ================================================================ several values
+    def _unpack(self, it: s.Unpack, cur, scope, env, label: s.Labeled | None = None) -> Tensor:
+        """`[a, b] = chunk(2)`: one node per piece (see ops/split.py), each bound to its name;
+        the pipeline continues from the last piece."""
+        call = it.item
+        spec = ops.lookup(call.ident) if isinstance(call, (s.Call, s.Ref)) else None
+        if spec is None or not spec.extra.get("splits"):
+            self.diags.error("E0332", "only `chunk(...)` and `split(...)` give several values",
+                             it.item.span, help="bind one value with `x = ...`; cut a tensor "
+                                                "into pieces with `[a, b] = chunk(2)`")
+            for name in it.names:
+                env.vars[name] = POISON
+            return self._poisoned(cur)
+        args = call.args if isinstance(call, s.Call) else []
+        outs = []
+        for i, name in enumerate(it.names):
+            if label is not None:  # the first piece takes the label, the others `t_1`...
+                leaf = self._merge_leaf(scope, label.label, label if i == 0 else None,
+                                        call.ident_span)
+            else:
+                leaf = self._merge_leaf(scope, spec.kind, None, call.ident_span)
+            out = self._layer(spec, args, [cur], scope, env, None, call.span, call.ident_span,
+                              leaf=leaf, fixed={"piece": i})
+            outs.append(out)
+            got = self.ir.node(out.node)["args"].get("pieces")
+            if i == 0 and got is not None and got != len(it.names):
+                shown = self.ir.node(out.node)["shape"]
+                self.diags.error(
+                    "E0332", f"`{call.ident}(...)` gives {got} "
+                    f"piece{'s' if got != 1 else ''}, but {len(it.names)} names take them",
+                    it.span, notes=[f"input {fmt_shape(cur.shape)}; the first piece is "
+                                    f"{fmt_shape(shown)}"],
+                    help=f"write {got} names, or change the count")
+                for n in it.names:
+                    env.vars[n] = POISON
+                return self._poisoned(cur)
+            env.vars[name] = out
+        return outs[-1]
+
     # ================================================================ merges
     def _merge(self, it: s.Merge, cur, scope, env, label: s.Labeled | None) -> Tensor:
         spec = ops.get(it.kind)
@@ -738,31 +911,45 @@ class Elaborator:
         return self._layer(spec, [], outs, scope, env, None, it.kind_span, it.kind_span,
                            leaf=leaf)
 
-    def _merge_call(self, it: s.MergeCall, cur, scope, env, label) -> Tensor:
-        spec = ops.get(it.kind)
-        tensors, kwargs = [], []
-        for a in it.args:
-            if a.name is not None:
-                kwargs.append(a)
+    def _merge_call(self, spec: ops.OpSpec, arg_nodes: list[s.Arg], span: Span, kind_span: Span,
+                    cur, scope, env, label) -> Tensor:
+        """`concat(a, b, dim=1)`, `mul(x, s)`, a custom kind's `blend(a, b, 0.5)`: the leading
+        positional arguments are the values merged (inputs in order); further positional ones
+        and keywords are the kind's own arguments."""
+        kind = spec.kind
+        tensors, rest = [], []
+        own = any(a.positional for a in spec.args)
+        for a in arg_nodes:
+            if a.name is not None or rest:
+                rest.append(a)
                 continue
+            if kwargs:  # as for any call: then nothing else about this merge (a follow-on)
+                self.diags.error("E0205", "positional argument after a keyword argument",
+                                 a.span, help="put positional arguments first")
+                return self._poisoned(cur)
             v = self.ev.eval(a.value, env)
             if v is POISON:
                 return self._poisoned(cur)
             if not isinstance(v, Tensor):
-                self.diags.error("E0204", f"`{it.kind}(...)` merges values (tensors), found "
+                if own and tensors:
+                    rest.append(a)
+                    continue
+                self.diags.error("E0204", f"`{kind}(...)` merges values (tensors), found "
                                  f"{type_name(v)} `{describe_value(v)}`", a.span,
                                  help=f"bind values first: `a = conv(...)`, then "
-                                      f"`{it.kind}(a, b)`")
+                                      f"`{kind}(a, b)`")
                 return self._poisoned(cur)
             tensors.append(_at(v, a.span))
-        lo = spec.arity[0]
-        if len(tensors) < lo:
-            self.diags.error("E0221", f"`{it.kind}` needs at least {lo} value"
-                             f"{'s' if lo != 1 else ''}", it.span)
+        lo, hi = spec.arity
+        if len(tensors) < lo or (hi is not None and len(tensors) > hi):
+            want = (f"at least {lo}" if hi is None else f"exactly {lo}" if lo == hi
+                    else f"{lo} to {hi}")
+            self.diags.error("E0221", f"`{kind}` needs {want} value{'s' if hi != 1 else ''}, "
+                             f"found {len(tensors)}", span,
+                             help=f"name the values it merges: `{kind}(a, b)`")
             return self._poisoned(cur)
-        leaf = self._merge_leaf(scope, it.kind, label, it.kind_span)
-        return self._layer(spec, kwargs, tensors, scope, env, None, it.span, it.kind_span,
-                           leaf=leaf)
+        leaf = self._merge_leaf(scope, kind, label, kind_span)
+        return self._layer(spec, rest, tensors, scope, env, None, span, kind_span, leaf=leaf)
 
     def _merge_leaf(self, scope: Scope, kind: str, label, span: Span) -> str:
         if label is not None:
@@ -910,6 +1097,7 @@ class Elaborator:
             benv.vars[p.name] = v
         self.stack.append((defn, span))
         self._active.add(id(defn))
+        first = len(self.diags.items)
         try:
             out = self._body(defn.body, cur, sub, benv)
         except OutOfWork as exc:
@@ -919,6 +1107,7 @@ class Elaborator:
         finally:
             self.stack.pop()
             self._active.discard(id(defn))
+        self._note_call(first, defn, span)
         return out
 
     def _init_rule(self, it: s.InitStmt, env, scope) -> InitRule | None:

@@ -13,6 +13,7 @@ from . import syntax as s
 from .argspec import suggest
 from .budget import Budget
 from .diagnostics import Diagnostics
+from .foreign import foreign_function
 from .values import POISON, Dims, Tensor, describe_value, fmt_shape, type_name
 
 _ARITH = {
@@ -266,10 +267,12 @@ class Evaluator:
 
     def _FuncCall(self, e: s.FuncCall, env):
         if e.func not in ("min", "max"):
-            hint = suggest(e.func, ["min", "max"])
+            other = foreign_function(e.func)
+            hint = None if other else suggest(e.func, ["min", "max"])
             raise EvalError("E0207", f"unknown function `{e.func}`" +
                             (f" (did you mean `{hint}`?)" if hint else ""), e.func_span,
-                            help="expressions can call min(...) and max(...); layers are "
+                            help=(other.what + "; " if other else "") +
+                            "expressions can call min(...) and max(...); layers are "
                             "items of a body, not values")
         if any(a.name for a in e.args) or not e.args:
             raise EvalError("E0214", f"{e.func} takes one or more positional numbers", e.span)

@@ -73,6 +73,46 @@ def read_stream(stream, limit: int = MAX_FILE_SIZE) -> bytes:
     return data
 
 
+def read_pipe(path: str, limit: int = MAX_FILE_SIZE) -> bytes:
+    """At most `limit` bytes of the pipe or device at `path` (`/dev/stdin`, `<(...)`), or
+    TooLarge. Opened without blocking, so a named FIFO that no one writes to reads as empty
+    instead of hanging the run; then read as a stream (`read_stream`)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) \
+        | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)  # a writer that is slow is waited for
+        stream = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with stream:
+        return read_stream(stream, limit)
+
+
+BOM = "\ufeff"  # a UTF-8 byte-order mark: accepted at the start of a file, and dropped
+
+
+def decode_source(data: bytes) -> tuple[str, int | None]:
+    """A source's text and, when it is not UTF-8, the index in that text of the first
+    character that could not be decoded (None when all of it is UTF-8). Undecodable bytes
+    become U+FFFD so a diagnostic can show the line; a leading byte-order mark is dropped, so
+    columns count from the first real character. `check`, `fmt` and the editor server all read
+    through here, so a file is the same text (and the same error, E0108) for each of them."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return data.decode("utf-8", errors="replace"), len(data[:exc.start].decode("utf-8"))
+
+
+def strip_bom(text: str) -> str:
+    """Text handed over as a string (an editor's buffer, `load_text`) without its BOM."""
+    return text[1:] if text.startswith(BOM) else text
+
+
 class OutputRefused(Exception):
     """The output path is not acceptable (e.g. it is a `.arch` source)."""
 

@@ -91,8 +91,14 @@ def tree_key(node) -> object:
         return (type(node).__name__, *(
             tree_key(getattr(node, f.name)) for f in dataclasses.fields(node)
             if f.name not in ("module", "namespace", "path")
-            and not isinstance(getattr(node, f.name), Span)))
+            and not _spans(getattr(node, f.name))))
     return node
+
+
+def _spans(v) -> bool:
+    """A span, or a list of them (the names of `[a, b] = ...`)."""
+    return isinstance(v, Span) or (isinstance(v, list) and bool(v)
+                                   and all(isinstance(x, Span) for x in v))
 
 
 # ---------------------------------------------------------------------------- comments
@@ -258,6 +264,20 @@ class _Printer:
     def _Bind(self, it: s.Bind) -> None:
         self.w(it.name, it.name_span.start)
         self.w(" = ")
+        self.item(it.item)
+
+    # return_stmt: RETURN NAME ("," NAME)* ","?
+    def _ReturnStmt(self, it: s.ReturnStmt) -> None:
+        self.w("return", it.span.start)
+        for i, (name, span) in enumerate(zip(it.names, it.name_spans, strict=True)):
+            self.w((" " if i == 0 else ", ") + name, span.start)
+
+    # item_stmt: LSQB [item_stmt ("," item_stmt)*] ","? RSQB "=" item_stmt -> unpack
+    def _Unpack(self, it: s.Unpack) -> None:
+        self.w("[", it.span.start)
+        for i, (name, span) in enumerate(zip(it.names, it.name_spans, strict=True)):
+            self.w(("" if i == 0 else ", ") + name, span.start)
+        self.w("] = ")
         self.item(it.item)
 
     # primary: NAME -> ref

@@ -58,7 +58,9 @@ class IR:
         self._names: dict[str, int] = {}
         self._next = 0
         self.input: int | None = None
-        self.output: int | None = None
+        self.output: int | None = None  # the first output (the only one, usually)
+        # (name, node) of each output of a network with `return a, b`; empty: just `output`
+        self.outputs: list[tuple[str, int]] = []
 
     @property
     def graph(self) -> nx.MultiDiGraph:
@@ -175,11 +177,19 @@ class IR:
     def input_shapes(self, nid: int) -> list:
         return [self.node(i)["shape"] for i in self.inputs(nid)]
 
+    def results(self) -> list[tuple[str, int]]:
+        """(name, node) of each output, in order: `[("output", ir.output)]` unless the network
+        returns several (`return main, aux`)."""
+        if self.outputs:
+            return list(self.outputs)
+        return [] if self.output is None else [("output", self.output)]
+
     def live(self) -> set[int]:
-        """Nodes the output depends on."""
+        """Nodes the outputs depend on."""
         if self.output is None:
             return set()
-        seen, todo = {self.output}, [self.output]
+        ends = [nid for _, nid in self.results()]
+        seen, todo = set(ends), list(ends)
         in_edges = self._in_edges if self._nx is not None else self._in.__getitem__
         while todo:
             for _, src in in_edges(todo.pop()):

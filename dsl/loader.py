@@ -17,7 +17,7 @@ from . import syntax as s
 from .budget import Budget
 from .diagnostics import Diagnostic, Diagnostics, Label
 from .escape import char_escape, visible
-from .fileio import MAX_FILE_SIZE, TooLarge, read_source
+from .fileio import MAX_FILE_SIZE, TooLarge, decode_source, read_source, strip_bom
 from .ops import lookup as lookup_op
 from .parser import parse_module
 from .source import SourceFile, Span
@@ -52,25 +52,26 @@ class Loader:
         if len(text) > limit:
             self.diags.add(too_large(path, len(text), limit, text[:4096], "characters"))
             return None
-        source = SourceFile(path, text)
+        source = SourceFile(path, strip_bom(text))
         if self._root is None:
             self._root = os.path.realpath(base_dir or os.getcwd())
         return self._load(source, base_dir or os.getcwd(), [])
 
-    def _read(self, real: str) -> str:
-        """The text of the file at `real`: from the `read` hook when one is given (the open
-        buffers of an editor), else from the disk; either way held to the size limit."""
+    def _read(self, real: str) -> tuple[str, int | None]:
+        """The text of the file at `real` and where its first byte that is not UTF-8 is (or
+        None): from the `read` hook when one is given (the open buffers of an editor), else
+        from the disk; either way held to the size limit."""
         limit = self.options.max_file_size
         if self.options.read is None:
-            return read_text(real, limit)
+            return read_decoded(real, limit)
         text = self.options.read(real)
         if len(text) > limit:
             raise TooLarge(len(text), limit, text[:200].encode("utf-8", "surrogatepass"))
-        return text
+        return strip_bom(text), None
 
     def load_file(self, path: str, display: str | None = None) -> s.Module | None:
         try:
-            text = self._read(os.path.realpath(path))
+            text, undecodable = self._read(os.path.realpath(path))
         except TooLarge as exc:
             self.diags.add(too_large(display or path, exc.size, exc.limit,
                                      exc.head.decode("utf-8", errors="replace")))
@@ -78,7 +79,11 @@ class Loader:
         real = os.path.realpath(path)
         if self._root is None:
             self._root = os.path.dirname(real)
-        return self._load(SourceFile(display or path, text), os.path.dirname(real), [real])
+        source = SourceFile(display or path, text)
+        if undecodable is not None:
+            self.diags.add(not_utf8(source, undecodable))
+            return None
+        return self._load(source, os.path.dirname(real), [real])
 
     # ------------------------------------------------------------------------------------
     def _load(self, source: SourceFile, base_dir: str, stack: list[str]) -> s.Module | None:
@@ -198,7 +203,7 @@ class Loader:
                              help="move the shared blocks into a file that both import")
             return None
         try:
-            text = self._read(real)
+            text, undecodable = self._read(real)
         except TooLarge as exc:
             diag = too_large(imp.path, exc.size, exc.limit, "")
             self.diags.add(Diagnostic(diag.code, diag.message, imp.span,
@@ -210,7 +215,11 @@ class Loader:
         display = os.path.relpath(real) if not os.path.isabs(imp.path) else real
         if display.startswith(".."):
             display = real
-        return self._load(SourceFile(display, text), os.path.dirname(real), [*stack, real])
+        source = SourceFile(display, text)
+        if undecodable is not None:
+            self.diags.add(not_utf8(source, undecodable))
+            return None
+        return self._load(source, os.path.dirname(real), [*stack, real])
 
     def _resolve(self, rel: str, base_dir: str) -> str | None:
         for d in (base_dir, *self.options.search_path):
@@ -233,7 +242,22 @@ def _inside(path: str, root: str) -> bool:
 def read_text(path: str, limit: int = MAX_FILE_SIZE) -> str:
     """A file's text; undecodable bytes become U+FFFD so the lexer can point at them. Only a
     regular file of at most `limit` bytes is read (fileio.read_source: TooLarge, NotAFile)."""
-    return read_source(path, limit).decode("utf-8", errors="replace")
+    return read_decoded(path, limit)[0]
+
+
+def read_decoded(path: str, limit: int = MAX_FILE_SIZE) -> tuple[str, int | None]:
+    """`read_text`, with the index of the first character that was not UTF-8 (or None)."""
+    return decode_source(read_source(path, limit))
+
+
+def not_utf8(source: SourceFile, index: int) -> Diagnostic:
+    """E0108 at the first character of `source` that was not UTF-8 in the file: the same
+    error from `check`, `fmt` and the editor server. Nothing else is reported for the file (a
+    guess at its encoding could only produce wrong names and spurious errors)."""
+    return Diagnostic("E0108", f"`{source.path}` is not UTF-8 text", Span(source, index, index + 1),
+                      label="this byte is not UTF-8",
+                      help="save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8 FILE`); "
+                           "archdsl reads source text only as UTF-8")
 
 
 def too_large(path: str, size: int | None, limit: int, head: str,

@@ -157,6 +157,28 @@ class _Builder:
         name, item = children
         return s.Bind(self._cover(name, item), name.value, self._span(name), item)
 
+    # return_stmt: RETURN NAME ("," NAME)* ","?
+    def return_stmt(self, children):
+        keyword, *names = children
+        return s.ReturnStmt(self._cover(keyword, names[-1]), [n.value for n in names],
+                            [self._span(n) for n in names])
+
+    # item_stmt: LSQB [item_stmt ("," item_stmt)*] ","? RSQB "=" item_stmt -> unpack
+    # (The names are read as items, like a list's, so that `[a, b]` stays one LALR state
+    # until `=` decides; a name is an item that is a plain reference.)
+    def unpack(self, children):
+        lsqb, *targets, rsqb, item = children
+        targets = [t for t in targets if t is not None]
+        for t in targets:
+            if not isinstance(t, s.Ref):
+                raise _SyntaxProblem("E0101", "only names can take the values of `[...] =`",
+                                     t.span, help="write `[a, b] = chunk(2)`")
+        if not targets:
+            raise _SyntaxProblem("E0101", "`[] =` names no value", self._cover(lsqb, rsqb),
+                                 help="write `[a, b] = chunk(2)`")
+        return s.Unpack(self._cover(lsqb, item), [t.ident for t in targets],
+                        [t.span for t in targets], item)
+
     # item: primary MUL_OP postfix -> repeat
     def repeat(self, children):
         item, op, count = children
@@ -483,6 +505,7 @@ def _check_delimiters(source: SourceFile, diags: Diagnostics, start: int = 0,
     string or comment may not hold go to `chars` (E0107, each string and comment at most
     once, MAX_SYNTAX_ERRORS in all): they do not stop the parse."""
     stack: list[tuple[int, str]] = []
+    braces: list[tuple[int, int]] = []  # `{` and the `}` that closed it, in closing order
     found = False
     text = source.text
     for ch, pos, stop in textscan.lexemes(text, start, end):
@@ -500,7 +523,9 @@ def _check_delimiters(source: SourceFile, diags: Diagnostics, start: int = 0,
             stack.append((pos, ch))
             continue
         if stack and stack[-1][1] == _OPENERS[ch]:
-            stack.pop()
+            opened = stack.pop()[0]
+            if ch == "}":
+                braces.append((opened, pos))
             continue
         found = True
         span = Span(source, pos, pos + 1)
@@ -514,17 +539,67 @@ def _check_delimiters(source: SourceFile, diags: Diagnostics, start: int = 0,
                         labels=[Label(span, f"`{ch}` found before `{_CLOSERS[open_ch]}`")],
                         help=f"add `{_CLOSERS[open_ch]}` before this `{ch}`")
         else:
-            diags.error("E0104", f"unmatched `{ch}`", span, label="nothing to close here",
-                        help=f"remove it, or add the `{_OPENERS[ch]}` it should close")
+            stray = _misindented(text, braces, -1) if ch == "}" else None
+            if stray is not None:  # an earlier `}` closed what this one should have
+                opened, closed = stray
+                diags.error("E0104", "unmatched `}`", Span(source, closed, closed + 1),
+                            label="this `}` is probably one too many",
+                            labels=[Label(Span(source, opened, opened + 1),
+                                          f"it closes this `{{` (line "
+                                          f"{Span(source, opened, opened).line}), but is "
+                                          "indented differently"),
+                                    Label(span, "so this `}` has nothing left to close")],
+                            help="remove the extra `}`, or add the `{` it should close")
+            else:
+                diags.error("E0104", f"unmatched `{ch}`", span, label="nothing to close here",
+                            help=f"remove it, or add the `{_OPENERS[ch]}` it should close")
         return True
     if stack:
         pos, ch = stack[-1]
         span = Span(source, pos, pos + 1)
+        inner = _misindented(text, [b for b in braces if b[0] > pos], 0) if ch == "{" else None
+        if inner is not None:  # rustc's reading: the `{` whose `}` is not where it should be
+            opened, closed = inner
+            line = Span(source, closed, closed).line
+            diags.error("E0102", f"unclosed `{{` opened at line "
+                        f"{Span(source, opened, opened).line}",
+                        Span(source, opened, opened + 1),
+                        label="this `{` is probably never closed",
+                        labels=[Label(Span(source, closed, closed + 1),
+                                      "this `}` is indented like an outer `{`, and closes "
+                                      "this one instead"),
+                                Label(span, "so this `{` is left open at the end")],
+                        help=f"add its `}}` where its body ends, before line {line}")
+            return True
         diags.error("E0102", f"unclosed `{ch}` opened at line {span.line}", span,
                     label=f"this `{ch}` is never closed",
                     help=f"add `{_CLOSERS[ch]}` at the end of the {_what_opens(source, pos, ch)}")
         found = True
     return found
+
+
+def _misindented(text: str, braces: list[tuple[int, int]], which: int
+                 ) -> tuple[int, int] | None:
+    """The first (`which` 0) or last (-1) pair `{`..`}` whose `}` begins a later line indented
+    otherwise than the line of its `{`: where a brace is missing or one too many, the
+    pairing shifts and the indentation shows it (as rustc reads it)."""
+    found = [(o, c) for o, c in braces if _closer_misindented(text, o, c)]
+    return found[which] if found else None
+
+
+def _closer_misindented(text: str, opened: int, closed: int) -> bool:
+    o_line = text.rfind("\n", 0, opened) + 1
+    c_line = text.rfind("\n", 0, closed) + 1
+    if o_line == c_line or text[c_line:closed].strip(" \t"):
+        return False  # on one line, or the `}` follows something on its line
+
+    def indent(start: int) -> int:
+        end = start
+        while end < len(text) and text[end] in " \t":
+            end += 1
+        return end - start
+
+    return indent(o_line) != indent(c_line)
 
 
 # Syntax error recovery. A definition starts at the beginning of a line with `block`,
@@ -681,13 +756,20 @@ def _describe_parse_error(source: SourceFile, exc: UnexpectedInput) -> Diagnosti
         if ch == '"':
             return _unterminated_string(source, pos)
         shown = ch if ch.isprintable() else repr(ch)
+        alike = LOOKALIKES.get(ch)
         return Diagnostic("E0101", f"unexpected character `{shown}`", span,
-                          label="not part of the language",
-                          help="layer lines look like `conv1: conv(64, 3x3, stride=1, pad=1)`")
+                          label="not part of the language" if alike is None
+                          else f"{alike[1]}, not `{alike[0]}`",
+                          help="layer lines look like `conv1: conv(64, 3x3, stride=1, pad=1)`"
+                          if alike is None else f"write `{alike[0]}`: {alike[2]}")
     if isinstance(exc, UnexpectedEOF):
         return _end_of_file(source, set(exc.expected))
     assert isinstance(exc, UnexpectedToken)
     tok = exc.token
+    if tok.type == "COLON":
+        keyword = _keyword_label(source, tok.start_pos)
+        if keyword is not None:
+            return keyword
     if tok.type == "$END":
         expected = set(exc.expected)
         if exc.interactive_parser is not None:
@@ -699,11 +781,74 @@ def _describe_parse_error(source: SourceFile, exc: UnexpectedInput) -> Diagnosti
         expected = set(exc.interactive_parser.accepts())
     phrase = _expected_phrase(expected)
     help_text = _parse_help(tok, expected)
+    if tok.value == ".":
+        help_text = _dotted_help(source, tok.start_pos) or help_text
     return Diagnostic("E0101", f"{phrase}, found {_token_text(tok)}", span,
                       label="unexpected here", help=help_text)
 
 
+_WORD_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*\Z")
+
+
+def _keyword_label(source: SourceFile, colon: int) -> Diagnostic | None:
+    """E0223 for a keyword written as a label at the start of an item (`add: relu`): the
+    parser read the keyword as the start of its construct and stumbled on the `:`."""
+    head = source.text[max(0, colon - 64):colon]
+    m = _WORD_BEFORE.search(head)
+    if m is None or m.group(1) not in s.KEYWORDS:
+        return None
+    start = colon - len(head) + m.start(1)
+    before = source.text[:start].rstrip(" \t")
+    if before and before[-1] not in "\n;{":
+        return None
+    word = m.group(1)
+    return Diagnostic("E0223", f"`{word}` cannot be a label: it is an archdsl keyword",
+                      Span(source, start, start + len(word)), label="a reserved name",
+                      help=f"rename it, e.g. `{word}_`")
+
+
+# Characters that look like one of the language's own, from word processors and papers:
+# character -> (what to write, what it is, where it goes)
+LOOKALIKES = {
+    "\u00d7": ("x", "the multiplication sign U+00D7", "sizes use the letter x: `3x3`, `3x224x224`"),
+    "\u2013": ("-", "an en dash", "the minus sign is the ASCII hyphen"),
+    "\u2212": ("-", "the minus sign U+2212", "the minus sign is the ASCII hyphen"),
+    "\u201c": ('"', "a curly quote", 'strings use straight quotes: `pad="same"`'),
+    "\u201d": ('"', "a curly quote", 'strings use straight quotes: `pad="same"`'),
+    "\uff0c": (",", "a full-width comma", "arguments are separated by the ASCII comma"),
+}
+_DOTTED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\Z")
+_AFTER_DOT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _dotted_help(source: SourceFile, dot: int) -> str | None:
+    """The help for a dotted name where a layer goes (`nn.Conv2d(3, 8, 3)`): archdsl's kinds
+    have no module prefix, and the name after the dot is another tool's (dsl/foreign.py)."""
+    before = _DOTTED.search(source.text[max(0, dot - 64):dot])
+    after = _AFTER_DOT.match(source.text, dot + 1)
+    if before is None or after is None:
+        return None
+    prefix, name = before.group(1), after.group(1)
+    from . import ops  # the registry, for the names archdsl has now
+    from .foreign import foreign_layer
+
+    known = frozenset(ops.names())
+    if name in known:
+        return f"layer kinds have no module prefix: write `{name}(...)`, not `{prefix}.{name}`"
+    other = foreign_layer(name, known)
+    if other is None:
+        return f"layer kinds have no module prefix (`{prefix}.`); `{name}` is not one of them"
+    if not other.exists:
+        return (f"`{prefix}.{name}` is {other.what}; archdsl has no `{other.kind}` layer kind "
+                "(write it as a block, or register a kind from Python)")
+    return (f"`{prefix}.{name}` is {other.what}; archdsl calls it `{other.kind}`: write "
+            f"`{other.kind}(...)` with archdsl's arguments (docs/language.md)")
+
+
 def _parse_help(tok: Token, expected: set[str]) -> str | None:
+    if tok.type == "COLON" and expected == {"COMMA", "EQUAL", "RPAR"}:
+        # a definition's parameter list: `block unit(width: int)` from Python's annotations
+        return "parameters have no types: write `width` or `width = 64` (a default)"
     if tok.type == "COLON" and "RPAR" in expected:
         return "keyword arguments use `=`, as in `stride=2`"
     if tok.type == "EQUAL" and "RPAR" not in expected:

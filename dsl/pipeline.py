@@ -74,7 +74,9 @@ def run(**kw) -> Result:
     """Run the front end (keywords as for `_run`); an internal error (a bug) leaves with
     `arch_location`, the `.arch` file or line being processed, for the CLI's one-line report."""
     try:
-        return _run(**kw)
+        result = _run(**kw)
+        result.diagnostics.sort()  # in source order, whatever order the passes found them in
+        return result
     except Exception as exc:
         if not hasattr(exc, "arch_location"):
             exc.arch_location = kw.get("display") or kw.get("path") or "<string>"

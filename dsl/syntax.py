@@ -10,6 +10,12 @@ from dataclasses import dataclass, field
 
 from .source import Span
 
+# The words the grammar reserves (docs/language.md, "Files, comments and separators"); none of
+# them can be a label, whether the parser (`add: relu`) or the elaborator (`then: relu`) finds it
+KEYWORDS = frozenset({"block", "network", "import", "input", "init", "if", "then", "else", "and",
+                      "or", "not", "true", "false", "concat", "add"})
+
+
 # ---------------------------------------------------------------- expressions
 
 
@@ -202,6 +208,23 @@ class Bind(Item):
     name: str
     name_span: Span
     item: Item
+
+
+@dataclass
+class Unpack(Item):
+    """`[a, b] = chunk(2)`: an item that gives several values binds each to a name."""
+
+    names: list[str]
+    name_spans: list[Span]
+    item: Item
+
+
+@dataclass
+class ReturnStmt(Item):
+    """`return main, aux`: the last line of a network with several outputs."""
+
+    names: list[str]
+    name_spans: list[Span]
 
 
 @dataclass

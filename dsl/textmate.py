@@ -36,6 +36,7 @@ KEYWORDS = {
     "NETWORK": "storage.type.network.arch",
     "INPUT": "keyword.other.input.arch",
     "INIT": "keyword.other.init.arch",
+    "RETURN": "keyword.control.return.arch",
     "IF": "keyword.control.conditional.arch",
     "THEN": "keyword.control.conditional.arch",
     "ELSE": "keyword.control.conditional.arch",
@@ -166,6 +167,7 @@ _VIM_GROUPS = {
     "keyword.control.import.arch": "Include", "storage.type.block.arch": "StorageClass",
     "storage.type.network.arch": "StorageClass", "keyword.other.input.arch": "Keyword",
     "keyword.other.init.arch": "Keyword", "keyword.control.conditional.arch": "Conditional",
+    "keyword.control.return.arch": "Statement",
     "keyword.other.merge.arch": "Keyword", "keyword.operator.logical.arch": "Operator",
     "constant.language.boolean.arch": "Boolean",
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 
 def zoo_dir() -> str:
@@ -19,14 +20,22 @@ def _is_network_file(path: str) -> bool:
         return any(line.lstrip().startswith("network ") for line in fh)
 
 
+def natural_key(name: str) -> tuple:
+    """Sorts names as people count: `resnet18` before `resnet101`, `vgg11` before `vgg11_bn`
+    before `vgg13`."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                 for part in re.split(r"(\d+)", name) if part)
+
+
 def names() -> list[str]:
-    """Every zoo network (files that define a network, not block libraries)."""
+    """Every zoo network (files that define a network, not block libraries), in natural
+    order (`natural_key`)."""
     d = zoo_dir()
     out = []
-    for fn in sorted(os.listdir(d)):
+    for fn in os.listdir(d):
         if fn.endswith(".arch") and _is_network_file(os.path.join(d, fn)):
             out.append(fn[: -len(".arch")])
-    return out
+    return sorted(out, key=natural_key)
 
 
 def path_of(name: str) -> str | None:
@@ -35,4 +44,6 @@ def path_of(name: str) -> str | None:
 
 
 def display_path(name: str) -> str:
-    return f"architectures/{name}.arch"
+    """How messages name a zoo file: `zoo:resnet50`, which every command also takes as its
+    target (the file itself is inside the installed package, see `path_of`)."""
+    return f"zoo:{name}"

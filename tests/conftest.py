@@ -10,6 +10,11 @@ from pathlib import Path
 
 import pytest
 
+# Colour is for a person at a terminal: a CI that forces it (FORCE_COLOR=1) must not paint
+# the diagnostics the tests compare (tests/test_shell.py sets these itself where it tests them).
+for _name in ("FORCE_COLOR", "CLICOLOR_FORCE"):
+    os.environ.pop(_name, None)
+
 TESTS = Path(__file__).parent
 REFERENCE = TESTS / "reference"
 ROOT = TESTS.parent
@@ -42,6 +47,20 @@ def run_cli(*argv: str) -> tuple[int, str, str]:
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 2
     return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> str:
+    """The wheel of this source tree, built once per run (no build isolation: offline)."""
+    import glob
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(out), str(ROOT)], check=True, capture_output=True)
+    (path,) = glob.glob(str(out / "archdsl-*.whl"))
+    return path
 
 
 def check_golden(path: Path, actual: str, bless: bool) -> None:

@@ -23,16 +23,16 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32",
                                 reason="POSIX signals and /dev/full")
 
-# A stand-in for difflib, which archdsl imports while it starts: it says so, sleeps, then loads
+# A stand-in for textwrap, which archdsl imports while it starts: it says so, sleeps, then loads
 # the real module. Ctrl-C during the sleep lands in the middle of `import archdsl`.
 SLOW_DIFFLIB = '''
 import importlib.util, os, sys, sysconfig, time
 os.write(2, b"slow import\\n")
 time.sleep(float(os.environ.get("SLOW_IMPORT_SECONDS", "1")))
 _spec = importlib.util.spec_from_file_location(
-    "difflib", os.path.join(sysconfig.get_paths()["stdlib"], "difflib.py"))
+    "textwrap", os.path.join(sysconfig.get_paths()["stdlib"], "textwrap.py"))
 _mod = importlib.util.module_from_spec(_spec)
-sys.modules["difflib"] = _mod
+sys.modules["textwrap"] = _mod
 _spec.loader.exec_module(_mod)
 '''
 
@@ -66,7 +66,7 @@ def _interrupt(cmd: list[str], delay: float, env: dict, marker: bytes) -> tuple[
 
 @pytest.mark.parametrize("delay", [0.05, 0.5])
 def test_ctrl_c_while_archdsl_is_being_imported(tmp_path, delay):
-    (tmp_path / "difflib.py").write_text(SLOW_DIFFLIB)
+    (tmp_path / "textwrap.py").write_text(SLOW_DIFFLIB)
     env = dict(os.environ, PYTHONPATH=str(tmp_path))
     code = ("import sys; sys.argv[0] = 'archdsl'; "  # what the console script's process has
             "from archdsl.cli import main; sys.exit(main(['summary', 'resnet152']))")

@@ -23,7 +23,8 @@ CASES = sorted(p for p in ERRORS.rglob("*.arch") if "lib" not in p.relative_to(E
 
 def _argv(path: Path) -> list[str]:
     rel = path.relative_to(ROOT).as_posix()
-    first = path.read_text().splitlines()[0] if path.read_text() else ""
+    text = path.read_bytes().decode("utf-8", "replace")  # some cases are not UTF-8 on purpose
+    first = text.splitlines()[0] if text else ""
     extra = shlex.split(first[len("# args:"):]) if first.startswith("# args:") else []
     command = "summary" if path.name.startswith("summary_") else "check"
     return [command, rel, *extra]

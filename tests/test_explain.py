@@ -40,7 +40,7 @@ def test_catalogue_entries_are_unique_and_complete():
         assert e.wrong.strip() and e.right.strip(), e.code
 
 
-def _check(entry, text: str, params: dict, tmp_path: Path):
+def _check(entry, text: str, params: dict, tmp_path: Path, encoding: str = "utf-8"):
     folder = tmp_path / "work" / "main"
     folder.mkdir(parents=True)
     for rel, body in entry.files.items():
@@ -48,7 +48,7 @@ def _check(entry, text: str, params: dict, tmp_path: Path):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(body)
     main = folder / "main.arch"
-    main.write_text(text)
+    main.write_bytes(text.encode(encoding))
     defaults = Limits()
     limits = Limits(**{k: entry.limits.get(k, getattr(defaults, k))
                        for k in defaults.__dataclass_fields__})
@@ -61,7 +61,7 @@ def _check(entry, text: str, params: dict, tmp_path: Path):
 def test_wrong_example_fails_with_its_code(entry, tmp_path):
     if entry.code.startswith("E06"):
         pytest.skip("an export error: `check` passes; tests/torch/test_onnx.py exports it")
-    diags = _check(entry, entry.wrong, entry.params, tmp_path)
+    diags = _check(entry, entry.wrong, entry.params, tmp_path, entry.wrong_encoding)
     assert {d.code for d in diags} == {entry.code}, [(d.code, d.message) for d in diags]
     assert all(d.span is not None for d in diags)
 

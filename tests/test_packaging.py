@@ -4,7 +4,6 @@ never imports torch."""
 
 from __future__ import annotations
 
-import glob
 import os
 import subprocess
 import sys
@@ -12,17 +11,6 @@ import sysconfig
 import zipfile
 
 import pytest
-
-from tests.conftest import ROOT
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> str:
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(out), str(ROOT)], check=True, capture_output=True)
-    (path,) = glob.glob(str(out / "archdsl-*.whl"))
-    return path
 
 
 def test_wheel_layout(wheel):

@@ -257,19 +257,27 @@ class _Writer:
         return '<font point-size="9">' + "    ".join(items) + "</font>"
 
     def _result(self) -> None:
-        """A sink after the network's output, so the output's shape shows on an edge too."""
+        """A sink after each of the network's outputs, so each output's shape shows on an edge
+        too (one `output`, or one per name of `return main, aux`)."""
         ir = self.ir
-        if self.opt.focus or ir.output is None or ir.node(ir.output)["shape"] is None:
+        if self.opt.focus or ir.output is None:
             return
-        unit = next((u for u in self.view.units if ir.output in u.members), None)
-        if unit is None:
-            return
-        fill, border = style.colours("io")
-        sink = {"label": "<<b>output</b>>", "fillcolor": fill, "color": border}
-        self.lines.append(f"  result {attr_list(sink)}")
-        shape = shape_text(ir.node(ir.output)["shape"])
-        attrs = {"label": " " + shape} if self.opt.shapes else {}
-        self.lines.append(f"  {unit.uid} -> result" + (f" {attr_list(attrs)}" if attrs else ""))
+        results = ir.results()
+        for i, (name, nid) in enumerate(results):
+            if ir.node(nid)["shape"] is None:
+                continue
+            unit = next((u for u in self.view.units if nid in u.members), None)
+            if unit is None:
+                continue
+            fill, border = style.colours("io")
+            text = "output" if len(results) == 1 else f"output {esc(name)}"
+            sink = {"label": f"<<b>{text}</b>>", "fillcolor": fill, "color": border}
+            uid = "result" if i == 0 else f"result{i}"
+            self.lines.append(f"  {uid} {attr_list(sink)}")
+            shape = shape_text(ir.node(nid)["shape"])
+            attrs = {"label": " " + shape} if self.opt.shapes else {}
+            self.lines.append(f"  {unit.uid} -> {uid}" + (f" {attr_list(attrs)}" if attrs
+                                                           else ""))
 
     def _notes(self) -> None:
         """The failing layer's error message, as a note pinned next to it."""

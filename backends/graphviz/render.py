@@ -6,9 +6,11 @@ Everything else in this package is pure; only this module starts a process.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import warnings
 
 FORMATS = ("svg", "png", "pdf", "dot")
 
@@ -52,8 +54,35 @@ def format_of(path: str | None, fmt: str | None) -> str:
     return fmt
 
 
-def render(dot_text: str, fmt: str = "svg") -> bytes:
-    """Run `dot -T<fmt>` on the text; the image's bytes."""
+MAX_BITMAP = 32_767  # pixels: the largest side of a bitmap Graphviz's cairo renderer makes
+_SCALED = re.compile(r"Scaling by ([0-9.]+)")
+
+
+class Scaled(UserWarning):
+    """Graphviz drew a bitmap smaller than asked, to fit its size limit (`factor` < 1)."""
+
+    def __init__(self, fmt: str, factor: float):
+        self.fmt, self.factor = fmt, factor
+        super().__init__(
+            f"Graphviz scaled the {fmt.upper()} down to {factor:.0%} of its size to fit its "
+            f"{MAX_BITMAP:,}-pixel limit, so its text may be unreadable; draw it as SVG "
+            "(-o FILE.svg, which has no such limit), or smaller with --depth N or --focus")
+
+
+def scaled(stderr: str, fmt: str) -> Scaled | None:
+    """The `Scaled` warning that `dot`'s messages hold, if any."""
+    m = _SCALED.search(stderr)
+    if m is None:
+        return None
+    try:
+        return Scaled(fmt, float(m.group(1)))
+    except ValueError:
+        return None
+
+
+def render(dot_text: str, fmt: str = "svg", warn=None) -> bytes:
+    """Run `dot -T<fmt>` on the text; the image's bytes. A bitmap Graphviz had to scale down
+    (`Scaled`) is passed to `warn` when given, else issued with `warnings.warn`."""
     if fmt == "dot":
         return dot_text.encode("utf-8")
     program = dot_program()
@@ -67,4 +96,10 @@ def render(dot_text: str, fmt: str = "svg") -> bytes:
     if done.returncode != 0:
         msg = done.stderr.decode("utf-8", "replace").strip()
         raise RenderFailed(f"dot failed (exit {done.returncode}): {msg}")
+    problem = scaled(done.stderr.decode("utf-8", "replace"), fmt)
+    if problem is not None:
+        if warn is not None:
+            warn(problem)
+        else:
+            warnings.warn(problem, stacklevel=2)
     return done.stdout

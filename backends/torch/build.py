@@ -50,7 +50,13 @@ def class_name(network: str) -> str:
     parts = [p for p in network.replace("-", "_").split("_") if p]
     name = "".join(p[0].upper() + p[1:] for p in parts) or "Network"
     name = name if name[0].isalpha() else "Net" + name
-    return name + "_" if keyword.iskeyword(name) else name  # `network none`: not `class None`
+    # `network none`: not `class None`; `network scale`: not the helper class `Scale` that
+    # the standalone file defines (runtime.py)
+    return name + "_" if keyword.iskeyword(name) or name in RUNTIME_CLASSES else name
+
+
+# the layer classes of runtime.py, which a standalone file may define beside the network's
+RUNTIME_CLASSES = frozenset({"Scale", "StochasticDepth", "ChannelLayerNorm", "ChannelShuffle"})
 
 
 def _info(ir, nid: int, data: dict) -> LayerInfo:
@@ -97,8 +103,8 @@ def plan(ir) -> Plan:
         info = _info(ir, nid, data)
         fx_name = var_name(name, op)
 
-        def call(target, args, _meta=meta, _name=fx_name, _info=info):
-            node = graph.create_node("call_function", target, args, name=_name)
+        def call(target, args, kwargs=None, _meta=meta, _name=fx_name, _info=info):
+            node = graph.create_node("call_function", target, args, kwargs, name=_name)
             node.meta.update(_meta)
             layers[node.name] = _info
             return node
@@ -107,5 +113,8 @@ def plan(ir) -> Plan:
         if low.inplace:
             args = with_inplace(args, nid in in_place)
         env[nid] = low.function(args, ins, call)
-    graph.output(env[ir.output])
+    results = ir.results()
+    # Several outputs (`return main, aux`) are a tuple in the order written, as torchvision's
+    # GoogLeNet returns (logits, aux): fx, TorchScript and ONNX take it as it is.
+    graph.output(env[ir.output] if len(results) == 1 else tuple(env[n] for _, n in results))
     return Plan(graph, tuple(modules), layers)

@@ -99,7 +99,8 @@ def writers(ir, live: set[int]) -> set[int]:
         parent[nid] = nid
         for i in ins:
             readers[find(i)] += 1
-    readers[find(ir.output)] += 1  # the caller reads the output
+    for _, out in ir.results():
+        readers[find(out)] += 1  # the caller reads each output
 
     storage: dict[int, int] = {}
     enabled: set[int] = set()

@@ -30,7 +30,9 @@ class ModuleCall:
     """`torch.nn.<cls>(*args, **kwargs)`.
 
     `kernel` is a literal kernel (nested lists, one channel's worth) copied into every channel
-    of the weight; `frozen` makes that weight a parameter that is not trained.
+    of the weight; `frozen` makes that weight a parameter that is not trained. With `runtime`
+    the class is one of `runtime.py`'s (`Scale`, `StochasticDepth`...), which the standalone
+    source copies in, instead of one of `torch.nn`'s.
     """
 
     cls: str
@@ -38,11 +40,15 @@ class ModuleCall:
     kwargs: Kwargs = ()
     kernel: list | None = None
     frozen: bool = False
+    runtime: bool = False
 
     def build(self):
         import torch
 
-        module = getattr(torch.nn, self.cls)(*self.args, **dict(self.kwargs))
+        from . import runtime
+
+        owner = runtime if self.runtime else torch.nn
+        module = getattr(owner, self.cls)(*self.args, **dict(self.kwargs))
         if self.kernel is not None:
             from .runtime import literal_kernel
 
@@ -55,7 +61,7 @@ class ModuleCall:
         if not all(n.isidentifier() and not keyword.iskeyword(n) for n in names):
             raise ValueError(f"not a class and argument names: nn.{self.cls}, {names[1:]}")
         parts = [py(a) for a in self.args] + [f"{k}={py(v)}" for k, v in self.kwargs]
-        call = f"nn.{self.cls}({', '.join(parts)})"
+        call = f"{'' if self.runtime else 'nn.'}{self.cls}({', '.join(parts)})"
         if self.kernel is not None:
             return f"literal_kernel({call}, {py(self.kernel)}, {py(self.frozen)})"
         return call
@@ -156,10 +162,82 @@ def _add(a: dict, ins: list, call):
     # found the first summand free to overwrite (`inplace`), the first `+` is `+=`, as
     # torchvision's `out += identity`: no new tensor per residual block.
     out = ins[0]
+    # A broadcasting add may grow its first summand (64x1x1 + 64x8x8): never `+=` then.
+    first_inplace = a.get("inplace") and not a.get("broadcast")
     for i, other in enumerate(ins[1:]):
-        op = operator.iadd if i == 0 and a.get("inplace") else operator.add
+        op = operator.iadd if i == 0 and first_inplace else operator.add
         out = call(op, (out, other))
     return out
+
+
+def _chain(op: Callable) -> Callable:
+    """An element-wise merge of several inputs as a chain of binary calls, left to right:
+    `mul(a, b, c)` is `a * b * c`; torch broadcasts each step."""
+
+    def lower(a: dict, ins: list, call):
+        out = ins[0]
+        for other in ins[1:]:
+            out = call(op, (out, other))
+        return out
+
+    return lower
+
+
+def _torch_fn(name: str) -> Callable:
+    """`torch.<name>`, imported when the lowering runs (the front end never imports torch)."""
+
+    def lower(a: dict, ins: list, call):
+        import torch
+
+        return _chain(getattr(torch, name))(a, ins, call)
+
+    return lower
+
+
+def _sizes(ins: list, a: dict, call) -> object:
+    """`like.shape[2:]`: the spatial size of the `like` input, read when the forward runs."""
+    shape = call(getattr, (ins[a["like"]], "shape"))
+    return call(operator.getitem, (shape, slice(2, None)))
+
+
+def _upsample(a: dict, ins: list, call):
+    import torch.nn.functional as F
+
+    kw = {"mode": a["mode"]}
+    if a.get("like") is not None:
+        kw["size"] = _sizes(ins, a, call)
+    elif a.get("size") is not None:
+        kw["size"] = a["size"]
+    else:
+        kw["scale_factor"] = a["scale"]
+    if a.get("align_corners") is not None:
+        kw["align_corners"] = a["align_corners"]
+    return call(F.interpolate, (ins[0],), kw)
+
+
+def _crop(a: dict, ins: list, call):
+    # Per spatial dimension, `torch.narrow(x, dim, (have - want) // 2, want)` with `have` (and
+    # `want`, for `like=`) read from the tensors at run time: centred at any input size.
+    import torch
+
+    x = ins[0]
+    shape = call(getattr, (x, "shape"))
+    ref = call(getattr, (ins[a["like"]], "shape")) if a.get("like") is not None else None
+    out = x
+    for i in range(a["rank"]):
+        dim = i + 2
+        have = call(operator.getitem, (shape, dim))
+        want = call(operator.getitem, (ref, dim)) if ref is not None else a["size"][i]
+        start = call(operator.floordiv, (call(operator.sub, (have, want)), 2))
+        out = call(torch.narrow, (out, dim, start, want))
+    return out
+
+
+def _piece(a: dict, ins: list, call):
+    """One piece of a `chunk` or `split`: `torch.narrow(x, dim, start, length)`, a view."""
+    import torch
+
+    return call(torch.narrow, (ins[0], _torch_dim(a["dim"]), a["start"], a["length"]))
 
 
 def _inplace_arg(a: dict) -> bool:
@@ -216,6 +294,20 @@ LOWERINGS: dict[str, Lowering] = {
                          aliases=True, saves_output=False),
     "concat": Lowering(function=_cat, doc="torch.cat in input order", **_NEW),
     "add": Lowering(function=_add, doc="a + b (+ c ...)", inplace="auto", **_NEW),
+    "mul": Lowering(function=_chain(operator.mul), doc="a * b (* c ...)", **_NEW),
+    "sub": Lowering(function=_chain(operator.sub), doc="a - b", **_NEW),
+    "div": Lowering(function=_chain(operator.truediv), doc="a / b", **_NEW),
+    "max": Lowering(function=_torch_fn("maximum"), doc="torch.maximum(a, b)", **_NEW),
+    "min": Lowering(function=_torch_fn("minimum"), doc="torch.minimum(a, b)", **_NEW),
+    "upsample": Lowering(function=_upsample, doc="torch.nn.functional.interpolate; `like=` "
+                         "reads the size at run time", **_NEW),
+    # narrow returns a view of its input (the whole input when nothing is cropped)
+    "chunk": Lowering(function=_piece, doc="torch.narrow: the piece torch.chunk gives",
+                      aliases=True, saves_output=False),
+    "split": Lowering(function=_piece, doc="torch.narrow: the piece torch.split gives",
+                      aliases=True, saves_output=False),
+    "crop": Lowering(function=_crop, doc="torch.narrow per spatial dimension, centred",
+                     aliases=True, saves_output=False),
 }
 
 
@@ -241,3 +333,6 @@ def lowering_for(kind: str, name: str, location: str) -> Lowering:
             f"{location}: layer `{name}` is a `{kind}`, which has no PyTorch lowering; give it "
             "one with archdsl.backends.torch.register_lowering")
     return low
+
+
+from . import lowering_kinds  # noqa: E402, F401  (the kinds of issue 12 add their entries)

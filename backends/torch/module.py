@@ -68,6 +68,13 @@ class ArchModule(fx.GraphModule):
         shape = input_shape if input_shape is not None else getattr(root, "input_shape", None)
         self.input_shape = tuple(shape) if shape is not None else None
 
+    def __str__(self) -> str:
+        """The module tree, as for any `nn.Module` (fx would append its generated code:
+        `model.code` or `model.print_readable()` shows that)."""
+        return nn.Module.__repr__(self)
+
+    __repr__ = __str__
+
     def __call__(self, *args, **kwargs):
         try:
             return super().__call__(*args, **kwargs)

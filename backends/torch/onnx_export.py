@@ -5,9 +5,10 @@ torch and onnx, and gives a compact graph with one initializer per weight. The b
 is dynamic (`batch`); the input is called `input` and the output `output`. The file is written
 atomically and never over a `.arch` file, and only once the export has succeeded.
 
-ONNX has no adaptive pooling. An `adaptive_avgpool` to 1 everywhere is a `GlobalAveragePool`;
-one whose input is a multiple of its output is an average pool of window and stride
-input/output (the same windows, the same numbers), and is exported as that `nn.AvgPoolNd`
+ONNX has no adaptive pooling. An `adaptive_avgpool` (`adaptive_maxpool`) to 1 everywhere is a
+`GlobalAveragePool` (`GlobalMaxPool`); one whose input is a multiple of its output is an
+average (max) pool of window and stride input/output (the same windows, the same numbers),
+and is exported as that `nn.AvgPoolNd` (`nn.MaxPoolNd`)
 (torch.onnx would do the same, but only where it can still see the input size, which it loses
 after some layers, `lrn` for one). Any other is refused before exporting: E0601 at the layer.
 Whatever else the exporter refuses is also E0601, at the layer its message names when it can
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import re
 import sys
@@ -35,6 +37,22 @@ from . import onnx_verify as _verify
 from .lower import to_torch
 
 OPSET = 17
+
+
+def supported_opsets() -> tuple[int, int]:
+    """The opsets this torch's exporter writes, capped by what the installed onnx package
+    knows (each file is then run in onnxruntime, which refuses an operator it cannot run)."""
+    from torch.onnx import _constants
+
+    low = getattr(_constants, "ONNX_MIN_OPSET", 7)
+    high = getattr(_constants, "ONNX_MAX_OPSET", OPSET)
+    try:
+        import onnx
+
+        high = min(high, onnx.defs.onnx_opset_version())
+    except (ImportError, AttributeError):
+        pass
+    return low, high
 
 
 class ExportError(ArchError):
@@ -60,6 +78,7 @@ def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None,
     path = os.fspath(path)
     ir = getattr(net, "ir", net)
     swaps, problems = _adaptive_pools(ir)
+    problems += _modes(ir)
     if problems:
         raise ExportError(problems)
     if model is None:
@@ -85,7 +104,7 @@ def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None,
             # warns about even "same" kernels on every forward).
             warnings.simplefilter("ignore")
             with _swapped(model, swaps), _silenced():
-                _export(model, example, buf, opset)
+                _export(model, example, buf, opset, output_names(ir))
             data = buf.getvalue()
             if fixes:
                 try:
@@ -105,15 +124,36 @@ def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None,
     return path
 
 
-def _export(model: nn.Module, example: torch.Tensor, out, opset: int) -> None:
+def output_names(ir) -> list[str]:
+    """The ONNX outputs: `output`, or the names of `return main, aux` (never `input`)."""
+    return [n if n != "input" else "input_" for n, _ in ir.results()]
+
+
+def _export(model: nn.Module, example: torch.Tensor, out, opset: int,
+            outputs: list[str] | None = None) -> None:
+    outputs = outputs or ["output"]
     torch.onnx.export(model, (example,), out, dynamo=False, opset_version=opset,
-                      input_names=["input"], output_names=["output"],
-                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                      input_names=["input"], output_names=outputs,
+                      dynamic_axes={"input": {0: "batch"}, **{o: {0: "batch"} for o in outputs}},
                       do_constant_folding=True)
 
 
 def _node_named(ir, name: str) -> int:
     return next(nid for nid, data in ir.nodes() if data["name"] == name)
+
+
+# upsample modes the TorchScript exporter has no ONNX form for, at the opsets it writes
+_NO_ONNX_MODE = {"nearest-exact": "torch.onnx has no export of the nearest-exact mode",
+                 "area": "torch.onnx exports the area mode (an adaptive average pool) only for "
+                         "a constant output that divides its input"}
+
+
+def _modes(ir) -> list[Diagnostic]:
+    return [_cannot(ir, nid, _NO_ONNX_MODE[data["args"]["mode"]],
+                    help='use mode="nearest" (the same output for integer scales) or a '
+                         "linear mode")
+            for nid, data in ir.nodes()
+            if data["op"] == "upsample" and data["args"].get("mode") in _NO_ONNX_MODE]
 
 
 def _cannot(ir, nid: int, why: str, **kw) -> Diagnostic:
@@ -126,12 +166,35 @@ def _cannot(ir, nid: int, why: str, **kw) -> Diagnostic:
                       data["span"], **kw)
 
 
+# adaptive pools and the fixed-window pools they equal when the output divides the input
+_PLAIN_POOLS = {"adaptive_avgpool": "AvgPool", "adaptive_maxpool": "MaxPool"}
+
+
+# kind -> (does ONNX lack these arguments?, why, help): refused before exporting, at the layer
+_REFUSED = {
+    "instancenorm": (lambda a: a["track"],
+                     "ONNX's InstanceNormalization always uses the sample's own statistics, "
+                     "while a tracked instance norm in eval mode uses its running ones",
+                     "write `instancenorm` without `track=true` (PyTorch's default) to export it"),
+    # above beta*x > threshold torch returns x itself; ONNX's Softplus always computes
+    # log(1 + exp(x)), which differs there by up to log(1 + exp(-threshold)) / beta
+    "softplus": (lambda a: math.log1p(math.exp(-a["threshold"])) / abs(a["beta"] or 1) > 1e-6,
+                 "ONNX's Softplus has no threshold (above it PyTorch returns x itself)",
+                 "use the default threshold of 20, where the two agree"),
+}
+
+
 def _adaptive_pools(ir) -> tuple[list[tuple[str, nn.Module]], list[Diagnostic]]:
     """(modules to export in place of adaptive pools, diagnostics for those ONNX can't do)."""
     swaps, problems = [], []
     live = ir.live()
     for nid, data in ir.nodes():
-        if data["op"] != "adaptive_avgpool" or nid not in live:
+        refused = _REFUSED.get(data["op"])
+        if refused is not None and nid in live and refused[0](data["args"]):
+            problems.append(_cannot(ir, nid, refused[1], help=refused[2]))
+            continue
+        plain = _PLAIN_POOLS.get(data["op"])
+        if plain is None or nid not in live:
             continue
         size = tuple(data["args"]["size"])
         got = tuple(ir.input_shapes(nid)[0][1:])
@@ -139,7 +202,7 @@ def _adaptive_pools(ir) -> tuple[list[tuple[str, nn.Module]], list[Diagnostic]]:
             continue  # GlobalAveragePool
         if all(g % s == 0 for g, s in zip(got, size, strict=True)):
             window = tuple(g // s for g, s in zip(got, size, strict=True))
-            pool = getattr(nn, f"AvgPool{len(size)}d")(window, stride=window)
+            pool = getattr(nn, f"{plain}{len(size)}d")(window, stride=window)
             swaps.append((data["name"], pool))
             continue
         dims = "x".join(map(str, got))
@@ -151,7 +214,7 @@ def _adaptive_pools(ir) -> tuple[list[tuple[str, nn.Module]], list[Diagnostic]]:
                    "divides the input size: "
                    + ", ".join(f"{g} % {s} = {g % s}" for g, s in zip(got, size, strict=True))],
             help=f"use an input size that gives `{data['name']}` a multiple of {want} (it "
-                 f"gets {dims}), or a plain `avgpool` with a fixed window"))
+                 f"gets {dims}), or a plain `{plain.lower()}` with a fixed window"))
     return swaps, problems
 
 

@@ -61,11 +61,13 @@ def verify(ir, model: nn.Module, data: bytes, seed: int = 0) -> list[Diagnostic]
         onnx.checker.check_model(proto, full_check=True)
     except Exception as exc:  # ValidationError, InferenceError: the checker's own types
         return [_at_node(ir, f"the ONNX checker refuses the file: {_first(exc)}", str(exc))]
-    declared = _declared_output(proto)
-    want_shape = tuple(ir.node(ir.output)["shape"])
-    if declared is not None and declared != want_shape:
-        return [_at(ir, ir.output, "the file declares its output as "
-                    f"{_dims(declared)}, but the network gives {_dims(want_shape)}")]
+    ends = [nid for _, nid in ir.results()]
+    for i, nid in enumerate(ends):
+        declared = _declared_output(proto, i)
+        want_shape = tuple(ir.node(nid)["shape"])
+        if declared is not None and declared != want_shape:
+            return [_at(ir, nid, "the file declares its output as "
+                        f"{_dims(declared)}, but the network gives {_dims(want_shape)}")]
     try:
         import onnxruntime as ort
     except ImportError:
@@ -73,19 +75,22 @@ def verify(ir, model: nn.Module, data: bytes, seed: int = 0) -> list[Diagnostic]
     x = torch.randn(BATCH, *ir.node(ir.input)["shape"],
                     generator=torch.Generator().manual_seed(seed))
     try:
-        (got,) = _session(ort, data).run(None, {"input": x.numpy()})
+        gots = _session(ort, data).run(None, {"input": x.numpy()})
     except Exception as exc:  # onnxruntime's errors have no common public base class
         return [_ort_failure(ir, ort, data, x, exc)]
     with torch.no_grad():
-        want = model(x.clone())
-    got = torch.from_numpy(got)
-    if tuple(got.shape) != tuple(want.shape):
-        return [_at(ir, ir.output, f"onnxruntime gives a {_dims(got.shape[1:])} output, "
-                    f"PyTorch {_dims(want.shape[1:])}")]
-    ok, worst = _close(got, want)
-    if ok:
-        return []
-    return [_first_difference(ir, model, onnx, ort, proto, x, worst)]
+        wants = model(x.clone())
+    if len(ends) == 1:
+        wants = (wants,)
+    for nid, got, want in zip(ends, gots, wants, strict=True):  # each output (`return a, b`)
+        got = torch.from_numpy(got)
+        if tuple(got.shape) != tuple(want.shape):
+            return [_at(ir, nid, f"onnxruntime gives a {_dims(got.shape[1:])} output, "
+                        f"PyTorch {_dims(want.shape[1:])}")]
+        ok, worst = _close(got, want)
+        if not ok:
+            return [_first_difference(ir, model, onnx, ort, proto, x, worst)]
+    return []
 
 
 def _session(ort, data: bytes, optimize: bool = True):
@@ -221,8 +226,8 @@ def _first(exc: BaseException) -> str:
     return (text.splitlines() or [type(exc).__name__])[0][:300]
 
 
-def _declared_output(proto) -> tuple[int, ...] | None:
-    dims = proto.graph.output[0].type.tensor_type.shape.dim
+def _declared_output(proto, i: int = 0) -> tuple[int, ...] | None:
+    dims = proto.graph.output[i].type.tensor_type.shape.dim
     if not dims or any(not d.HasField("dim_value") for d in dims[1:]):
         return None
     return tuple(d.dim_value for d in dims[1:])

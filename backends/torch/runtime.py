@@ -30,3 +30,67 @@ def literal_kernel(conv: nn.Module, kernel: list, frozen: bool) -> nn.Module:
         conv.weight.copy_(torch.tensor(kernel, dtype=conv.weight.dtype).expand_as(conv.weight))
     conv.weight.requires_grad_(not frozen)
     return conv
+
+
+class Scale(nn.Module):
+    """`x * weight`: a learned factor of a given shape (LayerScale's gamma, a channel gate),
+    every value initialised to `init`."""
+
+    def __init__(self, shape, init=1.0):
+        super().__init__()
+        self.weight = nn.Parameter(torch.full(tuple(shape), float(init)))
+
+    def forward(self, x):
+        return x * self.weight
+
+
+class StochasticDepth(nn.Module):
+    """torchvision.ops.StochasticDepth: in training, zero the input with probability `p` per
+    sample (`mode="row"`) or for the whole batch (`"batch"`), scaling what survives by
+    1/(1-p); the identity in eval mode or when p is 0."""
+
+    def __init__(self, p, mode="row"):
+        super().__init__()
+        self.p, self.mode = p, mode
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        survival = 1.0 - self.p
+        size = [x.shape[0]] + [1] * (x.ndim - 1) if self.mode == "row" else [1] * x.ndim
+        noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(survival)
+        if survival > 0.0:
+            noise.div_(survival)
+        return x * noise
+
+    def extra_repr(self):
+        return f"p={self.p}, mode={self.mode!r}"
+
+
+class ChannelLayerNorm(nn.LayerNorm):
+    """Layer norm over the channels at each position of a channels-first map (N, C, *):
+    torchvision's ConvNeXt `LayerNorm2d`, for any number of spatial dimensions."""
+
+    def forward(self, x):
+        n = x.ndim  # explicit orders (not movedim's -1): ONNX's Transpose takes no negatives
+        x = x.permute(0, *range(2, n), 1)
+        x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, n - 1, *range(1, n - 1))
+
+
+class ChannelShuffle(nn.Module):
+    """nn.ChannelShuffle as reshapes and a transpose (torchvision's `channel_shuffle`), which
+    ONNX can express: the channels of `groups` groups interleaved."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x):
+        n, c = x.shape[0], x.shape[1]
+        rest = x.shape[2:]
+        x = x.reshape(n, self.groups, c // self.groups, *rest).transpose(1, 2)
+        return x.reshape(n, c, *rest)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"

@@ -4,7 +4,8 @@ The file defines one `nn.Module` class named after the network. Its `__init__` r
 same submodules, built by the same `ModuleCall`s, in the same order as `to_torch`, so the
 `state_dict` keys, shapes and order are identical; its `forward` is the fx code of `to_torch`'s
 module, printed once more; its class attribute `input_shape` is `to_torch`'s `input_shape`.
-The helpers it needs (`place`, `literal_kernel`) are copied from `runtime.py`. The output is
+The helpers it needs (`place`, `literal_kernel`, the layer classes torch.nn lacks) are
+copied from `runtime.py`. The output is
 deterministic: the same network gives the same bytes.
 
 With `optimize=True` the class is unchanged (trained state_dicts still load) and the file also
@@ -132,6 +133,14 @@ def _optimize_helpers() -> list[str]:
     ]
 
 
+def _out_text(out) -> str:
+    """`(N, 10)`, or for several outputs (a list of (name, shape)) `(main (N, 10), aux (N, 10))`
+    (names are identifiers: the grammar's NAME)."""
+    if isinstance(out, list):
+        return "(" + ", ".join(f"{n} {_fmt_shape(s)}" for n, s in out) + ")"
+    return _fmt_shape(out)
+
+
 def _header(network: str, source_path: str, params_used: dict, in_shape, out_shape,
               params: str, optimize: bool, chosen: dict | None = None) -> list[str]:
     """The comment lines at the top. The first two hold no text from the input: Python reads
@@ -156,7 +165,7 @@ def _header(network: str, source_path: str, params_used: dict, in_shape, out_sha
         "Regenerate it rather than edit it, with the command below.",
         f"Network `{network}` from {source_path}",
         f"Parameters: {settings}",
-        f"Input {_fmt_shape(in_shape)} -> output {_fmt_shape(out_shape)}"
+        f"Input {_fmt_shape(in_shape)} -> output {_out_text(out_shape)}"
         + (f"; {params}." if params else "."),
         "  " + " ".join(command) + (" --optimize" if optimize else ""),
     ]
@@ -230,7 +239,9 @@ def to_source(net, optimize: bool = False) -> str:
     p = plan(ir)
     cls = class_name(ir.name)
     in_shape = ir.node(ir.input)["shape"]
-    out_shape = ir.node(ir.output)["shape"]
+    results = ir.results()
+    out_shape = ir.node(ir.output)["shape"] if len(results) == 1 else [
+        (n, ir.node(nid)["shape"]) for n, nid in results]
     totals = attrs.get("totals")
     params = f"{totals.params:,} parameters" if totals is not None else ""
 
@@ -251,6 +262,8 @@ def to_source(net, optimize: bool = False) -> str:
     helpers = [inspect.getsource(runtime.place)]
     if any(call.kernel is not None for _, call, _ in p.modules):
         helpers.append(inspect.getsource(runtime.literal_kernel))
+    for helper in sorted({call.cls for _, call, _ in p.modules if call.runtime}):
+        helpers.append(inspect.getsource(getattr(runtime, helper)))
     if optimize:
         helpers += _optimize_helpers()
 
@@ -274,7 +287,9 @@ def to_source(net, optimize: bool = False) -> str:
     lines += [
         f"class {cls}(nn.Module):",
         "    " + py_docstring([f"`{ir.name}`: input {_fmt_shape(in_shape)}, output "
-                             f"{_fmt_shape(out_shape)}."]),
+                             f"{_out_text(out_shape)}."]
+                            + ([f"`forward` returns the tuple {_out_text(out_shape)}."]
+                               if len(results) > 1 else [])),
         "",
         f"    input_shape = {py_value(tuple(in_shape))}  # without the batch",
         "",
@@ -295,7 +310,7 @@ def to_source(net, optimize: bool = False) -> str:
         "    with torch.inference_mode():",
         f"        y = model(torch.randn(1, *{cls}.input_shape))",
         f"    print({py_str(cls + ': input')}, (1, *{cls}.input_shape), \"-> output\", "
-        "tuple(y.shape))",
+        + ("tuple(y.shape))" if len(results) == 1 else "[tuple(t.shape) for t in y])"),
         "",
     ]
     return "\n".join(lines)

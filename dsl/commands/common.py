@@ -6,16 +6,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
 from dataclasses import fields
 
 from .. import textscan
 from .. import zoo_index as zoo
 from ..api import parse_shape
-from ..diagnostics import render_all
+from ..diagnostics import Diagnostics, render_all
 from ..elaborate import Limits
-from ..fileio import describe_kind
-from ..loader import LoadOptions
+from ..fileio import TooLarge, describe_kind, read_pipe, read_stream
+from ..loader import LoadOptions, too_large
 from ..pipeline import Result, run
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -96,10 +97,30 @@ def overrides(args) -> dict:
     return out
 
 
+STDIN = "<stdin>"  # how diagnostics name standard input
+
+
+def is_stream(target: str) -> bool:
+    """Whether `target` is read as a stream, not a file: `-` (standard input) or a pipe or
+    terminal named by a path (`/dev/stdin`, `<(...)`, which is `/dev/fd/63`)."""
+    if target == "-":
+        return True
+    try:
+        mode = os.stat(target).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+
+
 def resolve_target(target: str) -> tuple[str, str]:
-    """(real path, path to show in messages) for a file or a zoo name."""
-    if os.path.isfile(target):
+    """(real path, path to show in messages) for a file, a zoo name (also as `zoo:NAME`) or a
+    stream (`-` is ("", "<stdin>"))."""
+    if target == "-":
+        return "", STDIN
+    if os.path.isfile(target) or is_stream(target):
         return target, target
+    if target.startswith("zoo:"):
+        target = target[len("zoo:"):]
     if not target.endswith(".arch") and os.sep not in target:
         path = zoo.path_of(target)
         if path is not None:
@@ -123,8 +144,27 @@ def load(args, target: str, require_network: bool = True) -> Result:
         raise UsageError(str(exc)) from None
     limits = Limits(**{f.name: getattr(args, f.name) for f in fields(Limits)})
     opts = LoadOptions(search_path=tuple(args.search_path), sandbox=args.sandbox)
-    return run(path=path, display=display, params=overrides(args), input_shape=shape,
-               network=args.network, limits=limits, load=opts, require_network=require_network)
+    where = dict(path=path, display=display)
+    if is_stream(target):  # read here, held to the size limit; imports from the cwd
+        try:
+            where = dict(text=read_stream_text(target, limits.max_file_size), display=display,
+                         base_dir=os.getcwd())
+        except TooLarge as exc:
+            diags = Diagnostics()
+            diags.add(too_large(display, exc.size, exc.limit,
+                                exc.head.decode("utf-8", "replace")))
+            return Result(None, diags, None, None)
+    return run(**where, params=overrides(args), input_shape=shape, network=args.network,
+               limits=limits, load=opts, require_network=require_network)
+
+
+def read_stream_text(target: str, limit: int) -> str:
+    """The text of standard input (`-`) or of the pipe or device at `target`, at most `limit`
+    bytes (TooLarge past that: `/dev/zero` never ends); undecodable bytes become U+FFFD, as
+    for a file (loader.read_text)."""
+    if target == "-":
+        return read_stream(sys.stdin.buffer, limit).decode("utf-8", errors="replace")
+    return read_pipe(target, limit).decode("utf-8", errors="replace")
 
 
 def load_checked(args, target: str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from ..extras import require
 from ..fileio import OutputRefused, check_output_path, write_atomic
 from . import SUMMARIES
 from .common import EXIT_INPUT, EXIT_OK, UsageError, add_target, load_checked, resolve_target
@@ -34,6 +35,7 @@ def check_output(args, what: str) -> None:
 
 
 def run(args) -> int:
+    require("torch", "`archdsl compile`")
     check_output(args, "compile")
     net = load_checked(args, args.target)
     if net is None:
@@ -45,5 +47,6 @@ def run(args) -> int:
         sys.stdout.write(src)
         return EXIT_OK
     write_atomic(args.output, src, inputs=(resolve_target(args.target)[0],))
-    print(f"wrote {args.output}: {net.name} ({net.params:,} parameters) as standalone PyTorch")
+    print(f"wrote {args.output}: {net.name} ({net.params:,} parameters) as standalone PyTorch",
+          file=sys.stderr)
     return EXIT_OK

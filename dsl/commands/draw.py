@@ -58,6 +58,10 @@ def run(args) -> int:
         fmt = format_of(args.output, args.format)
     except ValueError as exc:
         raise UsageError(f"{exc} (or use --format)") from None
+    if args.output is None and fmt in BINARY and _is_terminal(sys.stdout):
+        raise UsageError(f"{fmt.upper()} is binary: refusing to write it to a terminal; give "
+                         f"-o FILE.{fmt} or redirect the output")
+    _warn_contradiction(args.output, args.format)
     result = load(args, args.target)
     status = report(result)
     if result.ir is None:
@@ -70,7 +74,7 @@ def run(args) -> int:
     except ValueError as exc:  # --focus names nothing
         raise UsageError(str(exc)) from None
     try:
-        data = render(text, fmt)
+        data = render(text, fmt, warn=lambda w: print(f"warning: {w}", file=sys.stderr))
     except (DotNotFound, RenderFailed) as exc:
         print(f"archdsl: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
@@ -88,4 +92,31 @@ def run(args) -> int:
     if status != 0:
         print(f"note: wrote a partial diagram to {args.output} (up to the first error)",
               file=sys.stderr)
+    else:
+        print(f"wrote {args.output}: {result.ir.name} as {fmt.upper()}", file=sys.stderr)
     return status
+
+
+BINARY = ("png", "pdf")
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _warn_contradiction(output: str | None, fmt: str | None) -> None:
+    """`-o net.png --format svg` writes SVG into a `.png` file: allowed, but said."""
+    import os
+
+    from ..backends.graphviz import FORMATS
+
+    if not output or not fmt:
+        return
+    ext = os.path.splitext(output)[1].lower().lstrip(".")
+    ext = "dot" if ext == "gv" else ext
+    if ext in FORMATS and ext != fmt:
+        print(f"warning: -o {output} says .{ext} but --format {fmt} writes {fmt.upper()}; "
+              f"the file will hold {fmt.upper()}", file=sys.stderr)

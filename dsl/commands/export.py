@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from ..extras import require
 from . import SUMMARIES
 from .common import EXIT_INPUT, EXIT_OK, UsageError, add_target, load_checked
 from .compile import check_output
@@ -27,6 +28,13 @@ def add_parser(sub):
 def run(args) -> int:
     if args.output == "-":
         raise UsageError("export: ONNX is binary; give a file name with -o")
+    require("onnx", "`archdsl export`")
+    from ..backends.torch.onnx_export import OPSET, supported_opsets
+
+    low, high = supported_opsets()
+    if not low <= args.opset <= high:
+        raise UsageError(f"--opset {args.opset} is not supported: opsets {low} to {high} can "
+                         f"be exported here (default {OPSET})")
     check_output(args, "export")
     net = load_checked(args, args.target)
     if net is None:
@@ -42,5 +50,5 @@ def run(args) -> int:
     unchecked = unavailable()
     print(f"wrote {args.output}: {net.name} ({net.params:,} parameters) as ONNX opset "
           f"{args.opset}" + (f" (not verified: {unchecked}; pip install onnx onnxruntime)"
-                             if unchecked else ", checked with onnxruntime"))
+                             if unchecked else ", checked with onnxruntime"), file=sys.stderr)
     return EXIT_OK

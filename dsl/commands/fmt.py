@@ -13,11 +13,21 @@ import sys
 from ..budget import MAX_WORK
 from ..diagnostics import ArchError, render_all
 from ..escape import visible
-from ..fileio import MAX_FILE_SIZE, NotAFile, TooLarge, read_source, read_stream, write_atomic
+from ..fileio import (
+    MAX_FILE_SIZE,
+    NotAFile,
+    TooLarge,
+    read_pipe,
+    decode_source,
+    read_source,
+    read_stream,
+    write_atomic,
+)
 from ..format import format_text
-from ..loader import too_large
+from ..loader import not_utf8, too_large
+from ..source import SourceFile
 from . import SUMMARIES
-from .common import EXIT_INPUT, EXIT_OK, UsageError
+from .common import EXIT_INPUT, EXIT_OK, STDIN, UsageError, is_stream
 
 
 def add_parser(sub):
@@ -44,12 +54,18 @@ def run(args) -> int:
 
 
 def _one(name: str, check: bool, max_size: int = MAX_FILE_SIZE, max_work: int = MAX_WORK) -> int:
-    stdin = name == "-"
-    shown = "<stdin>" if stdin else visible(name)  # a file name may hold escape sequences
-    # read as `check` reads: only a regular file (a FIFO would block forever), and no more
-    # than the size limit, checked before reading (`/dev/zero` never ends)
+    # `-`, or a pipe or terminal by its path (`/dev/stdin`, `<(...)`): read as a stream and
+    # written to standard output, for there is no file to rewrite
+    stdin = is_stream(name)
+    shown = STDIN if name == "-" else visible(name)  # a name may hold escape sequences
+    # no more than the size limit, checked before reading (`/dev/zero` never ends)
     try:
-        data = read_stream(sys.stdin.buffer, max_size) if stdin else read_source(name, max_size)
+        if name == "-":
+            data = read_stream(sys.stdin.buffer, max_size)
+        elif stdin:
+            data = read_pipe(name, max_size)
+        else:
+            data = read_source(name, max_size)
     except FileNotFoundError:
         raise UsageError(f"no such file: {name}") from None
     except NotAFile as exc:
@@ -58,14 +74,14 @@ def _one(name: str, check: bool, max_size: int = MAX_FILE_SIZE, max_work: int = 
         diag = too_large(shown, exc.size, exc.limit, exc.head.decode("utf-8", "replace"))
         print(render_all([diag]), file=sys.stderr)
         return EXIT_INPUT
-    try:
-        # strictly: rewriting a file must not turn undecodable bytes (even in a comment)
-        # into replacement characters
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        print(f"{shown}: error: not UTF-8 text (byte {exc.start}); file left unchanged",
-              file=sys.stderr)
+    # strictly: rewriting a file must not turn undecodable bytes (even in a comment) into
+    # replacement characters; the error is check's own (E0108), and a BOM is dropped
+    text, undecodable = decode_source(data)
+    if undecodable is not None:
+        print(render_all([not_utf8(SourceFile(shown, text), undecodable)]), file=sys.stderr)
+        print(f"{shown}: file left unchanged", file=sys.stderr)
         return EXIT_INPUT
+    bom = data.startswith(b"\xef\xbb\xbf")
     try:
         out = format_text(text, shown, max_work=max_work)
     except ArchError as exc:
@@ -75,8 +91,11 @@ def _one(name: str, check: bool, max_size: int = MAX_FILE_SIZE, max_work: int = 
         exc.arch_location = getattr(exc, "arch_location", shown)
         raise
     if check:
-        if out == text:
+        if out == text and not bom:
             return EXIT_OK
+        if out == text:
+            print(f"would reformat {shown} (drop its byte-order mark)", file=sys.stderr)
+            return EXIT_INPUT
         sys.stdout.writelines(difflib.unified_diff(
             text.splitlines(keepends=True), out.splitlines(keepends=True),
             f"{shown} (original)", f"{shown} (formatted)"))
@@ -86,7 +105,7 @@ def _one(name: str, check: bool, max_size: int = MAX_FILE_SIZE, max_work: int = 
         return EXIT_INPUT
     if stdin:
         sys.stdout.write(out)
-    elif out != text:
+    elif out != text or bom:
         write_atomic(name, out, allow_arch=True)
         print(f"reformatted {shown}", file=sys.stderr)
     return EXIT_OK

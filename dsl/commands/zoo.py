@@ -38,7 +38,7 @@ def run(args) -> int:
     if args.format == "json":
         print(json.dumps(data, indent=2))
     else:
-        head = ("network", "input", "output", "params", "MACs", "")
+        head = ("network", "input", "output", "params", "MACs", "MACs (approx.)")
         cells = [head]
         for r in data:
             if r.get("error"):
@@ -48,13 +48,13 @@ def run(args) -> int:
                           "x".join(map(str, r["output"])), f"{r['params']:,}",
                           f"{r['macs']:,}", human(r["macs"])))
         if args.format == "markdown":
-            print("| " + " | ".join(head[:5]) + " |")
-            print("|---|---|---|---:|---:|")
+            print("| " + " | ".join(head) + " |")
+            print("|---|---|---|---:|---:|---:|")
             for c in cells[1:]:
-                print("| " + " | ".join(c[:5]) + " |")
+                print("| " + " | ".join(c) + " |")
         else:
             w = [max(len(c[i]) for c in cells) for i in range(len(head))]
             for c in cells:
-                print("  ".join(c[i].rjust(w[i]) if i in (3, 4) else c[i].ljust(w[i])
+                print("  ".join(c[i].rjust(w[i]) if i in (3, 4, 5) else c[i].ljust(w[i])
                                 for i in range(len(head))).rstrip())
     return EXIT_INPUT if any(r.get("error") for r in data) else EXIT_OK

@@ -2,6 +2,7 @@
 
 - "did you mean `stride`?" (unknown layer kinds, arguments, names, attributes, functions):
   replace the misspelt word, which the diagnostic's span covers, by the suggestion;
+- "archdsl calls it `batchnorm`" (E0201 for another tool's name, `BatchNorm2d`): replace it;
 - "add `flatten` before this layer" (E0306): insert `flatten` before the statement that holds
   the layer (its label included), on its own line or before it with `;` (`,` in a list);
 - a projection shortcut (E0305, when the help proposes `{ conv(W, 1x1, ...); batchnorm }`):
@@ -24,6 +25,7 @@ from ..locate import walk
 from .workspace import View, Workspace
 
 _DID_YOU_MEAN = re.compile(r"`([^`]+)`[^`]*?\(did you mean `([^`]+)`\?\)")
+_CALLS_IT = re.compile(r"^`([^`]+)` is .* in other tools; archdsl calls it `(\w+)`$")
 _PROJECTION = re.compile(r"`(\{ conv\((\d+), 1x1[^`]*\); batchnorm \})`")
 _GIVES = re.compile(r"^gives (\d+)x")
 
@@ -60,6 +62,12 @@ def _fixes(view: View, d: Diagnostic):
     if m and text[d.span.start:d.span.end] == m.group(1):
         yield f"Replace `{m.group(1)}` with `{m.group(2)}`", [(d.span.start, d.span.end,
                                                                 m.group(2))]
+    for note in d.notes if d.code == "E0201" else ():  # another tool's name (dsl/foreign.py)
+        c = _CALLS_IT.match(note)
+        if c and c.group(2) not in ("add", "concat") and \
+                text[d.span.start:d.span.end] == c.group(1):
+            yield f"Replace `{c.group(1)}` with `{c.group(2)}`", [(d.span.start, d.span.end,
+                                                                    c.group(2))]
     if d.code == "E0306" and d.help and "flatten" in d.help:
         fix = _insert_flatten(view, d)
         if fix is not None:

@@ -1,9 +1,11 @@
-"""Merges: concat (Inception) stacks channels; add (ResNet) sums equal shapes."""
+"""Merges: concat (Inception) stacks channels; add (ResNet) sums equal shapes (or, with
+`broadcast=true`, broadcasts as the element-wise merges of elementwise.py do)."""
 
 from __future__ import annotations
 
 from ..argspec import INT, ArgSpec
 from ..values import fmt_shape
+from .elementwise import BROADCAST, broadcast
 from .registry import OpSpec, ShapeProblem, dim_range, register
 
 
@@ -38,6 +40,8 @@ def _concat_shape(args, ins):
 
 
 def _add_shape(args, ins):
+    if args.get("broadcast"):
+        return broadcast("add", ins)
     ref = ins[0]
     if any(tuple(s) != tuple(ref) for s in ins):
         shapes = [fmt_shape(s) for s in ins]
@@ -46,7 +50,8 @@ def _add_shape(args, ins):
             "add needs equal shapes, found " + " and ".join(shapes), code="E0305",
             inputs={i: f"gives {fmt_shape(s)}" for i, s in enumerate(ins)},
             notes=["a residual add sums element by element: channels, height and width must "
-                   "all agree"], help=help_)
+                   "all agree (`add(a, b, broadcast=true)` broadcasts as torch does)"],
+            help=help_)
     return tuple(ref)
 
 
@@ -87,6 +92,7 @@ CONCAT = register(OpSpec(
 ))
 
 ADD = register(OpSpec(
-    "add", "merge", shape=_add_shape, arity=(2, None),
-    doc="Sums inputs of equal shape element by element (ResNet's shortcut).",
+    "add", "merge", args=(BROADCAST,), shape=_add_shape, arity=(2, None),
+    doc="Sums inputs of equal shape element by element (ResNet's shortcut); with "
+        "`broadcast=true`, broadcasts as torch does.",
 ))

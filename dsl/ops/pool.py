@@ -128,3 +128,20 @@ ADAPTIVE = register(OpSpec(
     describe=lambda a: "adaptive_avgpool " + "x".join(map(str, a["size"])),
     doc="Average pooling to a fixed output size, whatever the input size.",
 ))
+
+
+def _adaptive_max_resolve(args, ins):
+    n = spatial_rank("adaptive_maxpool", ins[0])
+    return {**args, "size": expand(args["size"], n, "output size", "adaptive_maxpool"),
+            "rank": n}
+
+
+ADAPTIVE_MAX = register(OpSpec(
+    "adaptive_maxpool", "pool",
+    args=(ArgSpec("size", DIMS, positional=True, aliases=("output_size",),
+                  doc="the output's spatial size, `7x7` or `1`"),),
+    resolve=_adaptive_max_resolve,
+    shape=lambda a, ins: (ins[0][0], *a["size"]),
+    describe=lambda a: "adaptive_maxpool " + "x".join(map(str, a["size"])),
+    doc="Max pooling to a fixed output size, whatever the input size.",
+))

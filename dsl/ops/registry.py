@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..argspec import ArgSpec
+from ..argspec import TENSOR, ArgSpec
 
 Shape = tuple[int, ...]
 
@@ -40,6 +40,19 @@ def dim_range(rank: int) -> str:
         return "a vector (batch left out) has only dim 0 (or -1)"
     return f"a {rank}-dimensional input (batch left out) has dims 0 to {rank - 1} (or -{rank} " \
            "to -1)"
+
+
+def check_dim(kind: str, d: int, shape, what: str = "dim") -> int:
+    """`d` (batch left out, negative from the end) made non-negative; E0309 when out of
+    range."""
+    rank = len(shape)
+    if not -rank <= d < rank:
+        from ..values import fmt_shape
+
+        raise ShapeProblem(f"{kind} {what}={d} is out of range for its {fmt_shape(shape)} input",
+                           code="E0309", notes=[dim_range(rank)],
+                           help="dimensions count from 0 = channels (the batch is left out)")
+    return d % rank
 
 
 @dataclass(frozen=True)
@@ -98,6 +111,41 @@ class OpSpec:
     def label(self, args: dict) -> str:
         """Kind with its K/F/S/P, e.g. `conv 64 7x7 /2 p3`."""
         return self.describe(args) if self.describe else self.kind
+
+
+def takes_values(spec: OpSpec) -> bool:
+    """Whether a kind is called with the values it merges as its arguments (`mul(x, s)`,
+    `concat(a, b)`): it takes more than one input, and none through a tensor argument (a kind
+    with `like=skip` takes the pipeline's value as its first input, the argument's as the next).
+    """
+    hi = spec.arity[1]
+    return (hi is None or hi > 1) and not tensor_args(spec)
+
+
+def tensor_args(spec: OpSpec) -> tuple[str, ...]:
+    """The arguments of `spec` whose values are tensors: each becomes an input of the node
+    (after the pipeline's), and the argument holds that input's position."""
+    return tuple(a.name for a in spec.args if a.type is TENSOR)
+
+
+# Layout: whether a layer's output is a channels-first feature map (CxHxW as a conv makes it),
+# which tells a `linear` after it that `flatten` was forgotten, from a tensor that was made
+# channels-last on purpose (`permute`), to which linear applies over the last dimension as
+# torch does. "map": makes one (conv, pool, and the network's input of rank 2 or more);
+# "keep": is one when an input is (element-wise layers, merges); "free": is not (reshapes,
+# linear). A kind says so in `extra["layout"]`, or its family does.
+FAMILY_LAYOUT = {"conv": "map", "pool": "map", "activation": "keep", "norm": "keep",
+                 "dropout": "keep", "merge": "keep"}
+
+
+def makes_map(spec: OpSpec, shape, input_maps) -> bool:
+    """Is the output of this layer (`spec`, output `shape`) a channels-first feature map?"""
+    if spec.kind == "input":
+        return shape is not None and len(shape) >= 2
+    layout = spec.extra.get("layout") or FAMILY_LAYOUT.get(spec.family, "free")
+    if layout == "map":
+        return True
+    return layout == "keep" and any(input_maps)
 
 
 _REGISTRY: dict[str, OpSpec] = {}

@@ -47,6 +47,7 @@ REFUSALS = {
     "adaptive pool": "input is not a multiple of its",
     "window in padding only": "where PyTorch gives -inf",
     "ceil-mode windows": "ONNX's ceil mode can express",
+    "nearest-exact upsample": "no export of the nearest-exact mode",
 }
 
 
@@ -64,6 +65,16 @@ def _close(got, want, rtol=RTOL, atol=ATOL) -> bool:
     finite = want[torch.isfinite(want)]
     scale = max(1.0, float(finite.abs().max())) if finite.numel() else 1.0
     return bool(torch.isclose(got, want, rtol=rtol, atol=atol * scale, equal_nan=True).all())
+
+
+def joined(y):
+    """One tensor for the comparisons: the outputs of `return main, aux` (a tuple, or
+    onnxruntime's list) flattened and put side by side; a single output as it is."""
+    if isinstance(y, (tuple, list)):
+        if len(y) == 1:
+            return torch.as_tensor(y[0])
+        return torch.cat([torch.as_tensor(t).flatten(1) for t in y], 1)
+    return y
 
 
 def _randomize_norms(model):
@@ -137,7 +148,7 @@ def _source(state, out: Outcome, stage: str) -> None:
     other.load_state_dict(ours)
     model.eval()
     with torch.no_grad():
-        if not _close(other(state["x"].clone()), model(state["x"].clone())):
+        if not _close(joined(other(state["x"].clone())), joined(model(state["x"].clone()))):
             out.problems.append(f"{stage}: the generated class computes other numbers")
 
 
@@ -152,9 +163,9 @@ def _in_place(state, out: Outcome, stage: str) -> None:
         ref.train(training)
         x, x_ref = data.clone().requires_grad_(), data.clone().requires_grad_()
         torch.manual_seed(2)
-        got = model(x)
+        got = joined(model(x))
         torch.manual_seed(2)
-        want = ref(x_ref)
+        want = joined(ref(x_ref))
         mode = "train" if training else "eval"
         if not torch.equal(x.detach(), data):
             out.problems.append(f"{stage}: the caller's input was overwritten ({mode})")
@@ -169,8 +180,14 @@ def _in_place(state, out: Outcome, stage: str) -> None:
         pairs = [("input", x.grad, x_ref.grad)] + [
             (n, p.grad, q.grad) for (n, p), (_, q) in
             zip(model.named_parameters(), ref.named_parameters(), strict=True)]
+        # A gradient that is 0 in exact arithmetic (a conv bias before a batch norm in
+        # training) comes out of float32 as rounding noise, which two runs of the same maths
+        # may round differently: the tolerance is scaled to the largest gradient of the run.
+        scale = max((float(h.abs().max()) for _, _, h in pairs if h is not None and h.numel()),
+                    default=0.0)
         for name, g, h in pairs:
-            if (g is None) != (h is None) or (g is not None and not _close(g, h)):
+            if (g is None) != (h is None) or (g is not None and not _close(g, h)
+                                              and not _close(g, h, 0.0, 1e-3 * scale)):
                 out.problems.append(f"{stage}: gradient of {name} differs (train)")
                 return
     model.eval()
@@ -183,8 +200,8 @@ def _optimize(state, out: Outcome, stage: str) -> None:
     model = _randomize_norms(state["model"].eval())
     fast = optimize(model)
     with torch.no_grad():
-        want = model(state["x"].clone())
-        got = fast(state["x"].clone())
+        want = joined(model(state["x"].clone()))
+        got = joined(fast(state["x"].clone()))
     if not _close(got, want, OPT_RTOL, OPT_ATOL):
         worst = float((got - want).abs().nan_to_num().max()) if got.shape == want.shape else -1
         out.problems.append(f"{stage}: optimize(model) computes other numbers (by {worst:.3g})")
@@ -213,10 +230,10 @@ def _onnx(state, out: Outcome, stage: str) -> None:
             return
         session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     x = torch.randn(BATCH + 1, *net.input_shape, generator=torch.Generator().manual_seed(4))
-    (got,) = session.run(None, {"input": x.numpy()})
+    got = joined([torch.from_numpy(g) for g in session.run(None, {"input": x.numpy()})])
     with torch.no_grad():
-        want = model(x)
-    if not _close(torch.from_numpy(got), want, ORT_RTOL, ORT_ATOL):
+        want = joined(model(x))
+    if not _close(got, want, ORT_RTOL, ORT_ATOL):
         out.problems.append(f"{stage}: onnxruntime computes other numbers than torch")
 
 

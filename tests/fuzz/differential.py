@@ -30,7 +30,54 @@ from archdsl.backends.torch.lowering import LOWERINGS
 
 BATCH = 2
 COUNTED_OPS = {"aten.convolution", "aten.mm", "aten.addmm", "aten.bmm"}
-NO_MODULE = {"input", "identity", "add", "concat"}  # kinds that own no submodule
+# Kinds lowered to a torch function, not a module: the reference evaluates each its own way,
+# written here from torch's documentation (the batch is dim 0), not from the lowering.
+FUNCTIONS = {
+    "reshape": lambda a, x: x.reshape(x.shape[0], *a["shape"]),
+    "permute": lambda a, x: x.permute(0, *(d + 1 for d in a["dims"])),
+    "transpose": lambda a, x: x.transpose(a["dim0"] % (x.ndim - 1) + 1,
+                                          a["dim1"] % (x.ndim - 1) + 1),
+    "mean": lambda a, x: x.mean([d + 1 for d in a["dims"]], keepdim=a["keepdim"]),
+    "pad": lambda a, x: torch.nn.functional.pad(x, list(a["pad"]), mode=a["mode"],
+                                                **({"value": a["value"]}
+                                                   if a["mode"] == "constant" else {})),
+}
+
+
+def _crop(a, ins):
+    x = ins[0]
+    size = ins[a["like"]].shape[2:] if a.get("like") is not None else a["size"]
+    index = [slice(None), slice(None)] + [slice((n - c) // 2, (n - c) // 2 + c)
+                                          for n, c in zip(x.shape[2:], size, strict=True)]
+    return x[tuple(index)]
+
+
+def _upsample(a, ins):
+    kw = {"mode": a["mode"]}
+    if a.get("like") is not None:
+        kw["size"] = tuple(ins[a["like"]].shape[2:])
+    elif a.get("size") is not None:
+        kw["size"] = a["size"]
+    else:
+        kw["scale_factor"] = a["scale"]
+    if a.get("align_corners") is not None:
+        kw["align_corners"] = a["align_corners"]
+    return torch.nn.functional.interpolate(ins[0], **kw)
+
+
+# Kinds with several inputs (or one piece of several outputs), from torch's documentation.
+MULTI = {
+    "mul": lambda a, ins: functools.reduce(torch.mul, ins),
+    "sub": lambda a, ins: torch.sub(*ins),
+    "div": lambda a, ins: torch.div(*ins),
+    "max": lambda a, ins: functools.reduce(torch.maximum, ins),
+    "min": lambda a, ins: functools.reduce(torch.minimum, ins),
+    "upsample": _upsample,
+    "crop": _crop,
+    "chunk": lambda a, ins: torch.chunk(ins[0], a["chunks"], a["dim"] + 1)[a["piece"]],
+    "split": lambda a, ins: torch.split(ins[0], a["sizes"], a["dim"] + 1)[a["piece"]],
+}
+NO_MODULE = {"input", "identity", "add", "concat", *FUNCTIONS, *MULTI}  # own no submodule
 PASSTHROUGH = {"identity"}  # kinds that leave no fx node
 
 
@@ -95,6 +142,10 @@ def reference_run(net, model, x) -> dict[int, torch.Tensor]:
         elif op == "concat":
             d = data["args"]["dim"]
             values[nid] = torch.cat(ins, d + 1 if d >= 0 else d)
+        elif op in MULTI:
+            values[nid] = MULTI[op](data["args"], [t.clone() for t in ins])
+        elif op in FUNCTIONS:
+            values[nid] = FUNCTIONS[op](data["args"], ins[0].clone())
         else:
             values[nid] = model.get_submodule(data["name"])(*[t.clone() for t in ins])
     return values
@@ -119,8 +170,15 @@ def compare(net, model) -> list[str]:
         expected = reference_run(net, model, x.clone())
     problems += [f"`{name}` is declared not to alias but returned its input's storage"
                  for name in rec.aliased]
-    if tuple(final.shape) != tuple(direct.shape):
-        problems.append(f"interpreter output {tuple(final.shape)} != forward {direct.shape}")
+    # several outputs (`return main, aux`) are a tuple: each compared with its IR node
+    finals = final if isinstance(final, tuple) else (final,)
+    directs = direct if isinstance(direct, tuple) else (direct,)
+    results = ir.results()
+    if len(directs) != len(results):
+        problems.append(f"the forward returns {len(directs)} outputs, the IR has {len(results)}")
+    for f, d in zip(finals, directs, strict=False):
+        if tuple(f.shape) != tuple(d.shape):
+            problems.append(f"interpreter output {tuple(f.shape)} != forward {d.shape}")
 
     # shapes, node by node
     live = ir.live()
@@ -142,11 +200,13 @@ def compare(net, model) -> list[str]:
         elif not torch.allclose(tensors[nid], expected[nid], rtol=1e-5, atol=1e-6,
                                 equal_nan=True):
             problems.append(f"`{name}` ({op}): values differ from the IR's own evaluation")
-    if not torch.allclose(direct, expected[ir.output], rtol=1e-5, atol=1e-6, equal_nan=True):
-        problems.append("the forward's output differs from the IR's own evaluation")
-    out = ir.node(ir.output)
-    if tuple(direct.shape[1:]) != tuple(out["shape"]):
-        problems.append(f"output: IR {out['shape']}, torch {tuple(direct.shape)}")
+    for (rname, rid), d in zip(results, directs, strict=False):
+        if not torch.allclose(d, expected[rid], rtol=1e-5, atol=1e-6, equal_nan=True):
+            problems.append(f"the forward's output {rname} differs from the IR's own "
+                            "evaluation")
+        out = ir.node(rid)
+        if tuple(d.shape[1:]) != tuple(out["shape"]):
+            problems.append(f"output {rname}: IR {out['shape']}, torch {tuple(d.shape)}")
 
     # parameters, trainable parameters and buffers, layer by layer
     for _, data in ir.layers():

@@ -214,7 +214,7 @@ def _init(run_seed: int, slow: float) -> None:
     lark_parser()  # built once per process, before any case is timed
     files = seeds()
     _STATE.update(seed=run_seed, slow=slow, files=files,
-                  texts={p: p.read_text(encoding="utf-8") for p in files})
+                  texts={p: p.read_bytes().decode("utf-8", "replace") for p in files})
 
 
 def _work(index: int) -> tuple[int, str | None, float]:

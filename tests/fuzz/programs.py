@@ -24,7 +24,13 @@ MAX_CH = 12  # channels a drawn layer may produce
 MAX_ELEMS = 3000  # elements of one activation (one sample)
 ACTIVATIONS = ("relu", "relu6", "tanh", "sigmoid", "gelu", 'gelu(approximate="tanh")',
                "leaky_relu(0.2)", "identity", "relu(inplace=true)", "relu6(inplace=true)",
-               "leaky_relu(0.1, inplace=true)")
+               "leaky_relu(0.1, inplace=true)",
+               # issue 12's
+               "silu", "swish", "hardswish", "hardsigmoid", "mish", "selu", "elu(0.5)", "celu",
+               "softplus(2)", "softplus(beta=0.5, threshold=20)", "hardtanh(-2, 2)", "prelu",
+               "prelu(init=0.1)", "silu(inplace=true)", "hardswish(inplace=true)",
+               "hardsigmoid(inplace=true)", "mish(inplace=true)", "selu(inplace=true)",
+               "elu(inplace=true)", "celu(2, inplace=true)", "hardtanh(inplace=true)")
 
 
 @dataclass(frozen=True)
@@ -234,11 +240,13 @@ class Gen:
 
     def elementwise(self, shape):
         """A layer that keeps the shape exactly."""
-        opts = ["act", "act", "dropout", "batchnorm", "softmax"]
+        opts = ["act", "act", "dropout", "batchnorm", "softmax", "norm", "regulariser", "scale"]
         if len(shape) >= 2:
-            opts.append("lrn")
+            opts += ["lrn", "channel_shuffle"]
         what = self.c.pick(opts)
         self.features.add(what)
+        if what in ("norm", "regulariser", "scale", "channel_shuffle"):
+            return getattr(self, what)(shape), shape
         if what == "act":
             return self.c.pick(ACTIVATIONS), shape
         if what == "dropout":
@@ -252,14 +260,167 @@ class Gen:
             return self.c.pick(["lrn", "lrn(3)", "lrn(size=2, alpha=0.001)",
                                            "local_response_norm(5, beta=0.5, k=2)"]), shape
         dim = self.c.int(-len(shape), len(shape) - 1)
-        return (f"softmax({dim})" if dim or self.flag() else "softmax"), shape
+        kind = self.c.pick(["softmax", "log_softmax"])
+        return (f"{kind}({dim})" if dim or self.flag() else kind), shape
+
+    # ------------------------------------------------------------ issue 12's shape keepers
+    def _divisor(self, n: int) -> int:
+        return self.c.pick([g for g in range(1, n + 1) if n % g == 0])
+
+    def norm(self, shape):
+        # in a repetition a later copy may see a 1x1 map: group and instance norms need more
+        opts = ["layernorm", "layernorm_channels", "prelu_channel"]
+        positions = math.prod(shape[1:])
+        if not self.in_repeat and (positions > 1 or shape[0] > 1):
+            opts.append("groupnorm")
+        if 2 <= len(shape) <= 4 and positions > 1 and not self.in_repeat:
+            opts.append("instancenorm")
+        what = self.c.pick(opts)
+        self.features.add(what)
+        if what == "groupnorm":
+            g = self.c.pick([g for g in range(1, shape[0] + 1)
+                             if shape[0] % g == 0 and shape[0] // g * positions > 1])
+            return f"groupnorm({g}" + self.c.pick([")", ", eps=0.001)", ", affine=false)"])
+        if what == "layernorm":
+            k = self.c.int(1, len(shape))
+            return self.c.pick(["layernorm", f"layernorm(dims={k})",
+                                f"layernorm(dims={k}, bias=false)",
+                                "layernorm(elementwise_affine=false)"])
+        if what == "layernorm_channels":
+            return 'layernorm(over="channels")' if len(shape) >= 2 else "layernorm"
+        if what == "prelu_channel":
+            return self.c.pick(["prelu(per_channel=true)", f"prelu(num_parameters={shape[0]})"])
+        # a tracked instance norm is refused by ONNX (E0601), so seldom
+        return self.c.pick(["instancenorm", "instancenorm(affine=true)",
+                            "instancenorm(eps=0.001, momentum=0.2)"]
+                           + (["instancenorm(track=true)"] if self.flag(0.2) else []))
+
+    def regulariser(self, shape):
+        opts = ["alpha_dropout(0.2)", "alpha_dropout(p=0.1, inplace=true)",
+                "stochastic_depth(0.2)", 'stochastic_depth(0.5, mode="batch")']
+        if 2 <= len(shape) <= 4:
+            kind = f"dropout{len(shape) - 1}d"
+            opts += [kind, f"{kind}(0.3)", f"{kind}(0.2, inplace=true)"] * (len(shape) - 1)
+            if len(shape) == 4 and self.flag(0.6):  # 3-D maps are rare: favour their kind
+                return self.c.pick(opts[-3:])
+        return self.c.pick(opts)
+
+    def scale(self, shape):
+        # in a repetition a later copy may see another size: only the per-channel default
+        k = 0 if self.in_repeat else self.c.int(0, len(shape))
+        if k == 0:
+            return self.c.pick(["scale", "scale(1e-6)", "layer_scale(0.5)"])
+        pshape = tuple(x if self.flag() else 1 for x in shape[len(shape) - k:])
+        return f"scale(0.1, shape={_dims(self.c, pshape)})"
+
+    def channel_shuffle(self, shape):
+        return f"channel_shuffle({self._divisor(shape[0])})"
+
+    def reshaping(self, shape):
+        """Issue 12's layers that change a map's shape: transposed conv, pixel (un)shuffle,
+        padding, adaptive max pooling, glu, and round trips through channels-last (permute,
+        linear over the last dimension, permute back), a vector (flatten, unflatten) or a
+        mean."""
+        c, sp = shape[0], shape[1:]
+        n = len(sp)
+        opts = ["conv_transpose", "pad", "adaptive_maxpool", "glu", "channels_last",
+                "unflatten", "mean", "transpose"]
+        if n == 2:
+            opts += ["pixel_shuffle", "pixel_unshuffle"]
+        what = self.c.pick(opts)
+        self.features.add(what)
+        if what == "conv_transpose":
+            s = tuple(self.c.int(1, 2) for _ in sp)
+            k = tuple(self.c.int(1, 3) for _ in sp)
+            d = tuple(self.c.pick([1, 1, 2]) for _ in sp)
+            op = tuple(self.c.int(0, max(a, b) - 1) for a, b in zip(s, d, strict=True))
+            p = tuple(self.c.int(0, ((w - 1) * ss + dd * (kk - 1) + o) // 2)
+                      for w, ss, dd, kk, o in zip(sp, s, d, k, op, strict=True))
+            out = tuple((w - 1) * ss - 2 * pp + dd * (kk - 1) + o + 1
+                        for w, ss, pp, dd, kk, o in zip(sp, s, p, d, k, op, strict=True))
+            f = self.channels(1, 8)
+            args = [str(f), _dims(self.c, k)]
+            if any(x != 1 for x in s):
+                args.append("stride=" + _dims(self.c, s))
+            if any(p):
+                args.append("pad=" + _dims(self.c, p))
+            if any(op):
+                args.append("output_pad=" + _dims(self.c, op))
+            if any(x != 1 for x in d):
+                args.append("dilation=" + _dims(self.c, d))
+            if c % 2 == 0 and f % 2 == 0 and self.flag(0.2):
+                args.append("groups=2")
+            if self.flag(0.2):
+                args.append("bias=false")
+            return f"conv_transpose({', '.join(args)})", (f, *out)
+        if what == "pixel_shuffle":
+            r = self.c.int(1, 2)
+            if c % (r * r):
+                return f"conv({r * r * c}, 1); pixel_shuffle({r})", (c, sp[0] * r, sp[1] * r)
+            return f"pixel_shuffle({r})", (c // (r * r), sp[0] * r, sp[1] * r)
+        if what == "pixel_unshuffle":
+            r = self.c.pick([r for r in (1, 2, 3) if sp[0] % r == 0 and sp[1] % r == 0])
+            return f"pixel_unshuffle({r})", (c * r * r, sp[0] // r, sp[1] // r)
+        if what == "pad":
+            mode = self.c.pick(["constant", "constant", "reflect", "replicate", "circular"])
+            hi = {"constant": 2, "replicate": 2}.get(mode)
+            amounts = []
+            for j in range(2 * n):
+                size = sp[n - 1 - j // 2]
+                top = hi if hi is not None else min(2, size - 1 if mode == "reflect" else size)
+                amounts.append(self.c.int(0, top))
+            out = list(shape)
+            for j in range(n):
+                out[len(out) - 1 - j] += amounts[2 * j] + amounts[2 * j + 1]
+            if mode == "constant" and len(set(amounts)) == 1 and self.flag():
+                return f"pad({amounts[0]})", tuple(out)
+            extra = "" if mode == "constant" else f', mode="{mode}"'
+            if mode == "constant" and self.flag(0.3):
+                extra = ", value=0.5"
+            return f"pad({_dims(self.c, tuple(amounts), allow_int=False)}{extra})", tuple(out)
+        if what == "adaptive_maxpool":
+            size = tuple(self.c.pick([d for d in range(1, min(x, 4) + 1) if x % d == 0])
+                         for x in sp)  # divisors: ONNX exports those
+            return f"adaptive_maxpool({_dims(self.c, size)})", (c, *size)
+        if what == "glu":
+            d = self.c.pick([i for i, x in enumerate(shape) if x % 2 == 0] or [None])
+            if d is None:
+                return f"conv({2 * c}, 1); glu(0)", shape
+            out = tuple(x // 2 if i == d else x for i, x in enumerate(shape))
+            return (f"glu({d - len(shape)})" if d == len(shape) - 1 and self.flag()
+                    else f"glu({d})"), out
+        if what == "channels_last":
+            f = self.channels(1, 8)
+            to = (*range(1, n + 1), 0)
+            back = (n, *range(n))
+            mid = self.c.pick(["", "layernorm; ", "gelu; "])
+            return (f"permute({to}); {mid}linear({f}); permute({back})",
+                    (f, *sp))
+        if what == "unflatten":
+            if self.flag():
+                return f"flatten; unflatten({_dims(self.c, shape, allow_int=False)})", shape
+            return f"reshape({_dims(self.c, shape[::-1], allow_int=False)})", shape[::-1]
+        if what == "mean":
+            d = self.c.int(1, n)
+            return f"mean({d}, keepdim=true)", tuple(1 if i == d else x
+                                                       for i, x in enumerate(shape))
+        a, b = self.c.int(0, n), self.c.int(0, n)
+        out = list(shape)
+        out[a], out[b] = out[b], out[a]
+        return f"transpose({a}, {b})", tuple(out)
 
     def spatial_layer(self, shape):
         """Any one layer on a CxL / CxHxW / CxDxHxW input."""
         what = self.c.pick(["conv", "conv", "conv", "pool", "pool", "elementwise",
-                                       "elementwise", "global", "adaptive", "literal"])
+                                       "elementwise", "global", "adaptive", "literal",
+                                       "reshaping", "reshaping"])
+        if len(shape) == 4 and self.flag(0.15):  # 3-D maps are rare: their channel dropout
+            self.features.add("regulariser")
+            return self.regulariser(shape), shape
         if what == "conv":
             return self.conv(shape)
+        if what == "reshaping":
+            return self.reshaping(shape)
         if what == "pool":
             return self.pool(shape)
         if what == "global":
@@ -413,6 +574,92 @@ class Gen:
         self.features.add("repeat_list")
         return self.label(0.5) + "[" + ", ".join(items) + f"] * {times}", out
 
+    # ------------------------------------------------------------ issue 12's structure
+    def structure(self, shape):
+        """A broadcasting merge, an upsample, a crop, or a chunk/split put back together."""
+        what = self.c.pick(["gate", "upsample", "crop", "pieces"])
+        return getattr(self, "_" + what)(shape)
+
+    @staticmethod
+    def _tuple(values) -> str:
+        return "(" + ", ".join(map(str, values)) + ("," if len(values) == 1 else "") + ")"
+
+    def _gate(self, shape):
+        """`a = ...; g = { a; avgpool((H, 1)); sigmoid }; mul(a, g)`: CxHxW with Cx1xW..."""
+        a, g = self.fresh(), self.fresh()
+        first, shape = self.elementwise(shape)
+        kernel = tuple(n if self.flag() else 1 for n in shape[1:])
+        kind = self.c.pick(["mul", "mul", "sub", "div", "max", "min", "add"])
+        order = [a, g] if kind == "div" or self.flag() else [g, a]
+        extra = ", broadcast=true" if kind == "add" else ""
+        more = f", {a}" if kind in ("mul", "max", "min") and self.flag(0.2) else ""
+        self.features.add("merge_" + kind)
+        return (f"{a} = {first}; {g} = {{ {a}; avgpool({self._tuple(kernel)}); sigmoid }}; "
+                f"{self.label(0.2)}{kind}({', '.join(order)}{more}{extra})"), shape
+
+    def _upsample(self, shape):
+        rank = len(shape) - 1
+        linear = {1: "linear", 2: "bilinear", 3: "trilinear"}[rank]
+        modes = ["nearest", linear, "nearest-exact"] + (["bicubic"] if rank == 2 else [])
+        mode = self.c.pick(modes)
+        align = ""
+        if mode in ("linear", "bilinear", "bicubic", "trilinear") and self.flag(0.5):
+            align = f", align_corners={self.c.pick(['true', 'false'])}"
+        how = self.c.pick(["scale", "size", "like"])
+        self.features.add("upsample_" + how)
+        if how == "scale":
+            scales = tuple(self.c.int(1, 2) for _ in range(rank))
+            arg = str(scales[0]) if len(set(scales)) == 1 and self.flag() else \
+                self._tuple(scales)
+            out = (shape[0], *(n * s for n, s in zip(shape[1:], scales, strict=True)))
+            return f'upsample({arg}, mode="{mode}"{align})', out
+        if how == "size":
+            size = tuple(self.c.int(1, 8) for _ in range(rank))
+            return f'upsample(size={self._tuple(size)}, mode="{mode}"{align})', (shape[0], *size)
+        a = self.fresh()
+        down_k = tuple(2 if n >= 2 else 1 for n in shape[1:])
+        return (f"{a} = identity; {{ {a}; avgpool({self._tuple(down_k)}); "
+                f'upsample(like={a}, mode="{mode}"{align}) }}'), shape
+
+    def _crop(self, shape):
+        size = tuple(self.c.int(1, n) for n in shape[1:])
+        out = (shape[0], *size)
+        self.features.add("crop")
+        if self.flag():
+            return f"crop({self._tuple(size)})", out
+        p, a = self.fresh(), self.fresh()
+        self.features.add("crop_like")
+        return f"{p} = identity; {a} = crop({self._tuple(size)}); {p}; crop(like={a})", out
+
+    def _pieces(self, shape):
+        """`[a, b] = chunk(2, dim=d)` (or split), then concat(b, a, dim=d): the shape again."""
+        dim = self.c.int(0, len(shape) - 1)
+        n = shape[dim]
+        if n < 2:
+            return "identity", shape
+        if self.flag():
+            k = self.c.int(2, min(n, 4))
+            step = -(-n // k)
+            count, call = -(-n // step), f"chunk({k}{self._dim(dim, len(shape))})"
+        elif self.flag():
+            first = self.c.int(1, n - 1)
+            count, call = 2, f"split(({first}, {n - first}){self._dim(dim, len(shape))})"
+        else:
+            step = self.c.int(1, n - 1)
+            count, call = -(-n // step), f"split({step}{self._dim(dim, len(shape))})"
+        if count > 5:
+            return "identity", shape
+        names = [self.fresh("p") for _ in range(count)]
+        self.features.add("pieces")
+        back = list(reversed(names))
+        return (f"[{', '.join(names)}] = {call}; "
+                f"concat({', '.join(back)}{self._dim(dim, len(shape))})"), shape
+
+    def _dim(self, dim: int, rank: int) -> str:
+        if dim == 0 and self.flag():
+            return ""
+        return f", dim={dim - rank if self.flag(0.3) else dim}"
+
     def block_call(self, shape):
         if not self.blocks:
             return self.spatial_layer(shape)
@@ -423,7 +670,7 @@ class Gen:
 
     def spatial_item(self, shape):
         what = self.c.pick(["layer"] * 6 + ["concat", "add", "skip", "repeat", "list_repeat",
-                            "block", "block", "dead"])
+                            "block", "block", "dead", "structure", "structure"])
         if what == "layer":
             text, out = self.spatial_layer(shape)
             return self.label() + text, out
@@ -564,8 +811,14 @@ def generate(c, max_items: int = 7) -> Arch:
             shape = new
     classes_param = c.int(0, 1) == 1
     if c.int(0, 4) or rank == 0:
+        several = rank > 0 and c.int(0, 5) == 0  # `return main, aux`
+        if several:
+            items.append("aux_out = identity")
         head, shape = gen.head(shape, classes_param)
         items += head
+        if several:
+            items += ["main_out = identity", "return main_out, aux_out"]
+            gen.features.add("several_outputs")
     elif not items:
         items.append("identity")
     params = "(classes = 5)" if classes_param else ""

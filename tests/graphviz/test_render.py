@@ -38,7 +38,7 @@ def test_missing_dot_says_how_to_install_it(no_dot):
 def test_cli_without_dot_still_writes_dot_text(no_dot, tmp_path):
     out = tmp_path / "lenet5.dot"
     code, _, err = run_cli("draw", "lenet5", "-o", str(out))
-    assert code == 0 and err == ""
+    assert code == 0 and err == f"wrote {out}: lenet5 as DOT\n"  # the status line, on stderr
     assert out.read_text() == to_dot(zoo("lenet5"))
     svg = tmp_path / "lenet5.svg"
     code, _, err = run_cli("draw", "lenet5", "-o", str(svg))

@@ -114,7 +114,7 @@ def check(run_seed: int, index: int, files, texts, slow: float = 2.0) -> str | N
 
 def fuzz(cases: int, run_seed: int = 0, start: int = 0, slow: float = 2.0):
     files = seeds()
-    texts = {p: p.read_text(encoding="utf-8") for p in files}
+    texts = {p: p.read_bytes().decode("utf-8", "replace") for p in files}
     failures = []
     for index in range(start, start + cases):
         problem = check(run_seed, index, files, texts, slow)
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.replay is not None:
         files = seeds()
-        texts = {p: p.read_text(encoding="utf-8") for p in files}
+        texts = {p: p.read_bytes().decode("utf-8", "replace") for p in files}
         case = make_case(args.seed, args.replay, files, texts)
         print(f"# case {case.index}: {'; '.join(case.edits)}\n{case.text}")
         problem = check(args.seed, args.replay, files, texts, args.slow)

@@ -24,15 +24,16 @@ CASES = sorted(p for p in ERRORS.rglob("*.arch") if "lib" not in p.relative_to(E
 
 
 def _server_args(path: Path) -> tuple[str, ...]:
-    """The server-wide flags a golden file asks for (`# args: --max-depth 2`); `--set` has no
-    server counterpart (an editor checks the file as written), so it is left out."""
+    """The server-wide flags a golden file asks for (`# args: --max-depth 2`); `--set` and
+    `--input` have no server counterpart (an editor checks the file as written), so they are
+    left out."""
     first = path.read_text(errors="replace").split("\n", 1)[0]
     if not first.startswith("# args:"):
         return ()
     words = shlex.split(first[len("# args:"):])
     out, i = [], 0
     while i < len(words):
-        if words[i] == "--set":
+        if words[i] in ("--set", "--input"):
             i += 2
             continue
         out.append(words[i])
@@ -51,8 +52,18 @@ def _path(uri: str) -> Path:
     return Path(unquote(urlparse(uri).path))
 
 
+def _utf8(path: Path) -> bool:
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 GROUPS: dict[tuple[str, ...], list[Path]] = defaultdict(list)
 for _p in CASES:
+    if not _utf8(_p):  # an editor hands over decoded text: E0108 is for files read from disk
+        continue
     GROUPS[_server_args(_p)].append(_p)
 
 

@@ -270,7 +270,7 @@ def test_formatting_is_archdsl_fmt(server, tmp_path):
 # ---------------------------------------------------------------------------- code actions
 @pytest.mark.parametrize("name", ["name_unknown_argument", "name_unknown_layer",
                                   "shape_linear_on_volume", "shape_add_channels",
-                                  "shape_add_both", "unknown_attribute"])
+                                  "shape_add_both", "unknown_attribute", "name_foreign_fixable"])
 def test_quick_fix_makes_the_file_check(server, tmp_path, name):
     text = (ERRORS / f"{name}.arch").read_text()
     path = tmp_path / f"{name}.arch"

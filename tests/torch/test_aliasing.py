@@ -4,7 +4,8 @@
    `inplace`) is checked against what torch does: the layer runs (train and eval mode) and
    its output's storage is compared with its inputs'; its output is overwritten in place
    after the forward and `backward()` tells whether autograd kept it.
-2. Every in-place-capable kind after every kind, wired so that the tensor it would
+2. Every in-place-capable kind after every kind (issue 12's writers after one kind of each
+   class of aliasing facts), wired so that the tensor it would
    overwrite is private, read by another branch, the caller's input, or read later: the
    forward gives the out-of-place reference's values, the caller's input is unchanged, and
    `backward()` works and gives the reference's gradients.
@@ -56,10 +57,67 @@ CASES: dict[str, list[tuple[str, str]]] = {
     "identity": [("6", "identity")],
     "concat": [("3x4x4", "concat { {} { relu } }"), ("3x4x4", "concat { { tanh } }")],
     "add": [("3x4x4", "add { { tanh } {} }"), ("3x4x4", "add { { conv(3, 1x1) } { relu } }")],
+    # the kinds of issue 12
+    "conv_transpose": [("3x4x4", "conv_transpose(2, 2, stride=2)"),
+                       ("2x5", "conv_transpose(2, 1)")],
+    "pixel_shuffle": [("4x3x3", "pixel_shuffle(2)"), ("3x3x3", "pixel_shuffle(1)")],
+    "pixel_unshuffle": [("2x4x4", "pixel_unshuffle(2)"), ("2x3x3", "pixel_unshuffle(1)")],
+    "silu": [("6", "silu"), ("6", "silu(inplace=true)")],
+    "hardswish": [("6", "hardswish"), ("6", "hardswish(inplace=true)")],
+    "hardsigmoid": [("6", "hardsigmoid"), ("6", "hardsigmoid(inplace=true)")],
+    "mish": [("6", "mish"), ("6", "mish(inplace=true)")],
+    "selu": [("6", "selu"), ("6", "selu(inplace=true)")],
+    "elu": [("6", "elu(0.5)"), ("6", "elu(inplace=true)")],
+    "celu": [("6", "celu(2)"), ("6", "celu(inplace=true)")],
+    "hardtanh": [("6", "hardtanh"), ("6", "hardtanh(-2, 2, inplace=true)")],
+    "softplus": [("6", "softplus"), ("6", "softplus(2, threshold=1)")],
+    "log_softmax": [("3x4", "log_softmax"), ("3x4", "log_softmax(-1)")],
+    "prelu": [("3x4x4", "prelu"), ("3x4x4", "prelu(per_channel=true)")],
+    "glu": [("4x2", "glu"), ("4x2", "glu(0)")],
+    "groupnorm": [("4x3x3", "groupnorm(2)"), ("4x2", "groupnorm(4, affine=false)")],
+    "layernorm": [("4x3x3", "layernorm"), ("4x3x3", 'layernorm(over="channels")'),
+                  ("6", "layernorm(affine=false)")],
+    "instancenorm": [("3x4x4", "instancenorm"), ("3x5", "instancenorm(affine=true, track=true)")],
+    "scale": [("3x4x4", "scale"), ("6", "scale(0.5)")],
+    "reshape": [("3x4x4", "reshape(12x4)"), ("6", "reshape(6)")],
+    "unflatten": [("12", "unflatten(3x4)"), ("3x4x4", "unflatten(2x2, dim=-1)")],
+    "permute": [("3x4x4", "permute((1, 2, 0))"), ("3x4", "permute((0, 1))")],
+    "transpose": [("3x4x4", "transpose(0, 2)"), ("3x4", "transpose(1, 1)")],
+    "channel_shuffle": [("4x3x3", "channel_shuffle(2)"), ("4x3x3", "channel_shuffle(1)")],
+    "mean": [("3x4x4", "mean((1, 2))"), ("3x4x4", "mean(0, keepdim=true)")],
+    "pad": [("3x4x4", "pad(1)"), ("3x4x4", 'pad((1, 0, 0, 1), mode="reflect")'),
+            ("3x4x4", "pad(0)")],
+    "adaptive_maxpool": [("3x4x4", "adaptive_maxpool(2)"), ("3x4x4", "adaptive_maxpool(4)")],
+    "dropout1d": [("3x4", "dropout1d"), ("3x4", "dropout1d(0.3, inplace=true)")],
+    "dropout2d": [("3x4x4", "dropout2d"), ("3x4x4", "dropout2d(0)")],
+    "dropout3d": [("2x3x3x3", "dropout3d"), ("2x3x3x3", "dropout3d(1)")],
+    "alpha_dropout": [("6", "alpha_dropout"), ("6", "alpha_dropout(0.2, inplace=true)")],
+    "stochastic_depth": [("3x4x4", "stochastic_depth(0.2)"),
+                         ("3x4x4", 'stochastic_depth(0.5, mode="batch")'),
+                         ("3x4x4", "stochastic_depth(0)")],
+    # issue 12's structure: merges of named values (`in` is the network's input), resizing,
+    # crops (a view) and pieces (views)
+    "mul": [("3x4x4", "mul(in, in)"), ("3x4x4", "mul(in, in, in)")],
+    "sub": [("3x4x4", "sub(in, in)")],
+    "div": [("3x4x4", "div(in, in)")],
+    "max": [("3x4x4", "max(in, in)")],
+    "min": [("3x4x4", "min(in, in)")],
+    "upsample": [("3x4x4", "upsample(2)"), ("3x4x4", 'upsample(like=in, mode="bilinear")'),
+                 ("3x4x4", "upsample(1)")],
+    "crop": [("3x4x4", "crop(2x3)"), ("3x4x4", "crop(like=in)")],
+    "chunk": [("4x3x3", "[a, b] = chunk(2)\n    concat(b, a)"),
+              ("4x3x3", "[a] = chunk(1, dim=1)")],
+    "split": [("4x3x3", "[a, b] = split((1, 3))\n    concat(b, a)"),
+              ("4x3x3", "[a, b] = split(2, dim=-1)\n    concat(a, b, dim=-1)")],
 }
 # The in-place-capable layers, as written in a file (`add` writes when the plan lets it).
 WRITERS = {"relu": "relu(inplace=true)", "relu6": "relu6(inplace=true)",
-           "leaky_relu": "leaky_relu(0.2, inplace=true)", "dropout": "dropout(0.5, inplace=true)"}
+           "leaky_relu": "leaky_relu(0.2, inplace=true)", "dropout": "dropout(0.5, inplace=true)",
+           "silu": "silu(inplace=true)", "hardswish": "hardswish(inplace=true)",
+           "hardsigmoid": "hardsigmoid(inplace=true)", "mish": "mish(inplace=true)",
+           "selu": "selu(inplace=true)", "elu": "elu(inplace=true)",
+           "celu": "celu(inplace=true)", "hardtanh": "hardtanh(inplace=true)",
+           "alpha_dropout": "alpha_dropout(0.5, inplace=true)"}
 
 
 def _program(shape: str, body: str) -> str:
@@ -92,6 +150,8 @@ class _Probe(fx.Interpreter):
         args, kwargs = self.fetch_args_kwargs_from_env(n)
         ptrs = {t.untyped_storage().data_ptr() for t in _tensors(args)}
         out = getattr(self, n.op)(n.target, args, kwargs)
+        if not isinstance(out, torch.Tensor):  # a size read at run time (`crop(like=...)`)
+            return out
         self.shares = out.untyped_storage().data_ptr() in ptrs
         if self.poke:
             out.add_(1.0)
@@ -182,11 +242,33 @@ def _wirings(p: str, w: str) -> dict[str, str]:
     }
 
 
+# Issue 12's writers go through the same `inplace="arg"` path as relu's: each is put after one
+# kind of every class of aliasing facts (which is all the plan reads of the kind before it),
+# not after every kind, which would multiply this matrix by seven.
+OLD_WRITERS = ("relu", "relu6", "leaky_relu", "dropout")
+
+
+def _fact_class(kind: str):
+    low = LOWERINGS[kind]
+    saves = low.saves_output if not callable(low.saves_output) else "args"
+    return low.passthrough, low.aliases, saves, low.inplace
+
+
+def _representatives() -> set[str]:
+    first: dict = {}
+    for kind in CASES:
+        first.setdefault(_fact_class(kind), kind)
+    return set(first.values())
+
+
 def _matrix():
     cases = []
+    representatives = _representatives()
     for kind, cs in CASES.items():
         shape, text = cs[0]
         for wkind, writer in WRITERS.items():
+            if wkind not in OLD_WRITERS and kind not in representatives:
+                continue
             for wiring, body in _wirings(text, writer).items():
                 cases.append(pytest.param(shape, body, id=f"{kind}-{wkind}-{wiring}"))
         # add's `+=`: two copies of the layer, summed
@@ -226,7 +308,9 @@ def test_in_place_after_every_kind(shape, body):
             if exp is None:
                 assert got is None
             else:
-                torch.testing.assert_close(got, exp, rtol=1e-5, atol=1e-6, equal_nan=True)
+                # the ELU family's in-place backward works from its result (exp of a log):
+                # the same gradient up to float rounding, summed over a batch norm's inputs
+                torch.testing.assert_close(got, exp, rtol=1e-5, atol=1e-5, equal_nan=True)
         for p in itertools.chain(model.parameters(), ref.parameters(), (x, x_ref)):
             p.grad = None
 

@@ -55,7 +55,7 @@ def test_adaptive_pool_that_does_not_divide_is_located_error(tmp_path, capfd):
     code, stdout, err = run_cli("export", "vgg11", "--input", "3x100x100", "-o", str(out))
     assert code == 1 and stdout == ""
     assert capfd.readouterr().out == ""
-    assert err.startswith("architectures/vgg11.arch:9:14: error[E0601]: cannot export layer "
+    assert err.startswith("zoo:vgg11:9:14: error[E0601]: cannot export layer "
                           "`avgpool` (adaptive_avgpool 7x7) to ONNX: its 3x3 input is not a "
                           "multiple of its 7x7 output\n"), err
     assert "help: use an input size that gives `avgpool` a multiple of 7x7" in err

@@ -79,8 +79,9 @@ def test_cli_reproducer_says_checked(tmp_path):
     out = tmp_path / "p.onnx"
     code, stdout, err = run_cli("export", str(src), "-o", str(out))
     assert code == 0, err
-    assert stdout == f"wrote {out}: p (20 parameters) as ONNX opset 17, checked with " \
-                     "onnxruntime\n"
+    assert stdout == ""  # status lines go to standard error (issue 15)
+    assert err == f"wrote {out}: p (20 parameters) as ONNX opset 17, checked with " \
+                  "onnxruntime\n"
 
 
 # ---------------------------------------------------------------- pools: the shape rule
@@ -248,8 +249,8 @@ def test_without_onnxruntime_the_cli_says_unverified(tmp_path, monkeypatch):
     assert onnx_verify.unavailable() == ("onnxruntime is not installed, so the file was not "
                                          "run in onnxruntime")
     out = tmp_path / "l.onnx"
-    code, stdout, _ = run_cli("export", "lenet5", "-o", str(out))
-    assert code == 0 and "(not verified: onnxruntime is not installed" in stdout
+    code, _, err = run_cli("export", "lenet5", "-o", str(out))
+    assert code == 0 and "(not verified: onnxruntime is not installed" in err
 
 
 def _axis_configs(rng, n):

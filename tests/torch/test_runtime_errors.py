@@ -24,16 +24,16 @@ def test_wrong_channels_points_at_conv1(lenet):
         lenet(torch.randn(2, 3, 32, 32))
     err = info.value
     assert isinstance(err, RuntimeError)
-    assert err.layer == "conv1" and err.location == "architectures/lenet5.arch:8:12"
+    assert err.layer == "conv1" and err.location == "zoo:lenet5:8:12"
     msg = str(err)
-    assert "layer `conv1` (conv 6 5x5 /1 p0) at architectures/lenet5.arch:8:12" in msg
+    assert "layer `conv1` (conv 6 5x5 /1 p0) at zoo:lenet5:8:12" in msg
     assert "expects input (N, 1, 32, 32) but got (2, 3, 32, 32)" in msg
     assert isinstance(err.__cause__, RuntimeError) and "channels" in str(err.__cause__)
 
 
 def test_wrong_size_fails_later_at_fc1(lenet):
     # 28x28 passes the convs and pools; flatten then gives 16*4*4 = 256, not 400.
-    with pytest.raises(ArchRuntimeError, match=r"`fc1` .*lenet5\.arch:15:10.*"
+    with pytest.raises(ArchRuntimeError, match=r"`fc1` .*lenet5:15:10.*"
                                                r"expects input \(N, 400\) but got \(2, 256\)"):
         lenet(torch.randn(2, 1, 28, 28))
 

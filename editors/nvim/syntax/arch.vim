@@ -4,7 +4,7 @@ if exists("b:current_syntax")
   finish
 endif
 
-syn match archLayer "\<\(local_response_norm\|adaptive_avgpool\|leaky_relu\|batchnorm\|identity\|avgpool\|dropout\|flatten\|maxpool\|sigmoid\|softmax\|linear\|relu6\|conv\|gelu\|relu\|tanh\|lrn\)\>"
+syn match archLayer "\<\(local_response_norm\|adaptive_avgpool\|leaky_relu\|batchnorm\|identity\|upsample\|avgpool\|dropout\|flatten\|maximum\|maxpool\|minimum\|sigmoid\|softmax\|linear\|chunk\|relu6\|split\|conv\|crop\|gelu\|relu\|tanh\|div\|lrn\|max\|min\|mul\|sub\)\>"
 syn match archConstant "\<\(fan_out\|fan_in\|valid\|same\)\>"
 syn match archFunction "\<\(kaiming_uniform\|kaiming_normal\|xavier_uniform\|xavier_normal\|trunc_normal\|constant\|default\|uniform\|normal\|zeros\|ones\|max\|min\)\>\ze\s*("
 syn match archAttribute "\.\s*\zs\<\(channels\|features\|height\|length\|depth\|shape\|width\|rank\|size\)\>"
@@ -21,6 +21,7 @@ syn keyword archConditional else if then
 syn keyword archInclude import
 syn keyword archKeyword add concat init input
 syn keyword archOperator and not or
+syn keyword archStatement return
 syn keyword archStorageClass block network
 syn region archString start=+"+ end=+"+ end=+$+ oneline
 syn match archComment "#.*$" contains=@Spell
@@ -43,6 +44,7 @@ hi def link archConditional Conditional
 hi def link archInclude Include
 hi def link archKeyword Keyword
 hi def link archOperator Operator
+hi def link archStatement Statement
 hi def link archStorageClass StorageClass
 
 let b:current_syntax = "arch"

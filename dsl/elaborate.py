@@ -923,10 +923,6 @@ class Elaborator:
             if a.name is not None or rest:
                 rest.append(a)
                 continue
-            if kwargs:  # as for any call: then nothing else about this merge (a follow-on)
-                self.diags.error("E0205", "positional argument after a keyword argument",
-                                 a.span, help="put positional arguments first")
-                return self._poisoned(cur)
             v = self.ev.eval(a.value, env)
             if v is POISON:
                 return self._poisoned(cur)

@@ -53,8 +53,7 @@ def test_checks_and_summarises(name, capsys):
 
 def test_unet_matches_the_papers_figure():
     """Ronneberger et al. 2015, Figure 1: 572x572 in, 388x388 out; 64 channels at the top,
-    1024 at the bottom (28x28 after its two valid convs), 31,031,810 weights (biases off,
-    batch norm added here: conv weights alone)."""
+    1024 at the bottom (28x28 after its two valid convs), each skip cropped to the decoder."""
     net = archdsl.load(archdsl.example_path("unet_valid"))
     assert net.layer("inc.conv2")["shape"] == (64, 568, 568)
     assert net.layer("down4.conv.conv2")["shape"] == (1024, 28, 28)

@@ -128,7 +128,8 @@ class _Writer:
         glyph = GLYPHS.get(unit.op, unit.op)
         fill, border = style.colours("merge")
         return {"shape": "circle", "label": glyph, "fixedsize": "true", "width": "0.3",
-                "fontsize": "14" if len(glyph) == 1 else "7", "style": "filled", "fillcolor": fill, "color": border,
+                "fontsize": "14" if len(glyph) == 1 else "7", "style": "filled",
+                "fillcolor": fill, "color": border,
                 "tooltip": f"{unit.name} ({unit.op})"}
 
     def _show_name(self, unit: Unit, name: str) -> bool:

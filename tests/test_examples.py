@@ -213,3 +213,25 @@ def test_shuffle_unit_is_torchvisions_inverted_residual(tmp_path):
     want = out.view(b, 2, c // 2, h, w).transpose(1, 2).contiguous().view(b, c, h, w)
     with torch.no_grad():
         torch.testing.assert_close(model(x), want)
+
+
+@pytest.mark.parametrize("name,sizes", [("unet_bilinear", (32, 45, 64)),
+                                        ("unet_valid", (188, 204))])
+def test_onnx_takes_other_sizes(name, sizes, tmp_path):
+    """A network that reads sizes from tensors at run time is exported with dynamic spatial
+    axes: onnxruntime runs it at each size and agrees with the module."""
+    ort = pytest.importorskip("onnxruntime")
+    net = _load(name)
+    torch.manual_seed(0)
+    model = net.to_torch()
+    path = tmp_path / f"{name}.onnx"
+    net.to_onnx(path, model=model)
+    model.eval()
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for size in sizes:
+        x = torch.randn(1, net.input_shape[0], size, size)
+        (got,) = session.run(None, {"input": x.numpy()})
+        with torch.no_grad():
+            want = model(x)
+        assert got.shape == tuple(want.shape)
+        assert (torch.from_numpy(got) - want).abs().max() <= 1e-4

@@ -266,7 +266,8 @@ ENTRIES = [
           "network net {\n    input 3x32x32\n    conv(16, 3x3)\n    flatten\n    linear(10)\n}\n"),
     Entry("E0307", "normalisation on the wrong rank",
           "batchnorm handles maps with 1 to 3 spatial dimensions (and vectors); local response "
-          "norm needs channels and at least one spatial dimension.",
+          "norm needs channels and at least one spatial dimension, instancenorm more than one "
+          "position per channel, groupnorm more than one value per group.",
           "network net {\n    input 3x32x32\n    flatten\n    lrn(5)\n}\n",
           "network net {\n    input 3x32x32\n    lrn(5)\n    flatten\n}\n"),
     Entry("E0308", "pool padding larger than half the window",

@@ -113,3 +113,11 @@ def test_every_code_mentioned_exists():
 
     for code in set(re.findall(r"\bE0\d{3}\b", DOC.read_text())):
         assert code in CATALOGUE, code
+
+
+def test_readme_kind_table_lists_every_kind_and_alias():
+    text = (DOC.parent.parent / "README.md").read_text()
+    section = text.split("## Layer kinds", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"`([a-z_0-9]+)`", section))
+    missing = sorted(set(ops.names()) - {"input"} - listed)
+    assert not missing, f"README.md's kind table lacks {missing}"

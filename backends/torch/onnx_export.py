@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import re
 import sys
@@ -174,6 +175,11 @@ _REFUSED = {
                      "ONNX's InstanceNormalization always uses the sample's own statistics, "
                      "while a tracked instance norm in eval mode uses its running ones",
                      "write `instancenorm` without `track=true` (PyTorch's default) to export it"),
+    # above beta*x > threshold torch returns x itself; ONNX's Softplus always computes
+    # log(1 + exp(x)), which differs there by up to log(1 + exp(-threshold)) / beta
+    "softplus": (lambda a: math.log1p(math.exp(-a["threshold"])) / abs(a["beta"] or 1) > 1e-6,
+                 "ONNX's Softplus has no threshold (above it PyTorch returns x itself)",
+                 "use the default threshold of 20, where the two agree"),
 }
 
 

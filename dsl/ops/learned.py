@@ -26,7 +26,9 @@ def _resolve(args, ins):
             f"scale of shape {fmt_shape(shape)} does not broadcast into its {fmt_shape(x)} input",
             code="E0325",
             notes=[f"broadcasting aligns the last dimensions: {pairs}; each scale size must "
-                   "be 1 or equal the input's", "(and the scale may not add dimensions)"],
+                   "be 1 or equal the input's"] + (
+                ["the scale may not have more dimensions than its input"]
+                if len(shape) > len(x) else []),
             help=f"one factor per channel is {fmt_shape((x[0],) + (1,) * (len(x) - 1))}")
     return {**args, "shape": shape}
 

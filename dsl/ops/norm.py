@@ -67,6 +67,14 @@ def _groupnorm_resolve(args, ins):
         raise ShapeProblem(f"groupnorm with {g} groups needs channels divisible by {g}",
                            code="E0303", notes=[f"input channels {c} % {g} = {c % g}"],
                            help="choose a group count that divides the channels")
+    per_group = c // g * math.prod(ins[0][1:])
+    if per_group == 1:
+        raise ShapeProblem(f"groupnorm with {g} groups of a {fmt_shape(ins[0])} input "
+                           "normalises single values", code="E0307",
+                           notes=[f"each group holds {c} / {g} channels x "
+                                  f"{math.prod(ins[0][1:])} positions = 1 value, which "
+                                  "normalises to 0 (and PyTorch refuses it for a batch of 1)"],
+                           help="use fewer groups")
     return {**args, "features": c}
 
 
@@ -131,6 +139,12 @@ LAYERNORM = register(OpSpec(
 def _instancenorm_resolve(args, ins):
     x = ins[0]
     n = spatial_rank("instancenorm", x)
+    if math.prod(x[1:]) == 1:
+        raise ShapeProblem(f"instancenorm of a {fmt_shape(x)} input normalises single values",
+                           code="E0307",
+                           notes=["each channel of each sample has 1 position, which normalises "
+                                  "to 0 (PyTorch refuses it in training)"],
+                           help="normalise before the map shrinks to 1, or use batchnorm")
     return {**args, "features": x[0], "rank": n}
 
 

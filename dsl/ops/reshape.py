@@ -248,7 +248,8 @@ def _pad_resolve(args, ins):
                                "any of the last dimensions" if mode == "constant" else
                                f"all {n} spatial dimension{'s' if n != 1 else ''}")],
                            help=f"give {forms}")
-    names = list(DIM_NAMES.get(n, ())) if n <= 3 else []
+    words = {"L": "length", "D": "depth", "H": "height", "W": "width"}
+    names = [words[d] for d in DIM_NAMES[n]] if 1 <= n <= 3 else []
     for j in range(k):
         dim = rank - 1 - j
         before, after = amounts[2 * j], amounts[2 * j + 1]
@@ -258,7 +259,8 @@ def _pad_resolve(args, ins):
             what = names[dim - 1] if dim >= 1 and names else f"dim {dim}"
             rule = "P < W" if mode == "reflect" else "P <= W"
             raise ShapeProblem(
-                f"{mode} padding {max(before, after)} is too large for a {what} of {size}",
+                f"{mode} padding {max(before, after)} is too large for the input's {what} of "
+                f"{size}",
                 code="E0323", notes=[f"{mode} padding needs {rule}: "
                                      f"{max(before, after)} {'>=' if mode == 'reflect' else '>'}"
                                      f" {size}"],

@@ -65,11 +65,19 @@ def run(ir: IR) -> Totals:
     return totals
 
 
+# Kinds after which a position's field is not a window of the input: those that mix every
+# position or rearrange them (and the upsamplers, whose stride would be a fraction).
+_WHOLE = frozenset({"flatten", "linear", "adaptive_avgpool", "adaptive_maxpool", "mean",
+                    "permute", "transpose", "reshape", "unflatten", "glu", "conv_transpose",
+                    "pixel_shuffle"})
+
+
 def _receptive_field(data: dict, preds: list[dict]) -> None:
     """rf_out = rf_in + (F - 1) * D * jump_in; jump_out = jump_in * S (per spatial dim).
 
     Merges take the widest field among their inputs; layers that mix every position
-    (flatten, linear, global or adaptive pooling) see the whole input (rf None). `preds` are
+    (flatten, linear, global or adaptive pooling, a mean) or rearrange them (permute,
+    reshape, an upsampler) leave it unknown (rf None). `preds` are
     the attributes of the node's inputs, in input order."""
     shape = data["shape"]
     if data["op"] == "input":
@@ -97,8 +105,11 @@ def _receptive_field(data: dict, preds: list[dict]) -> None:
         # k, s and d have one entry per spatial dimension, as rf and jump do
         rf = tuple([r + (kk - 1) * dd * j for r, kk, dd, j in zip(rf, k, d, jump, strict=True)])
         jump = tuple([j * ss for j, ss in zip(jump, s, strict=True)])
-    elif op in ("flatten", "linear", "adaptive_avgpool") or args.get("global") or \
-            len(shape) - 1 != len(rf):
+    elif op == "pixel_unshuffle":  # each output position holds an r x r window, stride r
+        r = args["factor"]
+        rf = tuple([x + (r - 1) * j for x, j in zip(rf, jump, strict=True)])
+        jump = tuple([j * r for j in jump])
+    elif op in _WHOLE or args.get("global") or len(shape) - 1 != len(rf):
         data["rf"], data["jump"] = None, None
         return
     data["rf"], data["jump"] = rf, jump

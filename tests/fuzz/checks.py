@@ -180,8 +180,14 @@ def _in_place(state, out: Outcome, stage: str) -> None:
         pairs = [("input", x.grad, x_ref.grad)] + [
             (n, p.grad, q.grad) for (n, p), (_, q) in
             zip(model.named_parameters(), ref.named_parameters(), strict=True)]
+        # A gradient that is 0 in exact arithmetic (a conv bias before a batch norm in
+        # training) comes out of float32 as rounding noise, which two runs of the same maths
+        # may round differently: the tolerance is scaled to the largest gradient of the run.
+        scale = max((float(h.abs().max()) for _, _, h in pairs if h is not None and h.numel()),
+                    default=0.0)
         for name, g, h in pairs:
-            if (g is None) != (h is None) or (g is not None and not _close(g, h)):
+            if (g is None) != (h is None) or (g is not None and not _close(g, h)
+                                              and not _close(g, h, 0.0, 1e-3 * scale)):
                 out.problems.append(f"{stage}: gradient of {name} differs (train)")
                 return
     model.eval()

@@ -27,7 +27,7 @@ ACTIVATIONS = ("relu", "relu6", "tanh", "sigmoid", "gelu", 'gelu(approximate="ta
                "leaky_relu(0.1, inplace=true)",
                # issue 12's
                "silu", "swish", "hardswish", "hardsigmoid", "mish", "selu", "elu(0.5)", "celu",
-               "softplus(2)", "softplus(beta=1, threshold=2)", "hardtanh(-2, 2)", "prelu",
+               "softplus(2)", "softplus(beta=0.5, threshold=20)", "hardtanh(-2, 2)", "prelu",
                "prelu(init=0.1)", "silu(inplace=true)", "hardswish(inplace=true)",
                "hardsigmoid(inplace=true)", "mish(inplace=true)", "selu(inplace=true)",
                "elu(inplace=true)", "celu(2, inplace=true)", "hardtanh(inplace=true)")
@@ -268,13 +268,18 @@ class Gen:
         return self.c.pick([g for g in range(1, n + 1) if n % g == 0])
 
     def norm(self, shape):
-        opts = ["groupnorm", "layernorm", "layernorm_channels", "prelu_channel"]
-        if 2 <= len(shape) <= 4:
+        # in a repetition a later copy may see a 1x1 map: group and instance norms need more
+        opts = ["layernorm", "layernorm_channels", "prelu_channel"]
+        positions = math.prod(shape[1:])
+        if not self.in_repeat and (positions > 1 or shape[0] > 1):
+            opts.append("groupnorm")
+        if 2 <= len(shape) <= 4 and positions > 1 and not self.in_repeat:
             opts.append("instancenorm")
         what = self.c.pick(opts)
         self.features.add(what)
         if what == "groupnorm":
-            g = self._divisor(shape[0])
+            g = self.c.pick([g for g in range(1, shape[0] + 1)
+                             if shape[0] % g == 0 and shape[0] // g * positions > 1])
             return f"groupnorm({g}" + self.c.pick([")", ", eps=0.001)", ", affine=false)"])
         if what == "layernorm":
             k = self.c.int(1, len(shape))

@@ -4,7 +4,8 @@
    `inplace`) is checked against what torch does: the layer runs (train and eval mode) and
    its output's storage is compared with its inputs'; its output is overwritten in place
    after the forward and `backward()` tells whether autograd kept it.
-2. Every in-place-capable kind after every kind, wired so that the tensor it would
+2. Every in-place-capable kind after every kind (issue 12's writers after one kind of each
+   class of aliasing facts), wired so that the tensor it would
    overwrite is private, read by another branch, the caller's input, or read later: the
    forward gives the out-of-place reference's values, the caller's input is unchanged, and
    `backward()` works and gives the reference's gradients.
@@ -73,7 +74,7 @@ CASES: dict[str, list[tuple[str, str]]] = {
     "log_softmax": [("3x4", "log_softmax"), ("3x4", "log_softmax(-1)")],
     "prelu": [("3x4x4", "prelu"), ("3x4x4", "prelu(per_channel=true)")],
     "glu": [("4x2", "glu"), ("4x2", "glu(0)")],
-    "groupnorm": [("4x3x3", "groupnorm(2)"), ("4", "groupnorm(4, affine=false)")],
+    "groupnorm": [("4x3x3", "groupnorm(2)"), ("4x2", "groupnorm(4, affine=false)")],
     "layernorm": [("4x3x3", "layernorm"), ("4x3x3", 'layernorm(over="channels")'),
                   ("6", "layernorm(affine=false)")],
     "instancenorm": [("3x4x4", "instancenorm"), ("3x5", "instancenorm(affine=true, track=true)")],
@@ -241,11 +242,33 @@ def _wirings(p: str, w: str) -> dict[str, str]:
     }
 
 
+# Issue 12's writers go through the same `inplace="arg"` path as relu's: each is put after one
+# kind of every class of aliasing facts (which is all the plan reads of the kind before it),
+# not after every kind, which would multiply this matrix by seven.
+OLD_WRITERS = ("relu", "relu6", "leaky_relu", "dropout")
+
+
+def _fact_class(kind: str):
+    low = LOWERINGS[kind]
+    saves = low.saves_output if not callable(low.saves_output) else "args"
+    return low.passthrough, low.aliases, saves, low.inplace
+
+
+def _representatives() -> set[str]:
+    first: dict = {}
+    for kind in CASES:
+        first.setdefault(_fact_class(kind), kind)
+    return set(first.values())
+
+
 def _matrix():
     cases = []
+    representatives = _representatives()
     for kind, cs in CASES.items():
         shape, text = cs[0]
         for wkind, writer in WRITERS.items():
+            if wkind not in OLD_WRITERS and kind not in representatives:
+                continue
             for wiring, body in _wirings(text, writer).items():
                 cases.append(pytest.param(shape, body, id=f"{kind}-{wkind}-{wiring}"))
         # add's `+=`: two copies of the layer, summed

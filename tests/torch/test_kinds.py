@@ -131,6 +131,8 @@ def norms(draw):
     if kind == "groupnorm":
         g = draw(st.integers(1, 3))
         shape = (g * draw(st.integers(1, 3)), *_any_shape(draw, 0, 3))
+        if shape[0] // g * math.prod(shape[1:]) == 1:  # one value per group: E0307
+            shape = (*shape, 2)
         return Case(shape, f"groupnorm({g}, eps={eps}, affine={af})",
                     nn.GroupNorm(g, shape[0], eps=eps, affine=affine))
     if kind == "instancenorm":
@@ -252,7 +254,7 @@ def stochastic_depth_reference(input, p, mode, training=True):
     if not training or p == 0.0:
         return input
     survival_rate = 1.0 - p
-    if mode == "row":
+    if mode == "row":  # noqa: SIM108  (torchvision's text, kept as it is)
         size = [input.shape[0]] + [1] * (input.ndim - 1)
     else:
         size = [1] * input.ndim
@@ -302,11 +304,12 @@ STRATEGIES = {"conv_transpose": conv_transpose(), "pixel_shuffle": pixel_shuffle
 
 # ---------------------------------------------------------------- the comparison
 def _network(case: Case) -> str:
-    # `identity` first, so that linear's input is not the network's input itself (a map):
-    # `permute` to the same order makes it a tensor torch's way
+    # linear's input must not be a feature map (the network's input is one): a `permute` to
+    # the same order makes it a plain tensor, as torch sees every tensor
     lead = ("permute(" + _t(tuple(range(len(case.shape)))) + ")\n    "
             if case.text.startswith("linear") else "")
-    return f"network t {{\n    input {'x'.join(map(str, case.shape))}\n    {lead}t: {case.text}\n}}\n"
+    dims = "x".join(map(str, case.shape))
+    return f"network t {{\n    input {dims}\n    {lead}t: {case.text}\n}}\n"
 
 
 def _call(module, x):

@@ -72,7 +72,7 @@ test: $(STAMP) graphviz neovim editors-deps
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/archdsl fmt --check architectures/*.arch
+	$(BIN)/archdsl fmt --check architectures/*.arch examples/*.arch
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py $(BENCH)

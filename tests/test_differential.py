@@ -18,6 +18,7 @@ import archdsl
 from .strategies import architectures
 
 torch = pytest.importorskip("torch")
+from tests.fuzz.checks import joined  # noqa: E402
 from tests.fuzz.differential import BATCH, compare  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny tensors: threads only cost
@@ -94,7 +95,7 @@ def test_standalone_source_equals_module(arch):
     other.load_state_dict(ours)
     x = torch.randn(BATCH, *net.input_shape)
     with torch.no_grad():
-        assert torch.allclose(model(x.clone()), other(x.clone()), equal_nan=True)
+        assert torch.allclose(joined(model(x.clone())), joined(other(x.clone())), equal_nan=True)
 
 
 @given(architectures())
@@ -102,7 +103,7 @@ def test_optimized_module_equals_eager(arch):
     """`optimize(model)` (batch norms folded, channels-last where exact) computes what the
     eager module computes in eval mode, with non-trivial batch-norm statistics."""
     from archdsl.backends.torch.optimize import optimize
-    from tests.fuzz.checks import OPT_ATOL, OPT_RTOL, _close, _randomize_norms
+    from tests.fuzz.checks import OPT_ATOL, OPT_RTOL, _close, _randomize_norms, joined
 
     note(arch.text)
     net = archdsl.parse(arch.text)
@@ -110,4 +111,4 @@ def test_optimized_module_equals_eager(arch):
     fast = optimize(model)
     x = torch.randn(BATCH, *net.input_shape)
     with torch.no_grad():
-        assert _close(fast(x.clone()), model(x.clone()), OPT_RTOL, OPT_ATOL)
+        assert _close(joined(fast(x.clone())), joined(model(x.clone())), OPT_RTOL, OPT_ATOL)

@@ -53,8 +53,7 @@ def test_checks_and_summarises(name, capsys):
 
 def test_unet_matches_the_papers_figure():
     """Ronneberger et al. 2015, Figure 1: 572x572 in, 388x388 out; 64 channels at the top,
-    1024 at the bottom (28x28 after its two valid convs), 31,031,810 weights (biases off,
-    batch norm added here: conv weights alone)."""
+    1024 at the bottom (28x28 after its two valid convs), each skip cropped to the decoder."""
     net = archdsl.load(archdsl.example_path("unet_valid"))
     assert net.layer("inc.conv2")["shape"] == (64, 568, 568)
     assert net.layer("down4.conv.conv2")["shape"] == (1024, 28, 28)
@@ -214,3 +213,25 @@ def test_shuffle_unit_is_torchvisions_inverted_residual(tmp_path):
     want = out.view(b, 2, c // 2, h, w).transpose(1, 2).contiguous().view(b, c, h, w)
     with torch.no_grad():
         torch.testing.assert_close(model(x), want)
+
+
+@pytest.mark.parametrize("name,sizes", [("unet_bilinear", (32, 45, 64)),
+                                        ("unet_valid", (188, 204))])
+def test_onnx_takes_other_sizes(name, sizes, tmp_path):
+    """A network that reads sizes from tensors at run time is exported with dynamic spatial
+    axes: onnxruntime runs it at each size and agrees with the module."""
+    ort = pytest.importorskip("onnxruntime")
+    net = _load(name)
+    torch.manual_seed(0)
+    model = net.to_torch()
+    path = tmp_path / f"{name}.onnx"
+    net.to_onnx(path, model=model)
+    model.eval()
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for size in sizes:
+        x = torch.randn(1, net.input_shape[0], size, size)
+        (got,) = session.run(None, {"input": x.numpy()})
+        with torch.no_grad():
+            want = model(x)
+        assert got.shape == tuple(want.shape)
+        assert (torch.from_numpy(got) - want).abs().max() <= 1e-4

@@ -18,6 +18,10 @@ from .labels import count, esc, kind_text, local_name, shape_text, short_kind, s
 from .options import DrawOptions
 from .view import Unit, View, build
 
+# The merges' circles: a glyph for each built-in merge (a custom one shows its kind)
+GLYPHS = {"add": "+", "concat": "‖", "mul": "×", "sub": "−", "div": "÷", "max": "max",
+          "min": "min"}
+
 SMALL = '<font point-size="8" color="{c}">{t}</font>'
 
 
@@ -121,10 +125,11 @@ class _Writer:
 
     def _merge(self, unit: Unit) -> dict:
         # Small glyphs, not boxes: a branch point reads at a glance.
-        glyph = {"add": "+", "concat": "‖"}.get(unit.op, unit.op)
+        glyph = GLYPHS.get(unit.op, unit.op)
         fill, border = style.colours("merge")
         return {"shape": "circle", "label": glyph, "fixedsize": "true", "width": "0.3",
-                "fontsize": "14", "style": "filled", "fillcolor": fill, "color": border,
+                "fontsize": "14" if len(glyph) == 1 else "7", "style": "filled",
+                "fillcolor": fill, "color": border,
                 "tooltip": f"{unit.name} ({unit.op})"}
 
     def _show_name(self, unit: Unit, name: str) -> bool:
@@ -249,7 +254,7 @@ class _Writer:
         items = [f'<font color="{border}">■</font> {family}'
                  for family, (_, border) in style.FAMILIES.items()
                  if family in present and family not in ("merge", "io")]
-        glyph = {"add": "+ add", "concat": "‖ concat"}
+        glyph = {op: f"{g} {op}" if g != op else op for op, g in GLYPHS.items()}
         items += [f"<b>{esc(glyph.get(op, op))}</b>"
                   for op in sorted({u.op for u in self.view.units if u.role == "merge"})]
         if not items:

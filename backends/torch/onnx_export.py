@@ -104,7 +104,7 @@ def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None,
             # warns about even "same" kernels on every forward).
             warnings.simplefilter("ignore")
             with _swapped(model, swaps), _silenced():
-                _export(model, example, buf, opset, output_names(ir))
+                _export(model, example, buf, opset, output_names(ir), _dynamic_sizes(ir))
             data = buf.getvalue()
             if fixes:
                 try:
@@ -129,12 +129,27 @@ def output_names(ir) -> list[str]:
     return [n if n != "input" else "input_" for n, _ in ir.results()]
 
 
+def _dynamic_sizes(ir) -> dict[int, str]:
+    """Input axes besides the batch that the file keeps dynamic: the spatial ones, when the
+    network reads a size from a tensor at run time (`upsample(like=...)`, `crop(like=...)`),
+    so that the ONNX file, like the module, takes other input sizes."""
+    from archdsl import ops
+
+    def reads_size(data) -> bool:
+        return any(data["args"].get(a) is not None for a in ops.tensor_args(ops.get(data["op"])))
+
+    if not any(reads_size(d) for _, d in ir.layers()):
+        return {}
+    rank = len(ir.node(ir.input)["shape"])
+    return {i: f"size{i}" for i in range(2, rank + 1)}
+
+
 def _export(model: nn.Module, example: torch.Tensor, out, opset: int,
-            outputs: list[str] | None = None) -> None:
+            outputs: list[str] | None = None, sizes: dict[int, str] | None = None) -> None:
     outputs = outputs or ["output"]
+    axes = {"input": {0: "batch", **(sizes or {})}, **{o: {0: "batch"} for o in outputs}}
     torch.onnx.export(model, (example,), out, dynamo=False, opset_version=opset,
-                      input_names=["input"], output_names=outputs,
-                      dynamic_axes={"input": {0: "batch"}, **{o: {0: "batch"} for o in outputs}},
+                      input_names=["input"], output_names=outputs, dynamic_axes=axes,
                       do_constant_folding=True)
 
 

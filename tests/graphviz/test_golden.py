@@ -31,3 +31,13 @@ def test_collapsed_resnet(bless):
 def test_broken_file_partial_diagram(bless):
     ir, diags = case("broken")
     check_golden(GOLDEN / "broken.dot", to_dot(ir, diagnostics=diags), bless)
+
+
+def test_structure_kinds_and_two_outputs(bless):
+    """Issue 12's structural kinds (a node each) and a sink per output; the summary's rows of
+    the same network (a row per kind, each output marked) beside it."""
+    from archdsl.summary import render
+
+    ir, _ = case("structure")
+    check_golden(GOLDEN / "structure.dot", to_dot(ir), bless)
+    check_golden(GOLDEN / "structure.summary.txt", render(ir), bless)

@@ -4,7 +4,7 @@ if exists("b:current_syntax")
   finish
 endif
 
-syn match archLayer "\<\(local_response_norm\|adaptive_avgpool\|leaky_relu\|batchnorm\|identity\|upsample\|avgpool\|dropout\|flatten\|maximum\|maxpool\|minimum\|sigmoid\|softmax\|linear\|chunk\|relu6\|split\|conv\|crop\|gelu\|relu\|tanh\|div\|lrn\|max\|min\|mul\|sub\)\>"
+syn match archLayer "\<\(local_response_norm\|adaptive_avgpool\|adaptive_maxpool\|stochastic_depth\|channel_shuffle\|pixel_unshuffle\|conv_transpose\|alpha_dropout\|pixel_shuffle\|instancenorm\|hardsigmoid\|layer_scale\|log_softmax\|leaky_relu\|batchnorm\|dropout1d\|dropout2d\|dropout3d\|groupnorm\|hardswish\|layernorm\|transpose\|unflatten\|hardtanh\|identity\|softplus\|upsample\|avgpool\|dropout\|flatten\|maximum\|maxpool\|minimum\|permute\|reshape\|sigmoid\|softmax\|deconv\|linear\|chunk\|prelu\|relu6\|scale\|split\|swish\|celu\|conv\|crop\|gelu\|mean\|mish\|relu\|selu\|silu\|tanh\|view\|div\|elu\|glu\|lrn\|max\|min\|mul\|pad\|sub\)\>"
 syn match archConstant "\<\(fan_out\|fan_in\|valid\|same\)\>"
 syn match archFunction "\<\(kaiming_uniform\|kaiming_normal\|xavier_uniform\|xavier_normal\|trunc_normal\|constant\|default\|uniform\|normal\|zeros\|ones\|max\|min\)\>\ze\s*("
 syn match archAttribute "\.\s*\zs\<\(channels\|features\|height\|length\|depth\|shape\|width\|rank\|size\)\>"

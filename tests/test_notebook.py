@@ -124,7 +124,8 @@ def test_print_model_shows_the_module_tree_only():
               "merge_chains", "title", "legend", "focus"]),
     ("to_dot", ["self", "depth", "rankdir", "shapes", "params", "merge_chains", "title",
                 "legend", "focus", "diagnostics"]),
-    ("summary", ["self", "depth", "fmt"]),
+    ("summary", ["self", "depth", "fmt", "convention", "unit", "memory", "batch",
+                 "optimizer"]),
     ("show", ["self", "depth", "rankdir", "merge_chains", "focus"]),
 ])
 def test_public_methods_have_real_signatures_and_docstrings(method, names):

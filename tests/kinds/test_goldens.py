@@ -40,5 +40,7 @@ def test_every_new_kind_has_an_example():
     old = {"input", "conv", "maxpool", "avgpool", "adaptive_avgpool", "linear", "flatten",
            "batchnorm", "lrn", "dropout", "relu", "relu6", "leaky_relu", "tanh", "sigmoid",
            "gelu", "softmax", "identity", "concat", "add"}
-    missing = set(ops.kinds()) - old - written
+    # the kinds with several inputs or outputs have theirs in tests/graphviz/golden/structure.*
+    structural = {"mul", "sub", "div", "max", "min", "chunk", "split", "crop", "upsample"}
+    missing = set(ops.kinds()) - old - written - structural
     assert not missing, sorted(missing)

@@ -191,6 +191,13 @@ _REFUSED = {
                      "ONNX's InstanceNormalization always uses the sample's own statistics, "
                      "while a tracked instance norm in eval mode uses its running ones",
                      "write `instancenorm` without `track=true` (PyTorch's default) to export it"),
+    # PyTorch allows an output padding below the dilation too; onnxruntime's ConvTranspose
+    # only below the stride (fuzz seed 2024, program 60)
+    "conv_transpose": (lambda a: any(o >= st for o, st in zip(a["output_pad"], a["stride"],
+                                                                 strict=True)),
+                       "onnxruntime's ConvTranspose takes an output padding only below the "
+                       "stride, and PyTorch's is as large as it (allowed by the dilation)",
+                       "give an output padding below the stride, or pad after the layer"),
     # above beta*x > threshold torch returns x itself; ONNX's Softplus always computes
     # log(1 + exp(x)), which differs there by up to log(1 + exp(-threshold)) / beta
     "softplus": (lambda a: math.log1p(math.exp(-a["threshold"])) / abs(a["beta"] or 1) > 1e-6,

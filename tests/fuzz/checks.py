@@ -48,6 +48,9 @@ REFUSALS = {
     "window in padding only": "where PyTorch gives -inf",
     "ceil-mode windows": "ONNX's ceil mode can express",
     "nearest-exact upsample": "no export of the nearest-exact mode",
+    "tracked instancenorm": "InstanceNormalization always uses the sample's own statistics",
+    "softplus threshold": "ONNX's Softplus has no threshold",
+    "transposed-conv output padding": "takes an output padding only below the stride",
 }
 
 

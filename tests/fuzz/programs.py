@@ -301,7 +301,8 @@ class Gen:
         if 2 <= len(shape) <= 4:
             kind = f"dropout{len(shape) - 1}d"
             opts += [kind, f"{kind}(0.3)", f"{kind}(0.2, inplace=true)"] * (len(shape) - 1)
-            if len(shape) == 4 and self.flag(0.6):  # 3-D maps are rare: favour their kind
+            # 1-D and 3-D maps are rare: favour their kind
+            if len(shape) in (2, 4) and self.flag(0.6):
                 return self.c.pick(opts[-3:])
         return self.c.pick(opts)
 

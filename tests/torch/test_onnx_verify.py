@@ -127,6 +127,17 @@ def _pool_module(layer: str, k, s, p, d, ceil, inclusive):
     return torch.nn.AvgPool2d(k, s, p, ceil_mode=ceil, count_include_pad=inclusive)
 
 
+def _exports_as_torch(net, out) -> None:
+    """Export `net` and check onnxruntime gives what the module gives on another batch."""
+    torch.manual_seed(0)
+    model = net.to_torch().eval()
+    net.to_onnx(out, model=model)
+    x = torch.randn(2, *net.input_shape)
+    with torch.no_grad():
+        want = model(x)
+    torch.testing.assert_close(_run_onnx(out, x), want, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("n", [3, 5, 6])
 @pytest.mark.parametrize("kind", ["maxpool", "avgpool", "avgpool_exclusive"])
 def test_every_pool_combination_exports_and_runs_as_torch(kind, n, tmp_path):
@@ -155,14 +166,7 @@ def test_every_pool_combination_exports_and_runs_as_torch(kind, n, tmp_path):
     text = (f"network pools {{\n    input 2x{n}x{n + 1}\n    concat {{\n        "
             + "\n        ".join(branches) + "\n    }\n}\n")
     net = archdsl.parse(text)
-    torch.manual_seed(0)
-    model = net.to_torch().eval()
-    out = tmp_path / "pools.onnx"
-    net.to_onnx(out, model=model)
-    x = torch.randn(2, *net.input_shape)
-    with torch.no_grad():
-        want = model(x)
-    torch.testing.assert_close(_run_onnx(out, x), want, rtol=1e-5, atol=1e-6)
+    _exports_as_torch(net, tmp_path / "pools.onnx")
     for branch in refused:
         layer_text = branch[2:-len("; flatten }")]
         net = archdsl.parse(f"network p {{\n    input 2x{n}x{n + 1}\n    {layer_text}\n}}\n")
@@ -294,14 +298,7 @@ def test_pools_with_other_numbers_per_axis_export_and_run_as_torch(kind, tmp_pat
     assert len(refused) <= len(branches) // 5, refused
     net = archdsl.parse(f"network pools {{\n    input {'x'.join(map(str, shape))}\n    concat {{"
                         "\n        " + "\n        ".join(branches) + "\n    }\n}\n")
-    torch.manual_seed(0)
-    model = net.to_torch().eval()
-    out = tmp_path / "pools.onnx"
-    net.to_onnx(out, model=model)
-    x = torch.randn(2, *net.input_shape)
-    with torch.no_grad():
-        want = model(x)
-    torch.testing.assert_close(_run_onnx(out, x), want, rtol=1e-5, atol=1e-6)
+    _exports_as_torch(net, tmp_path / "pools.onnx")
     for branch in refused:
         net = archdsl.parse(f"network p {{\n    input {'x'.join(map(str, shape))}\n    "
                             f"{branch[2:-len('; flatten }')]}\n}}\n")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import os
 import sys
 
 from . import _interrupt, colour, streams
@@ -90,11 +89,13 @@ def main(argv: list[str] | None = None) -> int:
         print("archdsl: interrupted", file=sys.stderr)
         return _interrupt.EXIT_INTERRUPTED
     except BrokenPipeError:  # `archdsl summary resnet152 | head`: the reader has gone
-        _discard_stdout()
+        # the interpreter's own flush at exit must not fail a second time
+        streams.discard(sys.stdout)
         code = EXIT_OK
     except OSError as exc:  # the output refused the data (a file the command writes is named
         # by _run instead)
-        _discard_stdout()
+        # the interpreter's own flush at exit must not fail a second time
+        streams.discard(sys.stdout)
         print(f"archdsl: error: cannot write the output: {exc.strerror or exc}",
               file=sys.stderr)
         code = EXIT_INPUT
@@ -183,20 +184,6 @@ def _flush_stdout() -> None:
     # it when the editor says `exit`): nothing is left to flush then
     if stream is not None and not stream.closed:
         stream.flush()
-
-
-def _discard_stdout() -> None:
-    """Drop what standard output still holds, so that the interpreter's own flush at exit does
-    not fail a second time (and print "Exception ignored"): fd 1 becomes /dev/null."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # not a real file (a test's StringIO)
-        return
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, fd)
-    finally:
-        os.close(null)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,9 @@ class ArgSpec:
     positional: bool = False
     aliases: tuple[str, ...] = ()
     doc: str = ""
+    # The last positional argument may also be spelled as several, which it takes as one
+    # tuple: `permute(1, 2, 0)` is `permute((1, 2, 0))`, as torch's `Tensor.permute(*dims)`.
+    variadic: bool = False
 
     @property
     def required(self) -> bool:
@@ -296,10 +299,14 @@ def bind(specs: tuple[ArgSpec, ...], args: list[tuple[str | None, object]], what
         for alias in spec.aliases:
             by_name[alias] = spec
     positional = [s for s in specs if s.positional]
+    if positional and positional[-1].variadic:
+        args = _gather_variadic(args, len(positional))
     pos_i = 0
     seen_kw = False
     extra_reported = False
     for i, (key, value) in enumerate(args):
+        if key is _GATHERED:
+            continue
         if key is None:
             if seen_kw:
                 problems.append(BindProblem("E0205", "positional argument after a keyword "
@@ -365,6 +372,26 @@ def bind(specs: tuple[ArgSpec, ...], args: list[tuple[str | None, object]], what
                 out[spec.name] = spec.default
     poisoned = any(v is POISON for v in out.values())
     return Bound(out, problems, poisoned)
+
+
+_GATHERED = object()  # the key of a positional argument taken into the one before it
+
+
+def _gather_variadic(args, n_positional: int):
+    """The leading positional arguments from the last declared one on, as one tuple.
+
+    The list keeps its length (the gathered ones are marked, not removed) so that each
+    problem still points at the argument it is about."""
+    run = 0
+    while run < len(args) and args[run][0] is None:
+        run += 1
+    if run <= n_positional:
+        return args
+    first = n_positional - 1
+    values = tuple(v for _, v in args[first:run])
+    gathered = POISON if any(v is POISON for v in values) else values
+    return [*args[:first], (None, gathered), *((_GATHERED, None) for _ in range(first + 1, run)),
+            *args[run:]]
 
 
 def _too_large(v, max_int: int) -> bool:

@@ -325,9 +325,9 @@ ENTRIES = [
           "network net {\n    input 3x4x4\n    pad(3, mode=\"reflect\")\n}\n"),
     Entry("E0324", "permute dims that are not an order of the dimensions",
           "`permute` takes every dimension of its input exactly once, batch left out: "
-          "`permute((1, 2, 0))` moves the channels of a CxHxW map last.",
-          "network net {\n    input 3x4x4\n    permute((1, 1, 0))\n}\n",
-          "network net {\n    input 3x4x4\n    permute((1, 2, 0))\n}\n"),
+          "`permute(1, 2, 0)` moves the channels of a CxHxW map last.",
+          "network net {\n    input 3x4x4\n    permute(1, 1, 0)\n}\n",
+          "network net {\n    input 3x4x4\n    permute(1, 2, 0)\n}\n"),
     Entry("E0325", "a learned scale that does not broadcast",
           "`scale` multiplies its input by a learned tensor with torch's broadcasting: aligned "
           "from the last dimension, each of the scale's sizes must be 1 or the input's, so the "

@@ -369,3 +369,24 @@ def test_label_used_as_a_value_gets_help():
                       "concat(a, x) }")
     (diag,) = info.value.diagnostics
     assert diag.code == "E0207" and "`x = conv(...)`" in diag.help
+
+
+@pytest.mark.parametrize("spread, tupled", [
+    ("permute(1, 2, 0)", "permute((1, 2, 0))"),
+    ("flatten; reshape(4, 2, 24)", "flatten; reshape(4x2x24)"),
+    ("flatten; view(12, 16)", "flatten; view((12, 16))"),
+])
+def test_dims_may_be_spread_over_positional_arguments_as_in_torch(spread, tupled):
+    """`Tensor.permute(*dims)` and `Tensor.view(*shape)`: the spread form is the tuple form."""
+    def layers(body):
+        net = check(f"network a {{ input 3x8x8  {body} }}")
+        return [(d["name"], d["op"], d["args"], d["shape"]) for d in net.layers()]
+
+    assert layers(spread) == layers(tupled)
+
+
+def test_a_spread_dims_problem_names_the_whole_tuple():
+    with pytest.raises(archdsl.ArchError) as exc:
+        archdsl.parse("network a { input 3x8x8  permute(1, 2) }")
+    assert "needs 3 dims, found 2" in str(exc.value)
+    assert "permute(1, 2, 0) moves the channels last" in str(exc.value)

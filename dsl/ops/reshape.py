@@ -50,7 +50,8 @@ def _reshape_shape(args, ins):
 
 RESHAPE = register(OpSpec(
     "reshape", "reshape",
-    args=(ArgSpec("shape", DIMS, positional=True, doc="the new shape, batch left out: 4x7x7"),),
+    args=(ArgSpec("shape", DIMS, positional=True, variadic=True,
+                  doc="the new shape, batch left out: 4x7x7 or 4, 7, 7"),),
     shape=_reshape_shape,
     describe=lambda a: "reshape " + fmt_shape(a["shape"]),
     aliases=("view",),
@@ -91,7 +92,7 @@ def _permute_resolve(args, ins):
                            f"{len(dims)}", code="E0324",
                            notes=[f"dims {tuple(dims)} must order all {len(x)} dimensions "
                                   "(batch left out)"],
-                           help=f"e.g. permute({(*tuple(range(1, len(x))), 0)}) moves the "
+                           help=f"e.g. permute({', '.join(map(str, (*range(1, len(x)), 0)))}) moves the "
                                 "channels last" if len(x) > 1 else None)
     norm = tuple(check_dim("permute", d, x, "dim") for d in dims)
     if sorted(norm) != list(range(len(x))):
@@ -104,12 +105,12 @@ def _permute_resolve(args, ins):
 
 PERMUTE = register(OpSpec(
     "permute", "reshape",
-    args=(ArgSpec("dims", INTS, positional=True,
-                  doc="the new order of the dimensions, batch left out: (1, 2, 0)"),),
+    args=(ArgSpec("dims", INTS, positional=True, variadic=True,
+                  doc="the new order of the dimensions, batch left out: (1, 2, 0) or 1, 2, 0"),),
     resolve=_permute_resolve,
     shape=lambda a, ins: tuple(ins[0][d] for d in a["dims"]),
     describe=lambda a: "permute " + ",".join(map(str, a["dims"])),
-    doc="Reorders the dimensions (channels-last: permute((1, 2, 0))); the batch stays first.",
+    doc="Reorders the dimensions (channels-last: permute(1, 2, 0)); the batch stays first.",
 ))
 
 

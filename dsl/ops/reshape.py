@@ -88,11 +88,12 @@ def _permute_resolve(args, ins):
     x = ins[0]
     dims = args["dims"]
     if len(dims) != len(x):
+        last = ", ".join(map(str, (*range(1, len(x)), 0)))
         raise ShapeProblem(f"permute of a {fmt_shape(x)} input needs {len(x)} dims, found "
                            f"{len(dims)}", code="E0324",
                            notes=[f"dims {tuple(dims)} must order all {len(x)} dimensions "
                                   "(batch left out)"],
-                           help=f"e.g. permute({', '.join(map(str, (*range(1, len(x)), 0)))}) moves the "
+                           help=f"e.g. permute({last}) moves the "
                                 "channels last" if len(x) > 1 else None)
     norm = tuple(check_dim("permute", d, x, "dim") for d in dims)
     if sorted(norm) != list(range(len(x))):

@@ -108,7 +108,8 @@ def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None,
             data = buf.getvalue()
             if fixes:
                 try:
-                    data = rewrites.patch_pools(data, fixes, ir.node(ir.output)["shape"])
+                    data = rewrites.patch_pools(data, fixes, [ir.node(nid)["shape"]
+                                                             for _, nid in ir.results()])
                 except (ImportError, LookupError) as exc:  # no onnx package; an odd graph
                     raise ExportError([_cannot(ir, _node_named(ir, name), "its ceil-mode "
                                                f"windows need the file rewritten: {exc}")

@@ -10,8 +10,10 @@ initializers keep their `state_dict` names). Modules are swapped in for the expo
   so the file declared a 4x4 output that onnxruntime computes as 3x3 (and a `linear` after it
   did not load). PyTorch's size is then exactly the floor-mode size (a window is dropped only
   when the division is not exact, where ceil = floor + 1); the pool node's `ceil_mode` and
-  `pads` are rewritten in the file to give PyTorch's windows (`ceil_pool_fix`), and the
-  shapes inferred again;
+  `pads` give PyTorch's windows (`ceil_pool_fix`). Where floor mode states them in PyTorch
+  itself (symmetric padding; a max pool after an explicit -inf pad) that pool is swapped in
+  before the export (`pool_swap`), so that torch.onnx never sees ONNX's sizes; otherwise the
+  pool node is rewritten in the file and the shapes inferred again;
 - a conv with `pad="same"`: torch.onnx writes `auto_pad=SAME_UPPER`, which onnxruntime refuses
   with a dilation; it is exported with explicit padding (an extra `Pad` when the total is
   odd, which PyTorch puts at the end);
@@ -22,6 +24,8 @@ initializers keep their `state_dict` names). Modules are swapped in for the expo
 """
 
 from __future__ import annotations
+
+import copy
 
 import torch
 from torch import nn
@@ -92,17 +96,57 @@ def ceil_pool_fixes(ir, model: nn.Module) -> tuple[dict[str, tuple[int, list[int
     for nid, data in ir.nodes():
         if nid not in live or data["op"] not in ("maxpool", "avgpool"):
             continue
-        fix = ceil_pool_fix(model.get_submodule(data["name"]), ir.input_shapes(nid)[0])
+        module = model.get_submodule(data["name"])
+        fix = ceil_pool_fix(module, ir.input_shapes(nid)[0])
         if isinstance(fix, str):
             problems.append((nid, fix))
-        elif fix is not None:
+        elif fix is not None and pool_swap(module, fix) is None:
             fixes[data["name"]] = fix
     return fixes, problems
 
 
-def patch_pools(data: bytes, fixes: dict, out_shape) -> bytes:
+def pool_swap(module: nn.Module, fix) -> nn.Module | None:
+    """The module to export in place of a ceil-mode pool whose fix floor mode can state in
+    PyTorch itself, so that torch.onnx traces PyTorch's sizes from the start (a file patched
+    afterwards keeps ONNX's sizes in what torch.onnx built on them, e.g. a group norm's channel
+    count after a flatten): the same pool in floor mode when its padding stays symmetric, a
+    max pool after an explicit -inf `Pad` otherwise. None: the file is patched instead."""
+    if not isinstance(fix, tuple) or fix[0] != 0:
+        return None
+    pads = fix[1]
+    rank = len(pads) // 2
+    if pads[:rank] == pads[rank:]:
+        floor = copy.copy(module)
+        floor.ceil_mode = False
+        return floor
+    if "Max" in type(module).__name__ and not module.return_indices:
+        return ExplicitPadMaxPool(module, pads)
+    return None
+
+
+class ExplicitPadMaxPool(nn.Module):
+    """A max pool in floor mode over its input padded with -inf by `pads` (begins, then ends,
+    first dimension first): PyTorch's ceil-mode windows where they need more end padding than
+    the pool itself can have."""
+
+    def __init__(self, pool: nn.Module, pads: list[int]):
+        super().__init__()
+        rank = len(pads) // 2
+        self.pool = getattr(F, f"max_pool{rank}d")
+        self.kernel_size, self.stride, self.dilation = (pool.kernel_size, pool.stride,
+                                                        pool.dilation)
+        # F.pad takes the last dimension first
+        self.pads = tuple(v for i in reversed(range(rank)) for v in (pads[i], pads[rank + i]))
+
+    def forward(self, x):
+        x = F.pad(x, self.pads, value=float("-inf"))
+        return self.pool(x, self.kernel_size, self.stride, 0, self.dilation)
+
+
+def patch_pools(data: bytes, fixes: dict, out_shapes) -> bytes:
     """The ONNX bytes with each fixed pool's `ceil_mode` and `pads` set, and the shapes
-    inferred again (torch.onnx declared ONNX's sizes)."""
+    inferred again (torch.onnx declared ONNX's sizes); `out_shapes` are the IR's shapes of the
+    graph's outputs, in order (every output after a patched pool was declared ONNX's size)."""
     import onnx
 
     proto = onnx.load_from_string(data)
@@ -131,9 +175,10 @@ def patch_pools(data: bytes, fixes: dict, out_shape) -> bytes:
         if explicit:  # last: it rebuilds the node list, which copies `node`
             _pad_explicitly(proto, node, pads)
     del proto.graph.value_info[:]
-    dims = proto.graph.output[0].type.tensor_type.shape.dim
-    for dim, size in zip(dims[1:], out_shape, strict=True):
-        dim.dim_value = size
+    for output, shape in zip(proto.graph.output, out_shapes, strict=True):
+        for dim, size in zip(output.type.tensor_type.shape.dim[1:], shape, strict=True):
+            if dim.HasField("dim_value"):  # a size the file keeps dynamic stays a name
+                dim.dim_value = size
     return onnx.shape_inference.infer_shapes(proto).SerializeToString()
 
 
@@ -228,7 +273,9 @@ def swaps(ir, model: nn.Module) -> list[tuple[str, nn.Module]]:
         except AttributeError:
             continue
         new = None
-        if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and module.padding == "same":
+        if data["op"] in ("maxpool", "avgpool"):
+            new = pool_swap(module, ceil_pool_fix(module, ir.input_shapes(nid)[0]))
+        elif isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and module.padding == "same":
             new = ExplicitPadConv(module)
         elif isinstance(module, nn.modules.batchnorm._BatchNorm) and (
                 module.running_mean is None or module.weight is None):

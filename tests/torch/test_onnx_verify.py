@@ -209,10 +209,16 @@ def test_a_wrong_number_is_located_and_nothing_is_written(tmp_path, monkeypatch)
     assert "note: every export is loaded by onnxruntime" in err
 
 
+def _undo_ceil_pool_fixes(monkeypatch):
+    """Neither the pools swapped in before the export nor the file patched after it."""
+    monkeypatch.setattr(onnx_rewrites, "ceil_pool_fixes", lambda ir, model: ({}, []))
+    monkeypatch.setattr(onnx_rewrites, "pool_swap", lambda module, fix: None)
+
+
 def test_a_file_the_checker_refuses_is_located(tmp_path, monkeypatch):
     """The ceil-mode fix undone: the declared 4x4 reaches the linear, which the checker's
     shape inference refuses (`/2/Gemm`), and the error points at that layer."""
-    monkeypatch.setattr(onnx_rewrites, "ceil_pool_fixes", lambda ir, model: ({}, []))
+    _undo_ceil_pool_fixes(monkeypatch)
     net = archdsl.parse(REPRODUCERS["ceil pool, linear"])
     with pytest.raises(archdsl.ArchError) as info:
         net.to_onnx(tmp_path / "p.onnx")
@@ -223,7 +229,7 @@ def test_a_file_the_checker_refuses_is_located(tmp_path, monkeypatch):
 
 
 def test_a_wrong_declared_shape_is_located(tmp_path, monkeypatch):
-    monkeypatch.setattr(onnx_rewrites, "ceil_pool_fixes", lambda ir, model: ({}, []))
+    _undo_ceil_pool_fixes(monkeypatch)
     net = archdsl.parse(REPRODUCERS["ceil pool"])
     with pytest.raises(archdsl.ArchError) as info:
         net.to_onnx(tmp_path / "p.onnx")

@@ -85,3 +85,28 @@ def test_shrink_keeps_the_stage_and_the_cause(monkeypatch):
     assert "softmax" in small and small.count("\n") < text.count("\n")
     assert not archdsl.parse(small).diagnostics
     assert any(p.startswith("optimize:") for p in valid.run_one(small)["problems"])
+
+
+@pytest.mark.parametrize("text, problem", [
+    # issue 11: dropout returns its input in eval; the relu wrote through it into the skip
+    ("network a { input 4  linear(4)  add { { dropout; relu(inplace=true) } {} } }",
+     "in place: outputs differ from the out-of-place copy (eval)"),
+    # softmax keeps its output for backward; the relu overwrote it
+    ("network s { input 4  linear(4)  softmax  relu(inplace=true)  linear(2) }",
+     "in place: RuntimeError: one of the variables needed for gradient computation has been "
+     "modified by an inplace operation"),
+])
+def test_the_in_place_stage_finds_an_unsound_analysis(monkeypatch, text, problem):
+    """With every requested in-place update honoured, the stage reports the wrong numbers
+    (its float64 comparison must not hide a real overwrite)."""
+    from archdsl.backends.torch import build, inplace
+
+    def every_request(ir, live):
+        return {nid for nid in live
+                if inplace.wants_inplace(inplace._low(ir, nid), ir.node(nid)["args"])}
+
+    monkeypatch.setattr(build, "writers", every_request)
+    problems = checks.check(text, draw=False).problems
+    assert any(p.startswith(problem) for p in problems), problems
+    monkeypatch.undo()
+    assert checks.check(text, draw=False).problems == []

@@ -93,7 +93,7 @@ def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None,
     model.eval()  # dropout off, batch norm on running statistics: the inference graph
     try:
         # exact equivalents of layers that torch.onnx or onnxruntime get wrong (onnx_rewrites)
-        swaps = swaps + rewrites.swaps(ir, model)
+        swaps = swaps + rewrites.swaps(ir, model, dynamic=bool(_dynamic_sizes(ir)))
         fixes, problems = rewrites.ceil_pool_fixes(ir, model)
         if problems:
             raise ExportError([_cannot(ir, nid, why, help="write `count_include_pad=false`, "

@@ -17,6 +17,10 @@ initializers keep their `state_dict` names). Modules are swapped in for the expo
 - a conv with `pad="same"`: torch.onnx writes `auto_pad=SAME_UPPER`, which onnxruntime refuses
   with a dilation; it is exported with explicit padding (an extra `Pad` when the total is
   odd, which PyTorch puts at the end);
+- `unflatten` and `pixel_unshuffle`: torch.onnx exports them as reshapes to computed shapes
+  and forgets the sizes of the result, so a later layer that reads them (a channel shuffle,
+  an LRN, an instance norm) failed; at a fixed input size they become reshapes of known sizes;
+- an instance norm without an affine map, for the same reason as a batch norm's below;
 - a batch norm without running statistics (`track=false`) normalises with the batch's own
   statistics in eval mode too; torch.onnx cannot export that with a dynamic batch (an
   internal assertion), so it is written as the reductions it is; one without an affine map
@@ -261,8 +265,58 @@ class ExportNorm(nn.Module):
         return F.batch_norm(x, mean, var, weight, bias, False, 0.0, self.eps)
 
 
-def swaps(ir, model: nn.Module) -> list[tuple[str, nn.Module]]:
-    """(IR name, module to export in its place) for every live layer that needs one."""
+class ExportInstanceNorm(nn.Module):
+    """An instance norm without an affine map, with constant ones and zeros for it: torch.onnx
+    makes them itself only when it still knows the channel count, which it loses after a
+    reshape. Buffers keep their objects and names."""
+
+    def __init__(self, norm: nn.Module):
+        super().__init__()
+        self.eps, self.momentum = norm.eps, norm.momentum
+        self.register_buffer("running_mean", norm.running_mean)
+        self.register_buffer("running_var", norm.running_var)
+        self.ones = torch.ones(norm.num_features)  # plain tensors: constants in the file
+        self.zeros = torch.zeros(norm.num_features)
+
+    def forward(self, x):
+        # the export runs in eval mode: running statistics where they are tracked
+        return F.instance_norm(x, self.running_mean, self.running_var, self.ones, self.zeros,
+                               self.running_mean is None, self.momentum or 0.0, self.eps)
+
+
+class ExportUnflatten(nn.Module):
+    """`nn.Unflatten` as one reshape with the batch left to ONNX (`-1`): torch.onnx exports
+    the module as a reshape to a shape it computes and then forgets the output's sizes, so a
+    later layer that reads them (a channel shuffle, an LRN) was exported with the traced
+    batch of 1 built in and failed on any other."""
+
+    def __init__(self, unflatten: nn.Unflatten, in_shape):
+        super().__init__()
+        dim = unflatten.dim if unflatten.dim >= 0 else unflatten.dim + len(in_shape) + 1
+        self.shape = (-1, *in_shape[:dim - 1], *unflatten.unflattened_size, *in_shape[dim:])
+
+    def forward(self, x):
+        return x.reshape(self.shape)
+
+
+class ExportPixelUnshuffle(nn.Module):
+    """`nn.PixelUnshuffle` as reshapes and a permute of known sizes: torch.onnx's export of the
+    module forgets the channel count, which a later instance norm needs."""
+
+    def __init__(self, unshuffle: nn.PixelUnshuffle, in_shape):
+        super().__init__()
+        r = unshuffle.downscale_factor
+        c, h, w = in_shape
+        self.split = (-1, c, h // r, r, w // r, r)
+        self.merged = (-1, c * r * r, h // r, w // r)
+
+    def forward(self, x):
+        return x.reshape(self.split).permute(0, 1, 3, 5, 2, 4).reshape(self.merged)
+
+
+def swaps(ir, model: nn.Module, dynamic: bool = False) -> list[tuple[str, nn.Module]]:
+    """(IR name, module to export in its place) for every live layer that needs one;
+    `dynamic`: the file keeps spatial sizes dynamic (no size may be built in)."""
     out = []
     live = ir.live()
     for nid, data in ir.nodes():
@@ -275,6 +329,12 @@ def swaps(ir, model: nn.Module) -> list[tuple[str, nn.Module]]:
         new = None
         if data["op"] in ("maxpool", "avgpool"):
             new = pool_swap(module, ceil_pool_fix(module, ir.input_shapes(nid)[0]))
+        elif isinstance(module, nn.Unflatten) and not dynamic:
+            new = ExportUnflatten(module, ir.input_shapes(nid)[0])
+        elif isinstance(module, nn.modules.instancenorm._InstanceNorm) and module.weight is None:
+            new = ExportInstanceNorm(module)
+        elif isinstance(module, nn.PixelUnshuffle) and not dynamic:
+            new = ExportPixelUnshuffle(module, ir.input_shapes(nid)[0])
         elif isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and module.padding == "same":
             new = ExplicitPadConv(module)
         elif isinstance(module, nn.modules.batchnorm._BatchNorm) and (

@@ -95,7 +95,9 @@ def verify(ir, model: nn.Module, data: bytes, seed: int = 0) -> list[Diagnostic]
 
 def _session(ort, data: bytes, optimize: bool = True):
     options = ort.SessionOptions()
-    options.log_severity_level = 3  # errors only: its warnings would reach the terminal
+    # fatal only: its warnings, and the errors archdsl reports itself (located), would reach
+    # the terminal as a second, unlocated message
+    options.log_severity_level = 4
     if not optimize:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])

@@ -199,7 +199,7 @@ def test_a_wrong_number_is_located_and_nothing_is_written(tmp_path, monkeypatch)
                     "    flatten\n    linear(2)\n}\n")
     real = onnx_rewrites.swaps
     monkeypatch.setattr(onnx_rewrites, "swaps",
-                        lambda ir, model: [*real(ir, model), ("act", _Wrong())])
+                        lambda ir, model, **kw: [*real(ir, model, **kw), ("act", _Wrong())])
     out = tmp_path / "n.onnx"
     code, stdout, err = run_cli("export", str(path), "-o", str(out))
     assert code == 1 and stdout == "" and not out.exists()

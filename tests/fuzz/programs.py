@@ -289,7 +289,9 @@ class Gen:
         if what == "layernorm_channels":
             return 'layernorm(over="channels")' if len(shape) >= 2 else "layernorm"
         if what == "prelu_channel":
-            return self.c.pick(["prelu(per_channel=true)", f"prelu(num_parameters={shape[0]})"])
+            # a count of slopes holds for one channel count only: not in a repetition
+            return self.c.pick(["prelu(per_channel=true)"] + (
+                [] if self.in_repeat else [f"prelu(num_parameters={shape[0]})"]))
         # a tracked instance norm is refused by ONNX (E0601), so seldom
         return self.c.pick(["instancenorm", "instancenorm(affine=true)",
                             "instancenorm(eps=0.001, momentum=0.2)"]

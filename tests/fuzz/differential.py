@@ -2,8 +2,8 @@
 tests (tests/test_differential.py) and the seeded runner (tests/fuzz/valid.py).
 
 `compare(net, model)` runs a float64 copy of `model` on a random batch of 2 under an
-`fx.Interpreter` that records every fx node's output (fx nodes carry their IR name in `meta["arch_name"]`). Then, for every IR
-node:
+`fx.Interpreter` that records every fx node's output (fx nodes carry their IR name in
+`meta["arch_name"]`). Then, for every IR node:
 
 - its shape equals the shape torch produced (batch left out); a node lowered to nothing
   (identity) must produce its input's tensor;

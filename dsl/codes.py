@@ -236,6 +236,16 @@ ENTRIES = [
           "network net {\n    input 3x8x8\n    x = conv(8, 1x1)\n"
           "    aux = { x; avgpool(global=true) }\n    main = { x; conv(4, 1x1) }\n"
           "    return main, aux\n}\n"),
+    Entry("E0231", "a misused inline call",
+          "`inline b(...)` makes the body of block `b` in the caller's scope: its layers are "
+          "numbered on from the caller's and its labels sit beside the caller's, as if the body "
+          "were written out at the call. Only a block call can be inline (a layer kind or a "
+          "value makes no scope to leave out), and an inline call takes no label: a label "
+          "would give it a scope of its own, which is what a plain call does.",
+          "block stem(w) {\n    conv(w, 3x3, pad=1)\n    relu\n}\n\nnetwork net {\n"
+          "    input 3x32x32\n    features: inline stem(16)\n}\n",
+          "block stem(w) {\n    conv(w, 3x3, pad=1)\n    relu\n}\n\nnetwork net {\n"
+          "    input 3x32x32\n    features: stem(16)\n    inline stem(16)\n}\n"),
     # ------------------------------------------------------------------ E03xx shape rules
     Entry("E0301", "kernel or window does not fit",
           "A conv or pool's output size W2 = floor((W1 - F + 2P)/S) + 1 came out below 1: the "

@@ -159,7 +159,9 @@ def item(draw, ctx: dict, depth: int = 0) -> str:
         args = [draw(int_expr(names)) for _ in params[:1]]
         if len(params) > 1 and draw(st.booleans()):
             args.append(f"{params[1]}={draw(int_expr(names))}")
-        return f"{name}({', '.join(args)})"
+        # `inline b(...)`: the block's layers in this scope (never labelled: E0231)
+        inline = "inline " if depth and draw(st.booleans()) else ""
+        return f"{inline}{name}({', '.join(args)})"
     if kind == 11:  # named values, merged by a call
         v = draw(st.sampled_from(["u", "v"]))
         ctx["values"].add(v)

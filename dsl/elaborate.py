@@ -109,11 +109,16 @@ class _Abort(Exception):
     """Stop elaborating: a limit was hit and going on would only burn time."""
 
 
+CURRENT_TENSOR = "x"  # the name of the current tensor: what flows into the item being made
+
+
 class Env:
-    """Names visible in a block instance: parameters, `in`, values bound with `x = ...`."""
+    """Names visible in a block instance: parameters, `in`, values bound with `y = ...`, and
+    `x`, the current tensor (set as each item is made; a value bound as `x` hides it)."""
 
     def __init__(self, module: s.Module, parent: Env | None = None):
         self.vars: dict[str, object] = {}
+        self.current: Tensor | None = None  # what flows into the item being made
         # label -> what it labels (`conv(...)`), for the help of "unknown name" in expressions
         self.labels: dict[str, str] = {}
         self.module = module
@@ -125,6 +130,8 @@ class Env:
             if name in env.vars:
                 return True, env.vars[name]
             env = env.parent
+        if name == CURRENT_TENSOR and self.current is not None:
+            return True, self.current
         return False, None
 
     def label(self, name: str) -> str | None:
@@ -141,6 +148,8 @@ class Env:
         while env is not None:
             out |= set(env.vars)
             env = env.parent
+        if self.current is not None:
+            out.add(CURRENT_TENSOR)
         return sorted(out)
 
 
@@ -337,7 +346,7 @@ class Elaborator:
         self._maps[nid] = shape is not None and len(shape) >= 2
         self.ir.input = nid
         cur = Tensor(nid, shape, "input", span)
-        env.vars["in"] = cur
+        env.vars["in"] = env.current = cur
         scope = Scope(())
         scope.taken["input"] = span  # the input node's name: no layer may take it
         return self._body(defn.body, cur, scope, env, network=True)
@@ -465,7 +474,10 @@ class Elaborator:
         if ret is not None:
             items = items[:-1]
         out = self._sequence(items, cur, scope, env, top=True)
-        return out if ret is None else self._return(ret, out, env)
+        if ret is None:
+            return out
+        env.current = out  # `return x, aux`: x is the output of the last line
+        return self._return(ret, out, env)
 
     def _return(self, it: s.ReturnStmt, cur: Tensor, env: Env) -> Tensor:
         """`return main, aux`: the network's outputs, in order (see `IR.outputs`)."""
@@ -510,6 +522,9 @@ class Elaborator:
 
     def _item(self, it: s.Item, cur: Tensor, scope: Scope, env: Env) -> Tensor:
         self.where = it.span
+        # `x` in this item's expressions: each item reads its arguments, counts and conditions
+        # before it makes any item inside it, so setting it here, on the way in, is enough
+        env.current = cur
         self.budget.charge("item")
         if self.diags.full:
             last = self.diags.items[self.diags.limit - 1]
@@ -1134,7 +1149,7 @@ class Elaborator:
             sub = scope.child(leaf, defn.name, span)
         benv = Env(defn.module)
         benv.vars.update(BASE_CONSTANTS)
-        benv.vars["in"] = cur
+        benv.vars["in"] = benv.current = cur
         known = self._specs.get(id(defn))
         if known is None:
             known = self._specs[id(defn)] = (defn, tuple(

@@ -330,6 +330,8 @@ def _value_items(defn: s.Definition | None, scope: _Scope | None, items_only: bo
     kind = defn.kind if defn else scope.kind if scope else "block"
     out.append(lsp.CompletionItem(label="in", kind=_K.Variable,
                                   detail=f"the input of this {kind}"))
+    out.append(lsp.CompletionItem(label="x", kind=_K.Variable,
+                                  detail="the current tensor: what flows into this item"))
     out += [lsp.CompletionItem(label=c, kind=_K.Constant, sort_text=f"2{c}")
             for c in VALUE_CONSTANTS]
     out += [lsp.CompletionItem(label=f, kind=_K.Function, detail=f"{f}(a, b, ...)")

@@ -527,8 +527,9 @@ class Elaborator:
         env.current = cur
         self.budget.charge("item")
         if self.diags.full:
-            last = self.diags.items[self.diags.limit - 1]
-            if not last.notes or not last.notes[-1].startswith("stopped after"):
+            last = self.diags.last_error
+            if last is not None and (not last.notes
+                                     or not last.notes[-1].startswith("stopped after")):
                 last.notes.append(f"stopped after {MAX_ERRORS} errors: fix these first")
             raise _Abort()  # enough to read; a broken file repeated 1000 times stops here
         if isinstance(it, s.Labeled):
@@ -899,7 +900,7 @@ class Elaborator:
         spec = ops.lookup(call.ident) if isinstance(call, (s.Call, s.Ref)) else None
         if spec is None or not spec.extra.get("splits"):
             self.diags.error("E0332", "only `chunk(...)` and `split(...)` give several values",
-                             it.item.span, help="bind one value with `x = ...`; cut a tensor "
+                             it.item.span, help="bind one value with `y = ...`; cut a tensor "
                                                 "into pieces with `[a, b] = chunk(2)`")
             for name in it.names:
                 env.vars[name] = POISON

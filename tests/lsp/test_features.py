@@ -270,7 +270,8 @@ def test_formatting_is_archdsl_fmt(server, tmp_path):
 # ---------------------------------------------------------------------------- code actions
 @pytest.mark.parametrize("name", ["name_unknown_argument", "name_unknown_layer",
                                   "shape_linear_on_volume", "shape_add_channels",
-                                  "shape_add_both", "unknown_attribute", "name_foreign_fixable"])
+                                  "shape_add_both", "unknown_attribute", "name_foreign_fixable",
+                                  "summary_warn_werror"])
 def test_quick_fix_makes_the_file_check(server, tmp_path, name):
     text = (ERRORS / f"{name}.arch").read_text()
     path = tmp_path / f"{name}.arch"
@@ -286,6 +287,24 @@ def test_quick_fix_makes_the_file_check(server, tmp_path, name):
     fixed = apply_edits(text, actions[0]["edit"]["changes"][uri])
     result = run(text=fixed, display=name)
     assert not result.diagnostics.items, (fixed, [d.message for d in result.diagnostics])
+
+
+def test_a_binding_read_later_is_labelled_too(server, tmp_path):
+    text = ("network n {\n    input 3x8x8\n    conv2 = conv(8, 3x3, pad=1)\n"
+            "    add(conv2, x)\n}\n")
+    path = tmp_path / "bound.arch"
+    path.write_text(text)
+    mark = server.mark()
+    uri = server.open(path, text)
+    (diag,) = server.diagnostics(uri, mark)
+    assert diag["code"] == "W0002" and diag["severity"] == 2  # DiagnosticSeverity.Warning
+    actions = server.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri}, "range": diag["range"], "context": {"diagnostics": [diag]}})
+    fixed = apply_edits(text, actions[0]["edit"]["changes"][uri])
+    assert "conv2 = conv2: conv(8, 3x3, pad=1)" in fixed
+    result = run(text=fixed, display="bound.arch")
+    assert not result.diagnostics.items
+    assert "conv2" in {d["name"] for _, d in result.ir.nodes()}
 
 
 def test_no_quick_fix_where_the_compiler_proposes_none(server, tmp_path):

@@ -59,8 +59,21 @@ def test_check_json_gives_the_severity(tmp_path):
 
 def test_the_api_loads_a_network_with_warnings_and_keeps_them():
     net = archdsl.parse(LEFTOVER, filename="net.arch")
-    assert [d.code for d in net.diagnostics] == ["W0002"]
+    assert [d.code for d in net.warnings] == [d.code for d in net.diagnostics] == ["W0002"]
     assert net.summary()  # the table is made as usual
+    assert archdsl.parse(LEFTOVER.replace("conv1 =", "conv1:")).warnings == []
+
+
+def test_summary_json_lists_the_warnings_and_is_not_partial(tmp_path):
+    import json
+
+    f = tmp_path / "net.arch"
+    f.write_text(LEFTOVER)
+    code, out, err = run_cli("summary", "--format", "json", str(f))
+    data = json.loads(out)
+    assert code == 0 and "warning[W0002]" in err
+    assert data["partial"] is False
+    assert [(d["severity"], d["code"]) for d in data["diagnostics"]] == [("warning", "W0002")]
 
 
 def test_an_error_after_warnings_is_the_headline():
@@ -105,3 +118,15 @@ def test_collector_counts_warnings_apart():
     assert [x.message for x in d.items[:4]] == ["w0", "w1", "e0", "e1"]
     assert d.items[-1].message.startswith("1 more error and 1 warning not shown")
     assert d.full and d.has_warnings and d.has_errors
+
+
+def test_compile_shows_warnings_and_writes_nothing_with_werror(tmp_path):
+    pytest.importorskip("torch")
+    f = tmp_path / "net.arch"
+    f.write_text(LEFTOVER)
+    out = tmp_path / "net.py"
+    code, _, err = run_cli("compile", str(f), "-o", str(out))
+    assert code == 0 and out.exists() and "warning[W0002]" in err
+    out.unlink()
+    code, _, err = run_cli("compile", str(f), "-o", str(out), "--werror")
+    assert code == 1 and not out.exists() and "warning[W0002]" in err

@@ -121,6 +121,12 @@ class Evaluator:
                 raise EvalError("E0207", f"unknown name `{e.ident}`", e.span,
                                 help=f"`{e.ident}` is a layer label; bind a value with "
                                      f"`{e.ident} = {labelled}` to use it later")
+            if e.ident in ("x", "in"):  # a network's parameters and `input` line: no tensor yet
+                raise EvalError("E0207", f"`{e.ident}` has no value here", e.span,
+                                label="no tensor flows here yet",
+                                help="`x` (the current tensor) and `in` (the input) are "
+                                     "read inside a body; a network's parameters and its "
+                                     "`input` line come before any tensor")
             hint = suggest(e.ident, env.names())
             raise EvalError("E0207", f"unknown name `{e.ident}`" +
                             (f" (did you mean `{hint}`?)" if hint else ""), e.span,

@@ -47,8 +47,8 @@ def test_generator_covers_the_language():
         assert features[feature], feature
     text = "\n".join(texts)
     for form in (r"in\.channels", r"x\.channels", r"inplace=true", r"\bn\d+: ", r"\bv\d+ = ",
-                 r"\* \d", r"\[blk\d\(", r"block blk\d\(width, stride = 1\)", r"\bif\b", r"\belse\b",
-                 r"\(classes = 5\)", r"count_include_pad=false", r"track=false"):
+                 r"\* \d", r"\[blk\d\(", r"block blk\d\(width, stride = 1\)", r"\bif\b",
+                 r"\belse\b", r"\(classes = 5\)", r"count_include_pad=false", r"track=false"):
         assert re.search(form, text), form
 
 

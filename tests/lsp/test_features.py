@@ -109,6 +109,19 @@ def test_hover_in_a_file_of_blocks_uses_its_open_importers(server):
     _close(server, uri, net)
 
 
+def test_hover_on_x_and_an_inline_call(server, tmp_path):
+    text = ("block stem(w) {\n    conv(w, 3x3, pad=1)\n}\nnetwork n {\n    input 3x8x8\n"
+            "    inline stem(4)\n    conv(x.channels * 2, 1x1)\n}\n")
+    path = tmp_path / "cur.arch"
+    path.write_text(text)
+    mark = server.mark()
+    uri = server.open(path, text)
+    assert server.diagnostics(uri, mark) == []
+    assert "the current tensor" in _hover(server, uri, text, text.index("x.channels"))
+    assert "block stem(w)" in _hover(server, uri, text, text.index("stem(4)"))
+    _close(server, uri)
+
+
 # ---------------------------------------------------------------------------- inlay hints
 _COMMENT = re.compile(r"#\s*->\s*([0-9x]+)")
 

@@ -291,6 +291,7 @@ def _item_keywords(scope: _Scope | None, snippets: bool) -> list[lsp.CompletionI
         _keyword("concat", snippets, "concat {\n\t{ $1 }\n\t{ $2 }\n}"),
         _keyword("if", snippets, "if ${1:condition} {\n\t$0\n}"),
         _keyword("init", snippets, "init ${1:conv}.${2:weight} = ${3:kaiming_normal}()"),
+        _keyword("inline", snippets, "inline ${1:block}($0)"),
     ]
     if scope is None or scope.kind == "network":
         out.append(_keyword("input", snippets, "input ${1:3x224x224}"))

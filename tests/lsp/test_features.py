@@ -258,7 +258,7 @@ def test_completion_offers_layers_blocks_arguments_and_attributes(server, tmp_pa
     for block in ("bottleneck", "basic", "stage", "b"):
         assert block in items
     assert items["bottleneck"]["insertText"] == "bottleneck(${1:width})"
-    assert {"add", "concat", "input", "if"} <= set(items)
+    assert {"add", "concat", "input", "if", "inline"} <= set(items)
     # inside `import "`: the files next to this one
     text2 = 'import "res'
     p2 = tmp_path / "other.arch"

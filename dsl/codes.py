@@ -5,7 +5,8 @@ example checks clean.
 
 Codes are grouped by hundreds: E01xx syntax, E02xx names, arguments and values, E03xx shape
 rules, E04xx imports, E05xx recursion and resource limits, E06xx export (found by a backend,
-not by `check`). A code, once given, keeps its meaning.
+not by `check`). W0xxx are warnings: printed like errors, they fail `check` only with
+`--werror`. A code, once given, keeps its meaning.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ ENTRIES = [
     # ------------------------------------------------------------------ E02xx names, arguments
     Entry("E0201", "unknown layer kind or block",
           "An item names something that is neither a built-in layer kind, nor a block defined "
-          "in this file or an imported one, nor a value bound with `x = ...`. A close match is "
+          "in this file or an imported one, nor a value bound with `y = ...`. A close match is "
           "suggested (`covn` -> `conv`).",
           "network net {\n    input 3x32x32\n    covn(16, 3x3)\n}\n",
           "network net {\n    input 3x32x32\n    conv(16, 3x3)\n}\n"),
@@ -127,7 +128,7 @@ ENTRIES = [
           "network net {\n    input 3x32x32\n    conv(16, 3x3, stride=2)\n}\n"),
     Entry("E0207", "unknown name in an expression",
           "An expression uses a name that is not a parameter of the enclosing block or network, "
-          "a value bound with `x = ...`, `in`, or a constant such as `same`.",
+          "a value bound with `y = ...`, `in`, `x`, or a constant such as `same`.",
           "block unit(width) {\n    conv(widht, 3x3)\n}\n"
           "network net {\n    input 3x32x32\n    unit(16)\n}\n",
           "block unit(width) {\n    conv(width, 3x3)\n}\n"
@@ -186,12 +187,12 @@ ENTRIES = [
           "block unit(width) {\n    conv(in.channels * 2, 3x3)\n}\n"
           "network net {\n    input 3x32x32\n    unit(16)\n}\n"),
     Entry("E0216", "a value used as a layer",
-          "A body lists layers, block calls and values. A named value (`x = conv(...)`) can be "
+          "A body lists layers, block calls and values. A named value (`h = conv(...)`) can be "
           "written alone to continue from it, but it cannot be called or labelled; a number "
           "cannot stand where a layer goes.",
-          "network net {\n    input 3x32x32\n    x = conv(16, 3x3, pad=1)\n    x(16)\n}\n",
-          "network net {\n    input 3x32x32\n    x = conv(16, 3x3, pad=1)\n"
-          "    { x; conv(16, 3x3) }\n}\n"),
+          "network net {\n    input 3x32x32\n    h = conv(16, 3x3, pad=1)\n    h(16)\n}\n",
+          "network net {\n    input 3x32x32\n    h = conv(16, 3x3, pad=1)\n"
+          "    { h; conv(16, 3x3) }\n}\n"),
     Entry("E0217", "misplaced init",
           "`init` statements apply to every matching layer of the block or network whose body "
           "states them, so they belong at the top level of that body, not inside a branch, a "
@@ -233,9 +234,28 @@ ENTRIES = [
           "block gives one value, the output of its last item.",
           "block head {\n    conv(8, 1x1)\n    return in\n}\n\nnetwork net {\n"
           "    input 3x8x8\n    head\n}\n",
-          "network net {\n    input 3x8x8\n    x = conv(8, 1x1)\n"
-          "    aux = { x; avgpool(global=true) }\n    main = { x; conv(4, 1x1) }\n"
+          "network net {\n    input 3x8x8\n    h = conv(8, 1x1)\n"
+          "    aux = { h; avgpool(global=true) }\n    main = { h; conv(4, 1x1) }\n"
           "    return main, aux\n}\n"),
+    Entry("E0231", "a misused inline call",
+          "`inline b(...)` makes the body of block `b` in the caller's scope: its layers are "
+          "numbered on from the caller's and its labels sit beside the caller's, as if the body "
+          "were written out at the call. Only a block call can be inline (a layer kind or a "
+          "value makes no scope to leave out), and an inline call takes no label: a label "
+          "would give it a scope of its own, which is what a plain call does.",
+          "block stem(w) {\n    conv(w, 3x3, pad=1)\n    relu\n}\n\nnetwork net {\n"
+          "    input 3x32x32\n    features: inline stem(16)\n}\n",
+          "block stem(w) {\n    conv(w, 3x3, pad=1)\n    relu\n}\n\nnetwork net {\n"
+          "    input 3x32x32\n    features: stem(16)\n    inline stem(16)\n}\n"),
+    Entry("E0232", "a parameter default that reads a later parameter",
+          "Parameter defaults are evaluated in order, left to right, when the block is called "
+          "(or the network made): a default can read the parameters declared before it, and "
+          "`in` in a block, but not a parameter declared after it, which has no value yet. "
+          "Declare the parameter that is read first.",
+          "block unit(width = planes * 4, planes = 16) {\n    conv(width, 1x1)\n}\n\n"
+          "network net {\n    input 3x8x8\n    unit\n}\n",
+          "block unit(planes = 16, width = planes * 4) {\n    conv(width, 1x1)\n}\n\n"
+          "network net {\n    input 3x8x8\n    unit\n}\n"),
     # ------------------------------------------------------------------ E03xx shape rules
     Entry("E0301", "kernel or window does not fit",
           "A conv or pool's output size W2 = floor((W1 - F + 2P)/S) + 1 came out below 1: the "
@@ -341,10 +361,10 @@ ENTRIES = [
           "be equal or one of them 1, which is stretched. Inputs must have the same rank, since "
           "the batch lines up with the batch. The gate of squeeze-and-excitation is Cx1x1 "
           "against CxHxW.",
-          "network net {\n    input 64x8x8\n    x = conv(64, 3x3, pad=1)\n"
-          "    s = { avgpool(global=true); conv(32, 1x1); sigmoid }\n    mul(x, s)\n}\n",
-          "network net {\n    input 64x8x8\n    x = conv(64, 3x3, pad=1)\n"
-          "    s = { avgpool(global=true); conv(64, 1x1); sigmoid }\n    mul(x, s)\n}\n"),
+          "network net {\n    input 64x8x8\n    h = conv(64, 3x3, pad=1)\n"
+          "    s = { avgpool(global=true); conv(32, 1x1); sigmoid }\n    mul(h, s)\n}\n",
+          "network net {\n    input 64x8x8\n    h = conv(64, 3x3, pad=1)\n"
+          "    s = { avgpool(global=true); conv(64, 1x1); sigmoid }\n    mul(h, s)\n}\n"),
     Entry("E0331", "a crop larger than its input",
           "crop cuts the borders off, centred: offset (in - out) // 2 before, the rest after. "
           "It cannot make a dimension larger; crop the larger tensor to the smaller (in a "
@@ -356,8 +376,9 @@ ENTRIES = [
           "`[a, b] = chunk(2)` (torch.chunk may give fewer pieces than asked: 6 channels in 4 "
           "chunks are 3 pieces of 2). Only they give several values, and split's sizes must "
           "add up to the dimension.",
-          "network net {\n    input 6x8x8\n    [a, b, c, d] = chunk(4)\n    concat(a, b)\n}\n",
-          "network net {\n    input 6x8x8\n    [a, b, c] = chunk(4)\n    concat(a, b)\n}\n"),
+          "network net {\n    input 6x8x8\n    [a, b, c, d] = chunk(4)\n"
+          "    concat(a, b, c, d)\n}\n",
+          "network net {\n    input 6x8x8\n    [a, b, c] = chunk(4)\n    concat(a, b, c)\n}\n"),
     # ------------------------------------------------------------------ E04xx imports
     Entry("E0401", "import not found or not an .arch file",
           "Imports resolve relative to the importing file, then along the search path "
@@ -469,6 +490,35 @@ ENTRIES = [
           "build the model also compare the weights with the memory this machine has free.",
           "network net {\n    input 100000\n    linear(100000)\n}\n",
           "network net {\n    input 100000\n    linear(1000)\n}\n"),
+    # ------------------------------------------------------------------ W0xxx warnings
+    # Printed like errors, but `check` passes unless --werror; found in each file as it is
+    # loaded (dsl/lint.py), so a library of blocks is checked too.
+    Entry("W0001", "a value that is never used",
+          "A value bound with `name = ...` (or a piece of `[a, b] = chunk(2)`) is read nowhere "
+          "in its block or network: not as an item (`{ name; ... }`), in a merge "
+          "(`add(name, ...)`), in an expression or in `return`. Usually a leftover, or a typo "
+          "in the place that was meant to read it. Remove the binding; a name that starts "
+          "with `_` is never reported, for a piece of a split that is not needed.",
+          "network net {\n    input 3x8x8\n    skip = { conv(8, 1x1); relu }\n"
+          "    conv(8, 3x3, pad=1)\n}\n",
+          "network net {\n    input 3x8x8\n    skip = { conv(8, 1x1); relu }\n"
+          "    conv(8, 3x3, pad=1)\n    add(x, skip)\n}\n"),
+    Entry("W0002", "a binding that looks like a label",
+          "`conv1 = conv(...)` binds the layer's output to the value `conv1`; it does not name "
+          "the layer, which is numbered in its scope like any unlabelled layer, so its module "
+          "path and `state_dict` keys are `3.weight`, not `conv1.weight`. Reported when a "
+          "binding of one layer or block call is never used, or is named like a label of that "
+          "layer (the kind, then a number). A label is `conv1: conv(...)`; to have both, "
+          "write `conv1 = conv1: conv(...)`.",
+          "network net {\n    input 3x8x8\n    conv1 = conv(8, 3x3)\n    relu\n}\n",
+          "network net {\n    input 3x8x8\n    conv1: conv(8, 3x3)\n    relu\n}\n"),
+    Entry("W0003", "a value that hides `x` or `in`",
+          "`x` is the current tensor (what flows into each item) and `in` the block's input "
+          "(in a network, the network's input). A value bound with the same name hides them "
+          "from there on: `x.channels` is then that value's, wherever it is read. Give the "
+          "value another name.",
+          "network net {\n    input 3x8x8\n    x = conv(8, 1x1)\n    conv(x.channels, 3x3)\n}\n",
+          "network net {\n    input 3x8x8\n    h = conv(8, 1x1)\n    conv(h.channels, 3x3)\n}\n"),
     # ------------------------------------------------------------------ E06xx export
     # Raised by `archdsl export` / `to_onnx`, not by `check`: the file is a valid network that
     # ONNX cannot express. tests/torch/test_onnx.py exports both examples.

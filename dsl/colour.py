@@ -31,7 +31,7 @@ SEVERITY = {"error": RED, "internal error": RED, "warning": YELLOW, "note": GREE
 
 # `where: error[E0301]: message`, `archdsl: error: message`, `note: ...` at a line's start
 _HEAD = re.compile(r"^(?P<where>(?:[^\s:][^:\n]*?:(?:\d+:\d+:)? )?)"
-                   r"(?P<sev>internal error|error|warning|note|help)(?P<code>\[E\d{4}\])?: "
+                   r"(?P<sev>internal error|error|warning|note|help)(?P<code>\[[EW]\d{4}\])?: "
                    r"(?P<msg>.*)$")
 # the lines under a header: `  5 | source`, `    | ^^^^ label`, `  note: ...`, `  --> path`
 _GUTTER = re.compile(r"^(?P<gutter>  +\d* \|)(?P<rest>.*)$")
@@ -60,8 +60,11 @@ def enabled(choice: str | None, stream, environ=None) -> bool:
         return False
 
 
-def paint_line(line: str) -> str:
-    """One line of diagnostic text with its colours (unchanged if it is not one of theirs)."""
+def paint_line(line: str, carets: str = RED) -> str:
+    """One line of diagnostic text with its colours (unchanged if it is not one of theirs).
+    `carets` is the colour of the primary carets: that of the diagnostic's severity (red for
+    an error, yellow for a warning, as rustc draws them); `severity_of` reads it from the
+    diagnostic's first line."""
     m = _HEAD.match(line)
     if m:
         colour = SEVERITY[m["sev"]]
@@ -79,15 +82,25 @@ def paint_line(line: str) -> str:
         if not m["gutter"].strip(" |"):  # no line number: the line of carets under a source
             mark = _MARK.match(rest)
             if mark:
-                colour = RED if mark["marks"][0] == "^" else BLUE
+                colour = carets if mark["marks"][0] == "^" else BLUE
                 rest = f"{mark['pad']}{colour}{mark['marks']}{mark['label']}{RESET}"
         return f"{BLUE}{m['gutter']}{RESET}{rest}"
     return line
 
 
+def carets_after(line: str, carets: str) -> str:
+    """The colour of the carets below `line`: the severity's when it starts a diagnostic."""
+    m = _HEAD.match(line)
+    return SEVERITY[m["sev"]] if m and m["sev"] in ("error", "warning") else carets
+
+
 def paint(text: str) -> str:
     """Every line of `text` painted (see `paint_line`)."""
-    return "\n".join(paint_line(line) for line in text.split("\n"))
+    out, carets = [], RED
+    for line in text.split("\n"):
+        carets = carets_after(line, carets)
+        out.append(paint_line(line, carets))
+    return "\n".join(out)
 
 
 class Painter:
@@ -97,14 +110,20 @@ class Painter:
     def __init__(self, stream):
         self._stream = stream
         self._line_start = True
+        self._carets = RED  # of the diagnostic being written
 
     def write(self, text: str):
         if not text:
             return 0
         first, nl, rest = text.partition("\n")
-        out = (paint_line(first) if self._line_start else first) + nl
-        if nl:
-            out += paint(rest) if rest else ""
+        if self._line_start:
+            self._carets = carets_after(first, self._carets)
+            first = paint_line(first, self._carets)
+        out = first + nl
+        if nl and rest:
+            for i, line in enumerate(rest.split("\n")):
+                self._carets = carets_after(line, self._carets)
+                out += ("\n" if i else "") + paint_line(line, self._carets)
         self._line_start = text.endswith("\n")
         self._stream.write(out)
         return len(text)

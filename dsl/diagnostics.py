@@ -97,28 +97,44 @@ class Diagnostic:
 
 class Omitted(Diagnostic):
     """The last entry of a run that found more than `MAX_DIAGNOSTICS` diagnostics: how many
-    more errors there were. It has no code and no span; `render` draws it as a note."""
+    more errors (and warnings) there were. It has no code and no span; `render` draws it as a
+    note."""
 
     def __init__(self, count: int = 0):
         super().__init__("", "", None, severity="note")
         self.count = count
+        self.warnings = 0
         self._update()
 
-    def add(self, n: int = 1) -> None:
+    def add(self, n: int = 1, warnings: int = 0) -> None:
         self.count += n
+        self.warnings += warnings
         self._update()
 
     def _update(self) -> None:
-        self.message = (f"{self.count:,} more error{'s' if self.count != 1 else ''} not shown "
+        parts = [_counted(self.count, "error")] if self.count or not self.warnings else []
+        if self.warnings:
+            parts.append(_counted(self.warnings, "warning"))
+        self.message = (f"{' and '.join(parts).replace(' ', ' more ', 1)} not shown "
                         f"(the first {MAX_DIAGNOSTICS} are above)")
 
     def to_json(self) -> dict:
-        return {**super().to_json(), "omitted": self.count}
+        return {**super().to_json(), "omitted": self.count,
+                **({"omitted_warnings": self.warnings} if self.warnings else {})}
+
+
+def _counted(n: int, what: str) -> str:
+    return f"{n:,} {what}{'s' if n != 1 else ''}"
 
 
 def error_count(diags: list[Diagnostic]) -> int:
     """Errors in a run, those left out by the cap included."""
     return sum(d.count if isinstance(d, Omitted) else d.severity == "error" for d in diags)
+
+
+def warning_count(diags: list[Diagnostic]) -> int:
+    """Warnings in a run, those left out by the cap included."""
+    return sum(d.warnings if isinstance(d, Omitted) else d.severity == "warning" for d in diags)
 
 
 class ArchError(Exception):
@@ -131,7 +147,9 @@ class ArchError(Exception):
 
     def __init__(self, diagnostics: list[Diagnostic]):
         self.diagnostics = list(diagnostics)
-        first = self.diagnostics[0] if self.diagnostics else None
+        # the headline is the first error: warnings before it do not stop anything
+        first = next((d for d in self.diagnostics if d.severity == "error"),
+                     self.diagnostics[0] if self.diagnostics else None)
         head = f"{first.span.location()}: {first.message}" if first and first.span else (
             first.message if first else "error")
         more = error_count(self.diagnostics) - 1
@@ -148,9 +166,11 @@ class ArchError(Exception):
 class Diagnostics:
     """A collector that passes append to; `error()` builds and records one diagnostic.
 
-    The same diagnostic (code, message, place) is kept once. Past `limit` distinct ones, each
-    is only counted, in an `Omitted` entry at the end of `items`: every pass's diagnostics are
-    capped here, in one place."""
+    The same diagnostic (code, message, place) is kept once. Past `limit` distinct errors,
+    each is only counted, in an `Omitted` entry at the end of `items`: every pass's diagnostics
+    are capped here, in one place. Warnings have a cap of their own, also `limit`, so that a
+    file with many warnings still has its errors reported, and elaboration (which stops when
+    the errors are `full`) is not stopped by them."""
 
     def __init__(self, limit: int = MAX_DIAGNOSTICS) -> None:
         self.items: list[Diagnostic] = []
@@ -158,6 +178,8 @@ class Diagnostics:
         self.limit = limit
         self._omitted: Omitted | None = None
         self.budget = None  # the run's work budget (dsl/budget.py), charged for each one
+        self.errors_kept = 0  # errors (and notes) in `items`
+        self.warnings_kept = 0
 
     def add(self, diag: Diagnostic, force: bool = False) -> Diagnostic:
         """Record `diag` once. `force` keeps it even past the limit (before the count of the
@@ -168,30 +190,47 @@ class Diagnostics:
         key = (diag.code, diag.message, (sp.path, sp.start) if sp is not None else None)
         if key not in self._seen:
             self._seen.add(key)
-            if len(self.items) < self.limit:
-                self.items.append(diag)
-            elif force:
+            warning = diag.severity == "warning"
+            kept = self.warnings_kept if warning else self.errors_kept
+            if kept < self.limit or force:
+                # before the count of the others, once there is one
                 self.items.insert(len(self.items) - (self._omitted is not None), diag)
+                if warning:
+                    self.warnings_kept += 1
+                else:
+                    self.errors_kept += 1
+            elif warning:
+                self.skipped(0, warnings=1)
             else:
                 self.skipped(1)
         return diag
 
-    def skipped(self, n: int) -> None:
-        """Count `n` diagnostics a pass found but did not build (or that are past the limit)."""
-        if n <= 0:
+    @property
+    def last_error(self) -> Diagnostic | None:
+        """The last error kept (not a warning, not the count of those left out)."""
+        return next((d for d in reversed(self.items)
+                     if d.severity != "warning" and not isinstance(d, Omitted)), None)
+
+    def skipped(self, n: int, warnings: int = 0) -> None:
+        """Count `n` diagnostics a pass found but did not build (or that are past the limit),
+        and `warnings` warnings."""
+        if n <= 0 and warnings <= 0:
             return
         if self._omitted is None:
             self._omitted = Omitted()
             self.items.append(self._omitted)
-        self._omitted.add(n)
+        self._omitted.add(max(n, 0), warnings)
 
     @property
     def full(self) -> bool:
-        """Whether the limit is reached: a pass may stop looking for more."""
-        return len(self.items) >= self.limit
+        """Whether the limit of errors is reached: a pass may stop looking for more."""
+        return self.errors_kept >= self.limit
 
     def error(self, code: str, message: str, span: Span | None, **kw) -> Diagnostic:
         return self.add(Diagnostic(code, message, span, **kw))
+
+    def warning(self, code: str, message: str, span: Span | None, **kw) -> Diagnostic:
+        return self.add(Diagnostic(code, message, span, severity="warning", **kw))
 
     def sort(self) -> None:
         """Put the diagnostics in source order, as a reader meets them: file by file (in the
@@ -218,6 +257,11 @@ class Diagnostics:
     @property
     def has_errors(self) -> bool:
         return any(d.severity == "error" for d in self.items)
+
+    @property
+    def has_warnings(self) -> bool:
+        return any(d.severity == "warning" or (isinstance(d, Omitted) and d.warnings)
+                   for d in self.items)
 
     def raise_if_errors(self) -> None:
         if self.has_errors:
@@ -311,7 +355,9 @@ def render(diag: Diagnostic) -> str:
 
 
 def render_all(diags: list[Diagnostic]) -> str:
-    errors = error_count(diags)
+    errors, warnings = error_count(diags), warning_count(diags)
     body = "\n\n".join(render(d) for d in diags)
-    tail = f"{errors:,} error{'s' if errors != 1 else ''} found" if errors else ""
+    parts = ([_counted(errors, "error")] if errors else []) + (
+        [_counted(warnings, "warning")] if warnings else [])
+    tail = f"{' and '.join(parts)} found" if parts else ""
     return body + ("\n\n" + tail if tail else "")

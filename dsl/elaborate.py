@@ -109,11 +109,16 @@ class _Abort(Exception):
     """Stop elaborating: a limit was hit and going on would only burn time."""
 
 
+CURRENT_TENSOR = "x"  # the name of the current tensor: what flows into the item being made
+
+
 class Env:
-    """Names visible in a block instance: parameters, `in`, values bound with `x = ...`."""
+    """Names visible in a block instance: parameters, `in`, values bound with `y = ...`, and
+    `x`, the current tensor (set as each item is made; a value bound as `x` hides it)."""
 
     def __init__(self, module: s.Module, parent: Env | None = None):
         self.vars: dict[str, object] = {}
+        self.current: Tensor | None = None  # what flows into the item being made
         # label -> what it labels (`conv(...)`), for the help of "unknown name" in expressions
         self.labels: dict[str, str] = {}
         self.module = module
@@ -125,6 +130,8 @@ class Env:
             if name in env.vars:
                 return True, env.vars[name]
             env = env.parent
+        if name == CURRENT_TENSOR and self.current is not None:
+            return True, self.current
         return False, None
 
     def label(self, name: str) -> str | None:
@@ -141,6 +148,8 @@ class Env:
         while env is not None:
             out |= set(env.vars)
             env = env.parent
+        if self.current is not None:
+            out.add(CURRENT_TENSOR)
         return sorted(out)
 
 
@@ -157,6 +166,11 @@ class Scope:
     automatic: dict[str, str] = field(default_factory=dict)  # unlabelled merge's name -> kind
     # `layer1.0.`: what the names made here start with (a layer's name is prefix + leaf)
     prefix: str | None = field(default=None, repr=False, compare=False)
+    # the inline call (`inline stem()`) whose body is adding names here now, and for each name
+    # an inline call took, that call: two inline calls of one block that both label `conv1`
+    # are told apart by where they were called, not by the label (the same line of the block)
+    via: Span | None = field(default=None, repr=False, compare=False)
+    origins: dict[str, Span] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.prefix is None:
@@ -266,6 +280,7 @@ class Elaborator:
         self._sizes: dict[int, tuple] = {}  # id of a list or tuple value -> (it, elements)
         self.outputs: list[tuple[str, int]] = []  # `return a, b`: (name, node) of each
         self._maps: dict[int, bool] = {}  # node -> is its output a channels-first map
+        self._inline_calls: set[int] = set()  # ids of the spans of the inline calls made
 
     # ================================================================ entry point
     def network(self, defn: s.Definition, overrides: dict | None = None,
@@ -331,7 +346,7 @@ class Elaborator:
         self._maps[nid] = shape is not None and len(shape) >= 2
         self.ir.input = nid
         cur = Tensor(nid, shape, "input", span)
-        env.vars["in"] = cur
+        env.vars["in"] = env.current = cur
         scope = Scope(())
         scope.taken["input"] = span  # the input node's name: no layer may take it
         return self._body(defn.body, cur, scope, env, network=True)
@@ -364,7 +379,7 @@ class Elaborator:
         do when they are made): a value error inside a block is otherwise reported at a line
         that is right for some calls and wrong for this one. The values the call passed may
         come from --set: then that is said too."""
-        note = f"in block `{defn.name}` called at {span.short()}"
+        note = f"in block `{defn.name}` {self._called(span)} at {span.short()}"
         for d in self.diags.items[first:]:
             if not isinstance(d, Diagnostic):
                 continue
@@ -459,7 +474,10 @@ class Elaborator:
         if ret is not None:
             items = items[:-1]
         out = self._sequence(items, cur, scope, env, top=True)
-        return out if ret is None else self._return(ret, out, env)
+        if ret is None:
+            return out
+        env.current = out  # `return x, aux`: x is the output of the last line
+        return self._return(ret, out, env)
 
     def _return(self, it: s.ReturnStmt, cur: Tensor, env: Env) -> Tensor:
         """`return main, aux`: the network's outputs, in order (see `IR.outputs`)."""
@@ -504,10 +522,14 @@ class Elaborator:
 
     def _item(self, it: s.Item, cur: Tensor, scope: Scope, env: Env) -> Tensor:
         self.where = it.span
+        # `x` in this item's expressions: each item reads its arguments, counts and conditions
+        # before it makes any item inside it, so setting it here, on the way in, is enough
+        env.current = cur
         self.budget.charge("item")
         if self.diags.full:
-            last = self.diags.items[self.diags.limit - 1]
-            if not last.notes or not last.notes[-1].startswith("stopped after"):
+            last = self.diags.last_error
+            if last is not None and (not last.notes
+                                     or not last.notes[-1].startswith("stopped after")):
                 last.notes.append(f"stopped after {MAX_ERRORS} errors: fix these first")
             raise _Abort()  # enough to read; a broken file repeated 1000 times stops here
         if isinstance(it, s.Labeled):
@@ -520,6 +542,8 @@ class Elaborator:
             return self._unpack(it, cur, scope, env)
         if isinstance(it, (s.Ref, s.Call)):
             return self._named_thing(it, cur, scope, env, None)
+        if isinstance(it, s.Inline):
+            return self._inline(it, cur, scope, env, None)
         if isinstance(it, (s.Group, s.ItemList)):
             return self._sequence(it.items, cur, scope, env)
         if isinstance(it, s.Merge):
@@ -551,6 +575,8 @@ class Elaborator:
         inner = it.item
         if isinstance(inner, s.Call):
             env.labels.setdefault(it.label, f"{inner.ident}(...)")
+        elif isinstance(inner, s.Inline):
+            env.labels.setdefault(it.label, f"inline {inner.call.ident}(...)")
         else:
             env.labels.setdefault(it.label, inner.ident if isinstance(inner, s.Ref) else "...")
         if isinstance(inner, s.Bind):
@@ -561,6 +587,8 @@ class Elaborator:
             return self._item(inner, cur, scope, env)
         if isinstance(inner, (s.Ref, s.Call)):
             return self._named_thing(inner, cur, scope, env, it)
+        if isinstance(inner, s.Inline):
+            return self._inline(inner, cur, scope, env, it)
         if isinstance(inner, s.Merge):
             return self._merge(inner, cur, scope, env, it)
         if isinstance(inner, s.MergeCall):
@@ -590,8 +618,14 @@ class Elaborator:
             # an unlabelled merge took the name (`add_1`); it has no label to point at
             kind = scope.automatic.get(name)
             first = f"this `{kind}` is named `{name}`" if kind else "first defined here"
+            labels = []
+            if scope.taken[name] != label.label_span:  # not the same line inlined twice
+                labels.append(Label(scope.taken[name], first))
+            if name in scope.origins:  # the first one came from an inline call's body
+                labels.append(Label(scope.origins[name], f"the first `{name}` comes from "
+                                                         "this inline call"))
             self.diags.error("E0209", f"`{where}` is already defined", label.label_span,
-                             labels=[Label(scope.taken[name], first)],
+                             labels=labels,
                              help="names in one scope must differ; rename one of them"
                                   + (f", or label the `{kind}`" if kind else ""))
             k = 1
@@ -599,6 +633,8 @@ class Elaborator:
                 k += 1
             name = f"{name}_{k}"
         scope.taken[name] = label.label_span
+        if scope.via is not None:
+            scope.origins[name] = scope.via
         return name
 
     def _path(self, scope: Scope, leaf: str) -> str:
@@ -849,8 +885,12 @@ class Elaborator:
 
     def _call_chain(self) -> list[str]:
         """`in block `res` called at net.arch:10`, innermost first."""
-        return [f"in block `{d.name}` called at {sp.short()}"
+        return [f"in block `{d.name}` {self._called(sp)} at {sp.short()}"
                 for d, sp in reversed(self.stack) if d.kind == "block"]
+
+    def _called(self, span: Span) -> str:
+        """How the call at `span` is described: `called`, or `inlined` (`inline b()`)."""
+        return "inlined" if id(span) in self._inline_calls else "called"
 
     # ================================================================ several values
     def _unpack(self, it: s.Unpack, cur, scope, env, label: s.Labeled | None = None) -> Tensor:
@@ -860,7 +900,7 @@ class Elaborator:
         spec = ops.lookup(call.ident) if isinstance(call, (s.Call, s.Ref)) else None
         if spec is None or not spec.extra.get("splits"):
             self.diags.error("E0332", "only `chunk(...)` and `split(...)` give several values",
-                             it.item.span, help="bind one value with `x = ...`; cut a tensor "
+                             it.item.span, help="bind one value with `y = ...`; cut a tensor "
                                                 "into pieces with `[a, b] = chunk(2)`")
             for name in it.names:
                 env.vars[name] = POISON
@@ -1053,8 +1093,40 @@ class Elaborator:
             raise _Abort()
 
     # ================================================================ blocks
+    def _inline(self, it: s.Inline, cur, scope, env, label: s.Labeled | None) -> Tensor:
+        """`inline stem(64)`: the block's body made in the caller's scope, numbered on from the
+        caller's layers, its labels checked against the caller's. Only a block can be inline,
+        and an inline call has no name of its own (a label would make it a scope again)."""
+        call = it.call
+        args = call.args if isinstance(call, s.Call) else []
+        ident_span = call.ident_span if isinstance(call, s.Call) else call.span
+        if label is not None:
+            self.diags.error("E0231", "an inline call has no name of its own", label.label_span,
+                             labels=[Label(it.keyword_span, "its layers join the caller's "
+                                                            "scope")],
+                             help=f"drop `inline` to make the scope `{label.label}`, or drop "
+                                  f"the label `{label.label}:`")
+        found, value = env.lookup(call.ident)
+        spec = None if found else ops.lookup(call.ident)
+        defn = None if found or spec is not None else env.module.namespace.get(call.ident)
+        if defn is not None and defn.kind == "block":
+            self._inline_calls.add(id(it.span))
+            return self._call_block(defn, args, cur, scope, env, None, it.span, ident_span,
+                                    inline=True)
+        if found or (spec is not None and spec.kind != "input"):
+            what = (f"a value ({type_name(value)})" if found and value is not POISON
+                    else "a value" if found else "a layer kind")
+            if not (found and value is POISON):
+                self.diags.error("E0231", f"only a block call can be inline; `{call.ident}` is "
+                                 f"{what}", it.keyword_span.to(ident_span),
+                                 help=f"remove `inline`: `{call.ident}` makes "
+                                      "no scope to leave out")
+            return self._poisoned(cur)
+        # a network, or an unknown name: the messages of an ordinary call
+        return self._named_thing(call, cur, scope, env, None)
+
     def _call_block(self, defn: s.Definition, arg_nodes, cur, scope, env, label, span,
-                    ident_span) -> Tensor:
+                    ident_span, inline: bool = False) -> Tensor:
         if id(defn) in self._active:
             chain = [d.name for d, _ in self.stack if d.kind == "block"] + [defn.name]
             self.diags.error("E0501", f"block `{defn.name}` calls itself"
@@ -1069,11 +1141,16 @@ class Elaborator:
             raise _Abort()
         self.budget.charge("call")
         self.budget.charge("argument", len(arg_nodes))
-        leaf = self._take(scope, label, "scope")
-        sub = scope.child(leaf, defn.name, span)
+        if inline:  # the caller's own scope: its numbering, its names, its scopes
+            sub = scope
+            saved = scope.inits, scope.via
+            scope.via = span
+        else:
+            leaf = self._take(scope, label, "scope")
+            sub = scope.child(leaf, defn.name, span)
         benv = Env(defn.module)
         benv.vars.update(BASE_CONSTANTS)
-        benv.vars["in"] = cur
+        benv.vars["in"] = benv.current = cur
         known = self._specs.get(id(defn))
         if known is None:
             known = self._specs[id(defn)] = (defn, tuple(
@@ -1103,6 +1180,8 @@ class Elaborator:
         finally:
             self.stack.pop()
             self._active.discard(id(defn))
+            if inline:  # the block's `init` rules end with its body
+                scope.inits, scope.via = saved
         self._note_call(first, defn, span)
         return out
 

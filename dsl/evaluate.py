@@ -121,11 +121,18 @@ class Evaluator:
                 raise EvalError("E0207", f"unknown name `{e.ident}`", e.span,
                                 help=f"`{e.ident}` is a layer label; bind a value with "
                                      f"`{e.ident} = {labelled}` to use it later")
+            if e.ident in ("x", "in"):  # a network's parameters and `input` line: no tensor yet
+                raise EvalError("E0207", f"`{e.ident}` has no value here", e.span,
+                                label="no tensor flows here yet",
+                                help="`x` (the current tensor) and `in` (the input) are "
+                                     "read inside a body; a network's parameters and its "
+                                     "`input` line come before any tensor")
             hint = suggest(e.ident, env.names())
             raise EvalError("E0207", f"unknown name `{e.ident}`" +
                             (f" (did you mean `{hint}`?)" if hint else ""), e.span,
                             help=None if hint else "names come from the block's parameters, "
-                            "values bound with `x = ...`, and `in` (the block's input)")
+                            "values bound with `y = ...`, `in` (the block's input) and `x` "
+                            "(the current tensor)")
         return value
 
     def _Attr(self, e: s.Attr, env):
@@ -134,7 +141,8 @@ class Evaluator:
             return POISON
         if not isinstance(obj, Tensor):
             raise EvalError("E0215", f"{type_name(obj)} has no attribute `{e.attr}`", e.attr_span,
-                            help="attributes such as `.channels` belong to tensors like `in`")
+                            help="attributes such as `.channels` belong to tensors like `in` "
+                                 "and `x`")
         if e.attr not in SHAPE_ATTRS:
             hint = suggest(e.attr, SHAPE_ATTRS)
             raise EvalError("E0215", f"a tensor has no attribute `{e.attr}`" +

@@ -289,6 +289,11 @@ class _Printer:
         self.w(it.ident, it.ident_span.start)
         self.call_args(it.args, it.span.end - 1)
 
+    # primary: INLINE NAME ["(" args RPAR] -> inline_ref / inline_call
+    def _Inline(self, it: s.Inline) -> None:
+        self.w("inline ", it.keyword_span.start)
+        self.item(it.call)
+
     # primary: body -> group
     def _Group(self, it: s.Group) -> None:
         self.body(it.items, it.span.start, it.span.end - 1)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import lint
 from . import syntax as s
 from .budget import Budget
 from .diagnostics import Diagnostic, Diagnostics, Label
@@ -107,6 +108,7 @@ class Loader:
                 self._define(module, d, imp.span)
         for d in module.definitions:
             self._define(module, d, None)
+        lint.run(module, self.diags)  # once per file, as it is loaded (cached above)
         return module
 
     def _is_text(self, source: SourceFile) -> bool:

@@ -27,6 +27,13 @@ class Network:
         return self.ir.name
 
     @property
+    def warnings(self) -> list:
+        """The warnings of the run that made this network (`Diagnostic`s, W0001...): a network
+        is made whatever its warnings. `archdsl.diagnostics.render_all(net.warnings)` gives them
+        as the command line prints them."""
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    @property
     def graph(self):
         """The IR as a networkx MultiDiGraph (node attributes: op, args, name, shape, span...)."""
         return self.ir.graph

@@ -198,6 +198,18 @@ class _Builder:
         name, args, close = children
         return s.Call(self._cover(name, close), name.value, self._span(name), args)
 
+    # primary: INLINE NAME -> inline_ref
+    def inline_ref(self, children):
+        keyword, name = children
+        return s.Inline(self._cover(keyword, name), self._span(keyword),
+                        s.Ref(self._span(name), name.value))
+
+    # primary: INLINE NAME "(" args RPAR -> inline_call
+    def inline_call(self, children):
+        keyword, name, args, close = children
+        return s.Inline(self._cover(keyword, close), self._span(keyword),
+                        s.Call(self._cover(name, close), name.value, self._span(name), args))
+
     # primary: body -> group
     def group(self, children):
         return children[0]

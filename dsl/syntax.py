@@ -13,7 +13,7 @@ from .source import Span
 # The words the grammar reserves (docs/language.md, "Files, comments and separators"); none of
 # them can be a label, whether the parser (`add: relu`) or the elaborator (`then: relu`) finds it
 KEYWORDS = frozenset({"block", "network", "import", "input", "init", "if", "then", "else", "and",
-                      "or", "not", "true", "false", "concat", "add"})
+                      "or", "not", "true", "false", "concat", "add", "inline"})
 
 
 # ---------------------------------------------------------------- expressions
@@ -141,6 +141,15 @@ class Call(Item):
     ident: str
     ident_span: Span
     args: list[Arg]
+
+
+@dataclass
+class Inline(Item):
+    """`inline stem(64)`: a block call whose layers join the caller's scope and numbering
+    (no scope of its own), as if its body were written out at the call."""
+
+    keyword_span: Span
+    call: Call | Ref
 
 
 @dataclass

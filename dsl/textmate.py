@@ -38,6 +38,7 @@ KEYWORDS = {
     "INIT": "keyword.other.init.arch",
     "RETURN": "keyword.control.return.arch",
     "IF": "keyword.control.conditional.arch",
+    "INLINE": "storage.modifier.inline.arch",
     "THEN": "keyword.control.conditional.arch",
     "ELSE": "keyword.control.conditional.arch",
     "CONCAT": "keyword.other.merge.arch",
@@ -167,7 +168,7 @@ _VIM_GROUPS = {
     "keyword.control.import.arch": "Include", "storage.type.block.arch": "StorageClass",
     "storage.type.network.arch": "StorageClass", "keyword.other.input.arch": "Keyword",
     "keyword.other.init.arch": "Keyword", "keyword.control.conditional.arch": "Conditional",
-    "keyword.control.return.arch": "Statement",
+    "keyword.control.return.arch": "Statement", "storage.modifier.inline.arch": "StorageClass",
     "keyword.other.merge.arch": "Keyword", "keyword.operator.logical.arch": "Operator",
     "constant.language.boolean.arch": "Boolean",
 }

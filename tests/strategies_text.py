@@ -2,12 +2,13 @@
 
 `programs()` draws whole files: zero to two parametric blocks (parameters with defaults) and
 a network that uses layers with varied arguments, labels, groups, branches merged by `add`
-and `concat`, named values merged by `add(x, y)`, lists, repetition, conditionals (items and
-expressions), block calls and `init` statements. The layout is deliberately untidy (random
-separators, indentation, blank lines, comments alone and after code, non-ASCII text) so that
-the formatter has something to do. Programs are syntactically valid by construction; they
-may still fail to check (a kernel larger than its input, a misspelt parameter): the property
-is that they then fail only with diagnostics.
+and `concat`, named values merged by `add(u, v)`, lists, repetition, conditionals (items and
+expressions), block calls (plain and `inline`), `in` and `x` (the current tensor) and `init`
+statements. The layout is deliberately untidy (random separators, indentation, blank lines,
+comments alone and after code, non-ASCII text) so that the formatter has something to do.
+Programs are syntactically valid by construction; they may still fail to check (a kernel
+larger than its input, a misspelt parameter): the property is that they then fail only with
+diagnostics.
 
 `signature(result)` is what must not change when a file is reformatted: every IR node's name,
 op, resolved arguments and shape, every edge with its input position, and the diagnostics.
@@ -61,7 +62,7 @@ def int_expr(draw, names: tuple[str, ...] = (), depth: int = 0) -> str:
     leaves = [st.integers(1, 64).map(str)]
     if names:
         leaves.append(st.sampled_from(names))
-    leaves.append(st.just("in.channels"))
+    leaves.append(st.sampled_from(["in.channels", "x.channels"]))  # the block's input, the current
     if depth >= 2:
         return draw(st.one_of(*leaves))
     kind = draw(st.integers(0, 7))
@@ -159,7 +160,9 @@ def item(draw, ctx: dict, depth: int = 0) -> str:
         args = [draw(int_expr(names)) for _ in params[:1]]
         if len(params) > 1 and draw(st.booleans()):
             args.append(f"{params[1]}={draw(int_expr(names))}")
-        return f"{name}({', '.join(args)})"
+        # `inline b(...)`: the block's layers in this scope (never labelled: E0231)
+        inline = "inline " if depth and draw(st.booleans()) else ""
+        return f"{inline}{name}({', '.join(args)})"
     if kind == 11:  # named values, merged by a call
         v = draw(st.sampled_from(["u", "v"]))
         ctx["values"].add(v)

@@ -1,7 +1,8 @@
 """Every example of the language reference (docs/language.md) goes through the front end.
 
 Conventions (stated at the top of the page): ```arch is a whole file that checks clean,
-```arch error E0xxx ... fails with exactly those codes, ```arch fragment is body lines that
+```arch error E0xxx ... fails with exactly those codes, ```arch warning W0xxx ... checks with
+exactly those warnings and no error, ```arch fragment is body lines that
 only need to parse, ```arch names checks clean and the ```text block after it lists the
 module path of every layer in order. Imports resolve in the zoo folder.
 """
@@ -63,9 +64,11 @@ def test_example(block):
         return
     result = _run(code, line)
     codes = [d.code for d in result.diagnostics.items]
-    if kind == "error":
+    if kind in ("error", "warning"):
         assert set(codes) == set(info[1:]) and codes, [(d.code, d.message)
                                                        for d in result.diagnostics.items]
+        if kind == "warning":  # warnings only: the example still checks
+            assert {d.severity for d in result.diagnostics.items} == {"warning"}
         return
     assert kind in ("ok", "names"), f"unknown fence info {info} at line {line}"
     assert not codes, [(d.code, d.span, d.message) for d in result.diagnostics.items]
@@ -111,7 +114,7 @@ def test_layer_table_lists_every_kind_and_argument():
 def test_every_code_mentioned_exists():
     from archdsl.codes import CATALOGUE
 
-    for code in set(re.findall(r"\bE0\d{3}\b", DOC.read_text())):
+    for code in set(re.findall(r"\b[EW]0\d{3}\b", DOC.read_text())):
         assert code in CATALOGUE, code
 
 

@@ -52,11 +52,16 @@ def test_golden(path: Path, bless: bool):
 
 @pytest.mark.parametrize("path", CASES, ids=_id)
 def test_fails_cleanly(path: Path):
-    """Exit 1 (errors in the input), never a traceback or an internal error."""
+    """Exit 1 (errors in the input), never a traceback or an internal error. A case named
+    `warn_...` has warnings only: exit 0, or 1 with `--werror`."""
     code, out, err = _run(path)
-    assert code == 1, err
     assert "Traceback" not in err + out
     assert "internal error" not in err
+    if "warn_" in path.name:
+        assert code == (1 if "--werror" in _argv(path) else 0), err
+        assert "warning[W0" in err and "error[" not in err
+        return
+    assert code == 1, err
     assert "error[E0" in err
 
 

@@ -14,7 +14,7 @@ from archdsl.loader import LoadOptions
 from archdsl.pipeline import run
 from tests.conftest import ROOT, run_cli
 
-CODE = re.compile(r"\"(E0\d{3})\"")
+CODE = re.compile(r"\"([EW]0\d{3})\"")
 
 
 def _codes_in_source() -> set[str]:
@@ -34,7 +34,7 @@ def test_every_code_in_the_code_base_is_in_the_catalogue():
 def test_catalogue_entries_are_unique_and_complete():
     assert len(ENTRIES) == len(CATALOGUE)
     for e in ENTRIES:
-        assert re.fullmatch(r"E0\d{3}", e.code)
+        assert re.fullmatch(r"[EW]0\d{3}", e.code)
         assert e.title and e.title[0].islower(), e.code
         assert len(e.explanation) > 60, e.code
         assert e.wrong.strip() and e.right.strip(), e.code
@@ -64,6 +64,9 @@ def test_wrong_example_fails_with_its_code(entry, tmp_path):
     diags = _check(entry, entry.wrong, entry.params, tmp_path, entry.wrong_encoding)
     assert {d.code for d in diags} == {entry.code}, [(d.code, d.message) for d in diags]
     assert all(d.span is not None for d in diags)
+    # a warning's example has that warning and no error; an error's, errors
+    severity = "warning" if entry.code.startswith("W") else "error"
+    assert {d.severity for d in diags} == {severity}
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.code)
@@ -90,6 +93,12 @@ def test_explain_without_a_code_lists_them_all():
     assert len(out.splitlines()) == len(CATALOGUE)
 
 
+def test_explain_a_warning():
+    code, out, err = run_cli("explain", "w0002")
+    assert code == 0 and not err
+    assert out == explain("W0002") and out.startswith("W0002: a binding that looks like a label")
+
+
 def test_explain_unknown_code_is_a_usage_error():
     code, out, err = run_cli("explain", "E0399")
     assert code == 2 and not out
@@ -98,5 +107,5 @@ def test_explain_unknown_code_is_a_usage_error():
 
 def test_every_rendered_code_in_the_golden_files_is_explained():
     for expected in (ROOT / "tests" / "errors").rglob("*.expected"):
-        for code in re.findall(r"error\[(E0\d{3})\]", expected.read_text()):
+        for code in re.findall(r"(?:error|warning)\[([EW]0\d{3})\]", expected.read_text()):
             assert code in CATALOGUE, f"{expected.name}: {code}"

@@ -365,10 +365,10 @@ def test_add_help_depends_on_what_differs():
 
 def test_label_used_as_a_value_gets_help():
     with pytest.raises(ArchError) as info:
-        archdsl.parse("network n { input 3x8x8  a = conv(4, 1x1)  x: conv(4, 1x1)  "
-                      "concat(a, x) }")
+        archdsl.parse("network n { input 3x8x8  a = conv(4, 1x1)  b: conv(4, 1x1)  "
+                      "concat(a, b) }")
     (diag,) = info.value.diagnostics
-    assert diag.code == "E0207" and "`x = conv(...)`" in diag.help
+    assert diag.code == "E0207" and "`b = conv(...)`" in diag.help
 
 
 @pytest.mark.parametrize("spread, tupled", [

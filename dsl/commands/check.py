@@ -6,13 +6,15 @@ import json
 import sys
 
 from . import SUMMARIES
-from .common import EXIT_INPUT, EXIT_OK, add_target, load
+from .common import EXIT_INPUT, EXIT_OK, add_target, failed, load
 
 
 def add_parser(sub):
     p = sub.add_parser("check", help=SUMMARIES["check"],
                        description="Parse and shape-check each file. Prints nothing and exits 0 "
-                                   "when all is well; otherwise prints every error and exits 1.")
+                                   "when all is well; otherwise prints every error and exits 1. "
+                                   "Warnings are printed too, and fail the check only with "
+                                   "--werror.")
     add_target(p, many=True)
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="json: diagnostics as a JSON list for editors and tools")
@@ -30,7 +32,7 @@ def run(args) -> int:
             from ..diagnostics import render_all
 
             print(render_all(result.diagnostics.items), file=sys.stderr)
-        if result.diagnostics.has_errors:
+        if failed(result, args.werror):
             status = EXIT_INPUT
     if args.format == "json":
         print(json.dumps(collected, indent=2))

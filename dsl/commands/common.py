@@ -41,6 +41,8 @@ def add_target(p: argparse.ArgumentParser, many: bool = False) -> None:
                    metavar="DIR", help="also look for imports in DIR")
     p.add_argument("--sandbox", action="store_true",
                    help="refuse imports outside the first file's folder")
+    p.add_argument("--werror", action="store_true",
+                   help="treat warnings as errors: exit 1 when there is any")
     lim = p.add_argument_group("limits")
     defaults = Limits()
     for field, flag in (("max_repeat", "--max-repeat"), ("max_depth", "--max-depth"),
@@ -170,19 +172,26 @@ def read_stream_text(target: str, limit: int) -> str:
 def load_checked(args, target: str):
     """Load and check a target, printing its diagnostics: the `Network`, or None on errors."""
     result = load(args, target)
-    if report(result) != EXIT_OK or result.ir is None:
+    if report(result, werror=args.werror) != EXIT_OK or result.ir is None:
         return None
     from ..api import network_of
 
     return network_of(result)
 
 
-def report(result: Result, fmt: str = "text", stream=None) -> int:
-    """Print diagnostics (text to stderr, or JSON); the exit code they imply."""
+def report(result: Result, fmt: str = "text", stream=None, werror: bool = False) -> int:
+    """Print diagnostics (text to stderr, or JSON); the exit code they imply (with `werror`,
+    --werror, warnings fail the command too)."""
     stream = stream or sys.stderr
     diags = result.diagnostics.items
     if fmt == "json":
         print(json.dumps([d.to_json() for d in diags], indent=2), file=stream)
     elif diags:
         print(render_all(diags), file=stream)
-    return EXIT_INPUT if result.diagnostics.has_errors else EXIT_OK
+    return EXIT_INPUT if failed(result, werror) else EXIT_OK
+
+
+def failed(result: Result, werror: bool) -> bool:
+    """Whether a run's diagnostics fail the command: any error, or with --werror any warning."""
+    d = result.diagnostics
+    return d.has_errors or (werror and d.has_warnings)

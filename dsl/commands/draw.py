@@ -63,7 +63,7 @@ def run(args) -> int:
                          f"-o FILE.{fmt} or redirect the output")
     _warn_contradiction(args.output, args.format)
     result = load(args, args.target)
-    status = report(result)
+    status = report(result, werror=args.werror)
     if result.ir is None:
         return EXIT_INPUT  # nothing was built: no diagram to draw
     try:

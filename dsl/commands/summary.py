@@ -47,7 +47,7 @@ def run(args) -> int:
     if args.batch is not None and args.batch < 1:
         raise UsageError(f"--batch must be 1 or more, got {args.batch}")
     result = load(args, args.target)
-    status = report(result)
+    status = report(result, werror=args.werror)
     diags = result.diagnostics.items
     if result.ir is not None and "totals" in result.ir.attrs:
         ir = result.ir

@@ -5,6 +5,8 @@
 - "archdsl calls it `batchnorm`" (E0201 for another tool's name, `BatchNorm2d`): replace it;
 - "add `flatten` before this layer" (E0306): insert `flatten` before the statement that holds
   the layer (its label included), on its own line or before it with `;` (`,` in a list);
+- "write `conv1: conv(...)`" (W0002, a binding meant as a label): `conv1 = ` becomes the
+  label `conv1: `, or, when the value is read, the layer is labelled too (`conv1 = conv1: ...`);
 - a projection shortcut (E0305, when the help proposes `{ conv(W, 1x1, ...); batchnorm }`):
   the branch whose channels differ from the proposed width gets the projection: an empty
   branch `{}` becomes it, a branch `{ ... }` ends with its layers, a single item is wrapped.
@@ -68,6 +70,10 @@ def _fixes(view: View, d: Diagnostic):
                 text[d.span.start:d.span.end] == c.group(1):
             yield f"Replace `{c.group(1)}` with `{c.group(2)}`", [(d.span.start, d.span.end,
                                                                     c.group(2))]
+    if d.code == "W0002":
+        fix = _label_binding(text, d)
+        if fix is not None:
+            yield fix
     if d.code == "E0306" and d.help and "flatten" in d.help:
         fix = _insert_flatten(view, d)
         if fix is not None:
@@ -78,6 +84,17 @@ def _fixes(view: View, d: Diagnostic):
             fix = _projection(view, d, p.group(1), int(p.group(2)))
             if fix is not None:
                 yield "Project the shortcut: " + p.group(1), [fix]
+
+
+def _label_binding(text: str, d: Diagnostic):
+    """W0002 at `conv1` of `conv1 = conv(...)`: the title and edits of its fix."""
+    name = text[d.span.start:d.span.end]
+    m = re.compile(r"\s*=\s*").match(text, d.span.end)
+    if m is None or not name.isidentifier():
+        return None
+    if d.help and d.help.startswith(f"to name the layer `{name}`"):  # never read: a label
+        return f"Make `{name}` a label", [(d.span.start, m.end(), f"{name}: ")]
+    return f"Label the layer `{name}` too", [(m.end(), m.end(), f"{name}: ")]
 
 
 def _insert_flatten(view: View, d: Diagnostic):

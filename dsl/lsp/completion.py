@@ -291,6 +291,7 @@ def _item_keywords(scope: _Scope | None, snippets: bool) -> list[lsp.CompletionI
         _keyword("concat", snippets, "concat {\n\t{ $1 }\n\t{ $2 }\n}"),
         _keyword("if", snippets, "if ${1:condition} {\n\t$0\n}"),
         _keyword("init", snippets, "init ${1:conv}.${2:weight} = ${3:kaiming_normal}()"),
+        _keyword("inline", snippets, "inline ${1:block}($0)"),
     ]
     if scope is None or scope.kind == "network":
         out.append(_keyword("input", snippets, "input ${1:3x224x224}"))
@@ -330,6 +331,8 @@ def _value_items(defn: s.Definition | None, scope: _Scope | None, items_only: bo
     kind = defn.kind if defn else scope.kind if scope else "block"
     out.append(lsp.CompletionItem(label="in", kind=_K.Variable,
                                   detail=f"the input of this {kind}"))
+    out.append(lsp.CompletionItem(label="x", kind=_K.Variable,
+                                  detail="the current tensor: what flows into this item"))
     out += [lsp.CompletionItem(label=c, kind=_K.Constant, sort_text=f"2{c}")
             for c in VALUE_CONSTANTS]
     out += [lsp.CompletionItem(label=f, kind=_K.Function, detail=f"{f}(a, b, ...)")

@@ -279,6 +279,9 @@ def _value(t: Target) -> str:
     if t.name == "in":
         return "`in`: the input of this " + defn.kind + " (a tensor: `in.channels`, " \
                "`in.height`, ...)"
+    if t.name == "x" and not any(p.name == "x" for p in defn.params):
+        return "`x`: the current tensor, what flows into this item (`x.channels`, " \
+               "`x.height`, ...), unless a value is bound as `x`"
     for p in defn.params:
         if p.name == t.name:
             return _param(Target("param", p, defn, name=p.name))

@@ -106,6 +106,11 @@ CASES = {
     "kernel rows stay aligned": (
         "network n {\n input 1x8x8\n g: conv([[1, 2],\n [2, 1]] / 6)\n}",
         "network n {\n    input 1x8x8\n    g: conv([[1, 2],\n             [2, 1]] / 6)\n}\n"),
+    "inline calls and the current tensor": (
+        "network n {\n input 1x8x8\n features: { inline  stem(4 , k=x.channels)\n"
+        "inline   stem * 2 ;conv(x.height*2,1x1) }\n}",
+        "network n {\n    input 1x8x8\n    features: {\n        inline stem(4, k=x.channels)\n"
+        "        inline stem * 2; conv(x.height * 2, 1x1)\n    }\n}\n"),
     "empty": ("", ""),
 }
 

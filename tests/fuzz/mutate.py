@@ -1,12 +1,13 @@
 """Mutation fuzzing of the front end: broken variants of real files must fail politely.
 
 Seeds are every zoo file (`architectures/*.arch`) and every golden error file
-(`tests/errors/**/*.arch`). Each case takes one seed and applies one to three random edits:
-delete, duplicate, repeat or swap tokens; replace a token by a keyword or bracket; change a
-number to 0, -1 or a huge value; cut the file at a random point; insert random bytes (decoded
-the way `archdsl` reads files, bad bytes becoming U+FFFD) or non-ASCII text; splice in part of
-another seed. Then it runs what a person would: the pipeline (parse, imports, elaboration,
-analyses), the diagnostic renderer, the summary table, and the formatter.
+(`tests/errors/**/*.arch`, inline calls and warnings among them). Each case takes one seed
+and applies one to three random edits: delete, duplicate, repeat or swap tokens; replace a
+token by a keyword or bracket; change a number to 0, -1 or a huge value; cut the file at a
+random point; insert random bytes (decoded the way `archdsl` reads files, bad bytes becoming
+U+FFFD) or non-ASCII text; splice in part of another seed. Then it runs what a person would:
+the pipeline (parse, imports, elaboration, analyses), the diagnostic renderer, the summary
+table, and the formatter.
 
 A case passes when it ends in success or in diagnostics whose spans lie inside their file
 (a span may be None only for whole-file problems), the formatter either formats (idempotently)
@@ -46,7 +47,9 @@ _TOKEN = re.compile(r'\s+|#[^\n]*|"[^"\n]*"|[A-Za-z_][A-Za-z0-9_]*|\d+(?:x\d+)+'
 _VOCAB = ["{", "}", "(", ")", "[", "]", ",", ";", ":", "=", "*", ".", "-", "+", "/", "**",
           "if", "else", "then", "and", "or", "not", "true", "false", "in", "in.channels",
           "add", "concat", "input", "init", "block", "network", "import", '"x.arch"',
-          "conv", "relu", "linear", "maxpool", "same", "3x3", "0x0", "1.5", '"', "#", "\n"]
+          "conv", "relu", "linear", "maxpool", "same", "3x3", "0x0", "1.5", '"', "#", "\n",
+          # issue 13: inline calls, the current tensor
+          "inline", "x", "x.channels", "x.height", "3x", "x3"]
 _HUGE = ["0", "-1", "1000000000", str(2**62), str(2**62 + 1), str(10**30), "9" * 200,
          "99999999999", "1e308", "1e999", "0.0", "65536x65536", "100000x100000x100000"]
 _STRANGE = ["é", "λ", "ß", "\u202e", "\u200b", "\ufeff", "\x00", "\t", "\r", "\r\n", "🙂",

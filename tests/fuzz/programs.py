@@ -124,7 +124,11 @@ class Gen:
                 self.features.add("groups")
             else:
                 out_ch = self.channels()
-        args = [str(out_ch)]
+        # the current tensor's channels where they are the output's (no draw: the programs of
+        # a seed stay what they were); copies of a repetition may see other inputs
+        args = ["x.channels" if out_ch == c and not self.in_repeat else str(out_ch)]
+        if args[0] != str(out_ch):
+            self.features.add("current_tensor")
         if stride is not None or preserve:
             s = stride or 1
             ks = tuple(self.c.pick([1, 3, 5]) for _ in range(n))

@@ -54,6 +54,18 @@ CRASHERS = {
                              + NET % "b39(1)",
     "unknown kind in nested repeats": NET % "{ relurelu * 1000 } * 1000",
     "a huge token": NET % ("a" * 1_000_000),
+    # issue 13: inline calls, `x`, warnings
+    "a block inlining itself": "block b { inline b }\n" + NET % "inline b",
+    "two blocks inlining each other": "block a { inline b }\nblock b { a }\n" + NET % "inline a",
+    "forty doubling inline blocks": "".join(f"block b{i}(w) {{ inline b{i - 1}(w); "
+                                            f"inline b{i - 1}(w) }}\n" for i in range(1, 40))
+                                    + "block b0(w) { relu }\n" + NET % "inline b39(1)",
+    "a labelled block inlined twice": "block b { c: conv(1, 1x1) }\n" + NET % "inline b * 1000",
+    "inline inline": NET % "inline inline b",
+    "x everywhere": NET % "conv(x.channels * x.height, 3x3) * (x.width // 4); add(x, x, x)",
+    "a thousand unused values": NET % "; ".join(f"v{i} = relu" for i in range(1000)),
+    "a thousand later defaults": "block b(" + ", ".join(f"p{i} = p{i + 1}" for i in range(1000))
+                                 + ", p1000 = 1) { relu }\n" + NET % "b",
 }
 
 

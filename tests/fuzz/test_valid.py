@@ -43,12 +43,12 @@ def test_generator_covers_the_language():
     for feature in ("add", "concat", "block", "repeat_group", "repeat_list", "skip_add",
                     "skip_concat", "dead_branch", "groups", "dilation", "pad_same", "ceil",
                     "literal_kernel", "global_pool", "concat_dim", "rank0", "rank1", "rank2",
-                    "rank3"):
+                    "rank3", "current_tensor"):
         assert features[feature], feature
     text = "\n".join(texts)
-    for form in (r"in\.channels", r"inplace=true", r"\bn\d+: ", r"\bv\d+ = ", r"\* \d",
-                 r"\[blk\d\(", r"block blk\d\(width, stride = 1\)", r"\bif\b", r"\belse\b",
-                 r"\(classes = 5\)", r"count_include_pad=false", r"track=false"):
+    for form in (r"in\.channels", r"x\.channels", r"inplace=true", r"\bn\d+: ", r"\bv\d+ = ",
+                 r"\* \d", r"\[blk\d\(", r"block blk\d\(width, stride = 1\)", r"\bif\b",
+                 r"\belse\b", r"\(classes = 5\)", r"count_include_pad=false", r"track=false"):
         assert re.search(form, text), form
 
 

@@ -25,8 +25,8 @@ CASES = sorted(p for p in ERRORS.rglob("*.arch") if "lib" not in p.relative_to(E
 
 def _server_args(path: Path) -> tuple[str, ...]:
     """The server-wide flags a golden file asks for (`# args: --max-depth 2`); `--set` and
-    `--input` have no server counterpart (an editor checks the file as written), so they are
-    left out."""
+    `--input` have no server counterpart (an editor checks the file as written), nor has
+    `--werror` (an exit status), so they are left out."""
     first = path.read_text(errors="replace").split("\n", 1)[0]
     if not first.startswith("# args:"):
         return ()
@@ -35,6 +35,9 @@ def _server_args(path: Path) -> tuple[str, ...]:
     while i < len(words):
         if words[i] in ("--set", "--input"):
             i += 2
+            continue
+        if words[i] == "--werror":
+            i += 1
             continue
         out.append(words[i])
         i += 1
@@ -112,7 +115,9 @@ def _compare(c: Client, path: Path, args: tuple[str, ...]) -> None:
                 lsp_position(ftext, s["line"], s["col"]), (path.name, e, d)
             assert (t["end"]["line"], t["end"]["character"]) == \
                 lsp_position(ftext, s["end_line"], s["end_col"]), (path.name, e, d)
-        assert d["severity"] == 1 and d["source"] == "archdsl"
+        # DiagnosticSeverity: Error 1, Warning 2
+        assert d["severity"] == {"error": 1, "warning": 2}[e["severity"]]
+        assert d["source"] == "archdsl"
         assert d["message"] == e["message"] + (f"\nhelp: {e['help']}" if e["help"] else "")
         related = [r["message"] for r in d.get("relatedInformation") or []]
         wanted = ([e["label"]] if e["label"] else []) + [lab["message"] for lab in e["labels"]] \

@@ -109,6 +109,19 @@ def test_hover_in_a_file_of_blocks_uses_its_open_importers(server):
     _close(server, uri, net)
 
 
+def test_hover_on_x_and_an_inline_call(server, tmp_path):
+    text = ("block stem(w) {\n    conv(w, 3x3, pad=1)\n}\nnetwork n {\n    input 3x8x8\n"
+            "    inline stem(4)\n    conv(x.channels * 2, 1x1)\n}\n")
+    path = tmp_path / "cur.arch"
+    path.write_text(text)
+    mark = server.mark()
+    uri = server.open(path, text)
+    assert server.diagnostics(uri, mark) == []
+    assert "the current tensor" in _hover(server, uri, text, text.index("x.channels"))
+    assert "block stem(w)" in _hover(server, uri, text, text.index("stem(4)"))
+    _close(server, uri)
+
+
 # ---------------------------------------------------------------------------- inlay hints
 _COMMENT = re.compile(r"#\s*->\s*([0-9x]+)")
 
@@ -245,7 +258,7 @@ def test_completion_offers_layers_blocks_arguments_and_attributes(server, tmp_pa
     for block in ("bottleneck", "basic", "stage", "b"):
         assert block in items
     assert items["bottleneck"]["insertText"] == "bottleneck(${1:width})"
-    assert {"add", "concat", "input", "if"} <= set(items)
+    assert {"add", "concat", "input", "if", "inline"} <= set(items)
     # inside `import "`: the files next to this one
     text2 = 'import "res'
     p2 = tmp_path / "other.arch"
@@ -270,7 +283,8 @@ def test_formatting_is_archdsl_fmt(server, tmp_path):
 # ---------------------------------------------------------------------------- code actions
 @pytest.mark.parametrize("name", ["name_unknown_argument", "name_unknown_layer",
                                   "shape_linear_on_volume", "shape_add_channels",
-                                  "shape_add_both", "unknown_attribute", "name_foreign_fixable"])
+                                  "shape_add_both", "unknown_attribute", "name_foreign_fixable",
+                                  "summary_warn_werror"])
 def test_quick_fix_makes_the_file_check(server, tmp_path, name):
     text = (ERRORS / f"{name}.arch").read_text()
     path = tmp_path / f"{name}.arch"
@@ -286,6 +300,24 @@ def test_quick_fix_makes_the_file_check(server, tmp_path, name):
     fixed = apply_edits(text, actions[0]["edit"]["changes"][uri])
     result = run(text=fixed, display=name)
     assert not result.diagnostics.items, (fixed, [d.message for d in result.diagnostics])
+
+
+def test_a_binding_read_later_is_labelled_too(server, tmp_path):
+    text = ("network n {\n    input 3x8x8\n    conv2 = conv(8, 3x3, pad=1)\n"
+            "    add(conv2, x)\n}\n")
+    path = tmp_path / "bound.arch"
+    path.write_text(text)
+    mark = server.mark()
+    uri = server.open(path, text)
+    (diag,) = server.diagnostics(uri, mark)
+    assert diag["code"] == "W0002" and diag["severity"] == 2  # DiagnosticSeverity.Warning
+    actions = server.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri}, "range": diag["range"], "context": {"diagnostics": [diag]}})
+    fixed = apply_edits(text, actions[0]["edit"]["changes"][uri])
+    assert "conv2 = conv2: conv(8, 3x3, pad=1)" in fixed
+    result = run(text=fixed, display="bound.arch")
+    assert not result.diagnostics.items
+    assert "conv2" in {d["name"] for _, d in result.ir.nodes()}
 
 
 def test_no_quick_fix_where_the_compiler_proposes_none(server, tmp_path):

@@ -254,10 +254,10 @@ def _node_of(net, names, name) -> str:
 
 
 def test_split_sizes_and_piece_counts():
-    assert _codes("network t { input 6x4\n [a, b] = split((2, 3))\n a }") == ["E0332"]
-    assert _codes("network t { input 6x4\n [a, b, c, d] = chunk(4)\n a }") == ["E0332"]
+    assert _codes("network t { input 6x4\n [a, _b] = split((2, 3))\n a }") == ["E0332"]
+    assert _codes("network t { input 6x4\n [a, _b, _c, _d] = chunk(4)\n a }") == ["E0332"]
     assert _codes("network t { input 6x4\n chunk(2) }") == ["E0332"]
-    assert _codes("network t { input 6x4\n [a, b] = relu\n a }") == ["E0332"]
+    assert _codes("network t { input 6x4\n [a, _b] = relu\n a }") == ["E0332"]
     net = archdsl.parse("network t { input 6x4\n [a, b] = split((2, 4))\n add(b, b) }")
     assert net.output_shape == (4, 4)
 

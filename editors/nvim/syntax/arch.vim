@@ -22,7 +22,7 @@ syn keyword archInclude import
 syn keyword archKeyword add concat init input
 syn keyword archOperator and not or
 syn keyword archStatement return
-syn keyword archStorageClass block network
+syn keyword archStorageClass block inline network
 syn region archString start=+"+ end=+"+ end=+$+ oneline
 syn match archComment "#.*$" contains=@Spell
 

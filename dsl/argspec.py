@@ -238,7 +238,8 @@ def near_miss(word: str, names) -> str | None:
     another case; else, for three letters or more, the one name that starts with it (`lin`
     -> `linear`); else the fewest edits (insert, delete, replace, swap two neighbours), at
     most one per three letters (`stide` -> `stride`, `kernal` -> `kernel`, never `int` ->
-    `min`). Ties go to the name with the same first letter, then the first in order."""
+    `min`, nor a one-letter name for another). Ties go to the name with the same first
+    letter, then the first in order."""
     low = word.lower()
     if len(low) > 64:  # no name is that long; a distance table of a huge word is pointless
         return None
@@ -255,7 +256,7 @@ def near_miss(word: str, names) -> str | None:
         if n == word or abs(len(n) - len(low)) > limit:
             continue
         d = _edits(low, n.lower(), limit)
-        if d <= limit:
+        if d <= limit and d < len(low):  # a slip keeps a letter: never `r` -> `x`
             cand = (d, n[:1].lower() != low[:1], n)
             best = cand if best is None or cand < best else best
     return best[2] if best is not None else None

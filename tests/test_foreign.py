@@ -81,6 +81,8 @@ def test_foreign_functions():
     ("bacthnorm", ["batchnorm"], "batchnorm"),  # a swap is one edit
     ("resnet5", ["resnet50", "resnet18"], "resnet50"),
     ("x" * 200, ["x"], None),
+    ("r", ["x", "relu"], None),  # one letter for another is no slip
+    ("lu", ["elu", "x"], "elu"),
 ])
 def test_near_misses_only(word, names, hint):
     assert near_miss(word, names) == hint

@@ -5,7 +5,10 @@
 2. the declared output shape equals the network's (batch dynamic);
 3. onnxruntime loads the file and runs it on a random batch of `BATCH` (not the export's
    batch of 1, so the dynamic batch axis is exercised), and its output equals the PyTorch
-   module's in eval mode: |onnx - torch| <= RTOL * |torch| + ATOL * max(1, max |torch|).
+   module's in eval mode: |onnx - torch| <= RTOL * |torch| + ATOL * max(1, max |torch|),
+   widened, where that fails, by PyTorch's own float32 error (8 times its largest distance
+   from a float64 run of the same module): an ill-conditioned network's float32 numbers are
+   no more exact than that on either side.
 
 The tolerance: both sides compute in float32 with different kernels (accumulation order,
 fused multiply-adds, oneDNN's and MLAS's convolution algorithms), so results differ in the last
@@ -82,15 +85,42 @@ def verify(ir, model: nn.Module, data: bytes, seed: int = 0) -> list[Diagnostic]
         wants = model(x.clone())
     if len(ends) == 1:
         wants = (wants,)
-    for nid, got, want in zip(ends, gots, wants, strict=True):  # each output (`return a, b`)
+    exact = None  # float64 outputs, made only when float32 ones disagree
+    for i, (nid, got, want) in enumerate(zip(ends, gots, wants, strict=True)):  # each output
         got = torch.from_numpy(got)
         if tuple(got.shape) != tuple(want.shape):
             return [_at(ir, nid, f"onnxruntime gives a {_dims(got.shape[1:])} output, "
                         f"PyTorch {_dims(want.shape[1:])}")]
         ok, worst = _close(got, want)
         if not ok:
+            exact = _float64_outputs(model, x) if exact is None else exact
+            ok = exact is not None and _close(got, want, _rounding(want, exact[i]))[0]
+        if not ok:
             return [_first_difference(ir, model, onnx, ort, proto, x, worst)]
     return []
+
+
+def _float64_outputs(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, ...] | None:
+    """The outputs of a float64 copy of `model` (None where a layer cannot run in float64)."""
+    import copy
+
+    try:
+        with torch.no_grad():
+            out = copy.deepcopy(model).double()(x.double())
+    except Exception:  # a custom layer may be float32 only; then no allowance is made
+        return None
+    return out if isinstance(out, tuple) else (out,)
+
+
+def _rounding(want: torch.Tensor, exact: torch.Tensor) -> float:
+    """The allowance for PyTorch's own float32 rounding error in this output: 8 times the
+    largest distance of its float32 result from the float64 one. A well-conditioned network
+    has none to speak of; an ill-conditioned one (a layer norm of a near-constant row divides
+    rounding noise by sqrt(eps); three in a row make it of the order of the values) has
+    float32 results that neither PyTorch nor onnxruntime computes better than that."""
+    diff = (want.double() - exact).abs()
+    diff = diff[torch.isfinite(diff)]
+    return 8.0 * float(diff.max()) if diff.numel() else 0.0
 
 
 def _session(ort, data: bytes, optimize: bool = True):
@@ -103,11 +133,12 @@ def _session(ort, data: bytes, optimize: bool = True):
     return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
 
 
-def _close(got: torch.Tensor, want: torch.Tensor) -> tuple[bool, str]:
-    """(within tolerance, the worst element described)."""
+def _close(got: torch.Tensor, want: torch.Tensor, rounding: float = 0.0) -> tuple[bool, str]:
+    """(within tolerance, the worst element described); `rounding` widens the absolute part
+    by PyTorch's own float32 error (`_rounding`)."""
     finite = want[torch.isfinite(want)]
     scale = max(1.0, float(finite.abs().max())) if finite.numel() else 1.0
-    atol = ATOL * scale
+    atol = ATOL * scale + rounding
     close = torch.isclose(got, want, rtol=RTOL, atol=atol, equal_nan=True)
     if bool(close.all()):
         return True, ""

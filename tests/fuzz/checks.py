@@ -239,8 +239,19 @@ def _onnx(state, out: Outcome, stage: str) -> None:
     got = joined([torch.from_numpy(g) for g in session.run(None, {"input": x.numpy()})])
     with torch.no_grad():
         want = joined(model(x))
-    if not _close(got, want, ORT_RTOL, ORT_ATOL):
+    if not _close(got, want, ORT_RTOL, ORT_ATOL) and not _close(
+            got, want, ORT_RTOL, ORT_ATOL + _float32_error(model, x, want)):
         out.problems.append(f"{stage}: onnxruntime computes other numbers than torch")
+
+
+def _float32_error(model, x, want) -> float:
+    """8 times the largest distance of torch's float32 output from a float64 run: neither
+    side computes an ill-conditioned network (layer norms of near-constant rows) better."""
+    with torch.no_grad():
+        exact = joined(copy.deepcopy(model).double()(x.double()))
+    diff = (want.double() - exact).abs()
+    diff = diff[torch.isfinite(diff)]
+    return 8.0 * float(diff.max()) if diff.numel() else 0.0
 
 
 def _draw(state, out: Outcome, stage: str) -> None:

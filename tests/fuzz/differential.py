@@ -11,6 +11,7 @@ tests (tests/test_differential.py) and the seeded runner (tests/fuzz/valid.py).
   write in place returns storage of none of its inputs;
 - a layer lowered to a module: parameters, trainable parameters and buffers equal the numel
   sums of `model.get_submodule(name)`; a merge or identity holds nothing;
+- its output's strides are in PyTorch's default order (no reordered layout reaches a conv);
 - its values equal those of a reference run that walks the IR's own edges, calling the same
   submodules on copies of their inputs (this checks the wiring, concat order and aliasing);
 - its MACs equal `FlopCounterMode`'s FLOPs for that module / 2 / batch, and the network's total
@@ -31,13 +32,14 @@ from archdsl.backends.torch.lowering import LOWERINGS
 
 BATCH = 2
 COUNTED_OPS = {"aten.convolution", "aten.mm", "aten.addmm", "aten.bmm"}
-# Kinds lowered to a torch function, not a module: the reference evaluates each its own way,
-# written here from torch's documentation (the batch is dim 0), not from the lowering.
+# Kinds without parameters that the reference evaluates its own way, written here from torch's
+# documentation (the batch is dim 0), not from the lowering. The reorders copy, as the
+# compiled layers do (an LRN cannot take a view).
 FUNCTIONS = {
     "reshape": lambda a, x: x.reshape(x.shape[0], *a["shape"]),
-    "permute": lambda a, x: x.permute(0, *(d + 1 for d in a["dims"])),
+    "permute": lambda a, x: x.permute(0, *(d + 1 for d in a["dims"])).contiguous(),
     "transpose": lambda a, x: x.transpose(a["dim0"] % (x.ndim - 1) + 1,
-                                          a["dim1"] % (x.ndim - 1) + 1),
+                                          a["dim1"] % (x.ndim - 1) + 1).contiguous(),
     "mean": lambda a, x: x.mean([d + 1 for d in a["dims"]], keepdim=a["keepdim"]),
     "pad": lambda a, x: torch.nn.functional.pad(x, list(a["pad"]), mode=a["mode"],
                                                 **({"value": a["value"]}
@@ -152,6 +154,18 @@ def reference_run(net, model, x) -> dict[int, torch.Tensor]:
     return values
 
 
+def _default_order(t: torch.Tensor) -> bool:
+    """Are `t`'s strides in PyTorch's default order (a crop or a channel chunk may skip
+    elements, but no view reorders dimensions, not even those of size 1)? A reordered layout
+    reaching a conv sends it down oneDNN's channels-last kernels, which crash or compute wrong
+    numbers for some configurations (backends/torch/runtime.py): no layer may hand one on."""
+    # each dimension steps over at least the whole of the next one; sizes of 1 included, whose
+    # strides PyTorch reads too when it picks a layout (2x8x1 with strides 8, 1, 8 counts as
+    # channels-last)
+    sizes, strides = t.shape, t.stride()
+    return all(strides[i] >= strides[i + 1] * sizes[i + 1] for i in range(t.dim() - 1))
+
+
 def _numel(tensors) -> int:
     return sum(t.numel() for t in tensors)
 
@@ -205,6 +219,9 @@ def compare(net, model) -> list[str]:
         elif not torch.allclose(tensors[nid], expected[nid], rtol=1e-5, atol=1e-6,
                                 equal_nan=True):
             problems.append(f"`{name}` ({op}): values differ from the IR's own evaluation")
+        elif not _default_order(tensors[nid]):
+            problems.append(f"`{name}` ({op}): its output has strides "
+                            f"{tensors[nid].stride()}, not PyTorch's default order")
     for (rname, rid), d in zip(results, directs, strict=False):
         if not torch.allclose(d, expected[rid], rtol=1e-5, atol=1e-6, equal_nan=True):
             problems.append(f"the forward's output {rname} differs from the IR's own "

@@ -321,7 +321,8 @@ class Gen:
         return f"scale(0.1, shape={_dims(self.c, pshape)})"
 
     def channel_shuffle(self, shape):
-        return f"channel_shuffle({self._divisor(shape[0])})"
+        # a group count holds for the channels it divides: in a repetition, only 1
+        return f"channel_shuffle({1 if self.in_repeat else self._divisor(shape[0])})"
 
     def reshaping(self, shape):
         """Issue 12's layers that change a map's shape: transposed conv, pixel (un)shuffle,

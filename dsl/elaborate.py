@@ -27,6 +27,7 @@ from .inits import INIT_FUNCTIONS, PARAM_NAMES, InitRule
 from .ir import IR, ScopeInfo
 from .ops import ShapeProblem
 from .source import Span
+from .tables import Tables
 from .values import POISON, Dims, Tensor, describe_value, fmt_bytes, fmt_shape, type_name
 
 _MEMORY_HELP = ("no machine has this much memory to spare; check the layer sizes, or raise the "
@@ -241,7 +242,7 @@ def _is_deferred(v):
     return isinstance(v, tuple) and len(v) == 2 and v[0] == "__default__"
 
 
-class Elaborator:
+class Elaborator(Tables):
     def __init__(self, diags: Diagnostics, limits: Limits | None = None,
                  budget: Budget | None = None):
         self.diags = diags
@@ -251,7 +252,7 @@ class Elaborator:
         # the run's work budget, shared with the parser (dsl/budget.py): everything below that
         # loops charges it, so any input ends in bounded time
         self.budget = budget if budget is not None else Budget(self.limits.max_work)
-        self.ev = Evaluator(diags, self.limits.max_int, self.budget)
+        self.ev = Evaluator(diags, self.limits.max_int, self.budget, self.limits.max_repeat)
         self.ir = IR()
         self.stack: list[tuple[s.Definition, Span]] = []
         self.params_seen = 0  # parameters of the layers made so far (see _count_params)
@@ -531,6 +532,11 @@ class Elaborator:
             return self._if(it, cur, scope, env)
         if isinstance(it, s.Repeat):
             return self._repeat(it, cur, scope, env)
+        if isinstance(it, s.For):
+            return self._for(it, cur, scope, env)
+        if isinstance(it, s.LetStmt):
+            self._let(it, env)
+            return cur
         if isinstance(it, s.InputStmt):
             self.diags.error("E0213", "`input` belongs at the top of a network", it.span,
                              help="move it to the first line of the network's body")
@@ -548,6 +554,14 @@ class Elaborator:
         raise TypeError(it)  # pragma: no cover - the parser makes nothing else
 
     def _labeled(self, it: s.Labeled, cur, scope, env) -> Tensor:
+        if it.parts is not None:  # `denselayer{i + 1}: ...` (dsl/tables.py)
+            computed = self._computed_label(it, env)
+            if computed is None:
+                return self._poisoned(cur)
+            first = len(self.diags.items)
+            out = self._labeled(computed, cur, scope, env)
+            self._note_computed(first, it.label, computed.label)
+            return out
         inner = it.item
         if isinstance(inner, s.Call):
             env.labels.setdefault(it.label, f"{inner.ident}(...)")

@@ -255,10 +255,53 @@ class _Printer:
         getattr(self, "_" + type(it).__name__)(it)
 
     # item_stmt: NAME ":" item_stmt -> labeled
+    # item_stmt: label_template ":" item_stmt -> labeled_template
     def _Labeled(self, it: s.Labeled) -> None:
-        self.w(it.label, it.label_span.start)
+        if it.parts is None:
+            self.w(it.label, it.label_span.start)
+        else:  # `denselayer{i + 1}`: nothing between the parts
+            self.w("", it.label_span.start)
+            for part in it.parts:
+                if isinstance(part, str):
+                    self.w(part)
+                else:
+                    self.w("{")
+                    self.expr(part, _COND)
+                    self.w("}")
         self.w(": ")
         self.item(it.item)
+
+    # let_stmt: LET patterns "=" expr
+    def _LetStmt(self, it: s.LetStmt) -> None:
+        self.w("let ", it.span.start)
+        self.patterns(it.targets)
+        self.w(" = ")
+        self.expr(it.value, _COND)
+
+    # primary: FOR patterns IN expr body -> for_item
+    def _For(self, it: s.For) -> None:
+        self.w("for ", it.span.start)
+        self.patterns(it.targets)
+        self.w(" in ")
+        self.expr(it.iterable, _COND)
+        self.w(" ")
+        self.body(it.body.items, it.body.span.start, it.body.span.end - 1)
+
+    # patterns: pattern ("," pattern)*
+    def patterns(self, targets: list[s.Pattern]) -> None:
+        for i, p in enumerate(targets):
+            if i:
+                self.w(", ")
+            self.pattern(p)
+
+    # pattern: NAME -> pat_name | "(" pattern ("," pattern)+ ","? ")" -> pat_tuple
+    def pattern(self, p: s.Pattern) -> None:
+        if isinstance(p, s.PatName):
+            self.w(p.name, p.span.start)
+            return
+        self.w("(", p.span.start)
+        self.patterns(p.items)
+        self.w(")", p.span.end - 1)
 
     # item_stmt: NAME "=" item_stmt -> bind
     def _Bind(self, it: s.Bind) -> None:
@@ -472,6 +515,32 @@ class _Printer:
             self.w(")")
         self.w(".")
         self.w(e.attr, e.attr_span.start)
+
+    # postfix: postfix INDEX expr "]" -> index (no space before the `[`: grammar, INDEX)
+    def _Index(self, e: s.Index) -> None:
+        self._indexed(e.obj)
+        self.w("[")
+        self.expr(e.index, _COND)
+        self.w("]", e.span.end - 1)
+
+    # postfix: postfix INDEX [expr] ":" [expr] "]" -> slice
+    def _Slice(self, e: s.Slice) -> None:
+        self._indexed(e.obj)
+        self.w("[")
+        if e.start is not None:
+            self.expr(e.start, _COND)
+        self.w(":")
+        if e.stop is not None:
+            self.expr(e.stop, _COND)
+        self.w("]", e.span.end - 1)
+
+    def _indexed(self, obj: s.Expr) -> None:
+        numeric = isinstance(obj, s.Literal) and isinstance(obj.value, float)
+        if numeric:  # `1.[0]`: a `[` after `.` opens a list, not an index
+            self.w("(")
+        self.expr(obj, _ATOM)
+        if numeric:
+            self.w(")")
 
     # atom: NAME "(" args ")" -> func
     def _FuncCall(self, e: s.FuncCall) -> None:

@@ -64,7 +64,7 @@ class _Builder:
     def _span(self, node) -> Span:
         if isinstance(node, Token):
             return Span(self.src, node.start_pos, node.end_pos)
-        if isinstance(node, (s.Expr, s.Item, s.Arg)):
+        if isinstance(node, (s.Expr, s.Item, s.Arg, s.Pattern)):
             return node.span
         raise TypeError(node)
 
@@ -152,6 +152,47 @@ class _Builder:
         label, item = children
         return s.Labeled(self._cover(label, item), label.value, self._span(label), item)
 
+    # item_stmt: label_template ":" item_stmt -> labeled_template
+    def labeled_template(self, children):
+        (parts, span), item = children
+        return s.Labeled(Span(self.src, span.start, self._extent(item)[1]), span.text(), span,
+                         item, parts)
+
+    # label_template: LABEL_OPEN expr RBRACE _template_more*
+    # _template_more: LABEL_OPEN expr RBRACE | NAME | INT
+    def label_template(self, children):
+        parts: list = []
+        for c in children:
+            if isinstance(c, Token):
+                if c.type == "RBRACE":
+                    continue
+                text = c.value[:-1] if c.type == "LABEL_OPEN" else c.value
+                if parts and isinstance(parts[-1], str):
+                    parts[-1] += text
+                elif text:
+                    parts.append(text)
+            else:
+                parts.append(c)
+        return parts, self._cover(children[0], children[-1])
+
+    # let_stmt: LET patterns "=" expr
+    def let_stmt(self, children):
+        keyword, targets, value = children
+        return s.LetStmt(self._cover(keyword, value), targets, value)
+
+    # patterns: pattern ("," pattern)*
+    def patterns(self, children):
+        return list(children)
+
+    # pattern: NAME -> pat_name
+    def pat_name(self, children):
+        (tok,) = children
+        return s.PatName(self._span(tok), tok.value)
+
+    # pattern: LPAR pattern ("," pattern)+ ","? RPAR -> pat_tuple
+    def pat_tuple(self, children):
+        return s.PatTuple(self._cover(children[0], children[-1]), list(children[1:-1]))
+
     # item_stmt: NAME "=" item_stmt -> bind
     def bind(self, children):
         name, item = children
@@ -222,6 +263,11 @@ class _Builder:
         keyword, cond, then, other = children
         return s.If(self._cover(keyword, other or then), cond, then, other)
 
+    # primary: FOR patterns IN expr body -> for_item
+    def for_item(self, children):
+        keyword, targets, _in, iterable, body = children
+        return s.For(self._cover(keyword, body), targets, iterable, body)
+
     # args: [arg ("," arg)*] ","?
     def args(self, children):
         out = []
@@ -250,6 +296,16 @@ class _Builder:
     def attr(self, children):
         obj, name = children
         return s.Attr(self._cover(obj, name), obj, name.value, self._span(name))
+
+    # postfix: postfix INDEX expr RSQB -> index
+    def index(self, children):
+        obj, _open, index, close = children
+        return s.Index(self._cover(obj, close), obj, index)
+
+    # postfix: postfix INDEX [expr] COLON [expr] RSQB -> slice
+    def slice(self, children):
+        obj, _open, start, _colon, stop, close = children
+        return s.Slice(self._cover(obj, close), obj, start, stop)
 
     def int_lit(self, children):
         (tok,) = children

@@ -514,6 +514,8 @@ class Elaborator(Tables):
         if isinstance(it, s.Labeled):
             return self._labeled(it, cur, scope, env)
         if isinstance(it, s.Bind):
+            if self._value_bind(it, env):  # `w = width * 2`, meant as `let` (dsl/tables.py)
+                return self._poisoned(cur)
             out = self._item(it.item, cur, scope, env)
             env.vars[it.name] = out
             return out

@@ -280,9 +280,8 @@ class Evaluator:
             raise self._unknown_function(e)
         if any(a.name for a in e.args):
             named = next(a for a in e.args if a.name)
-            shown = ", ".join(a.value.span.text() for a in e.args)
             raise EvalError("E0214", f"`{e.func}` takes its arguments by position", named.span,
-                            help=f"write `{e.func}({shown})`")
+                            help=f"`{e.func}` has no keyword arguments: remove `{named.name}=`")
         vals = [self._eval(a.value, env) for a in e.args]
         if any(v is POISON for v in vals):
             return POISON

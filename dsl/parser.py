@@ -839,10 +839,15 @@ def _describe_parse_error(source: SourceFile, exc: UnexpectedInput) -> Diagnosti
     help_text = _parse_help(tok, expected)
     if tok.value == ".":
         help_text = _dotted_help(source, tok.start_pos) or help_text
+    bound = _BOUND_BEFORE.search(source.text[max(0, tok.start_pos - 64):tok.start_pos])
+    if bound is not None and tok.type in _EXPR_STARTS | {"INT"}:  # `w = 4 * width`
+        help_text = (f"`{bound.group(1)} = ...` names the tensor an item makes; a number is a "
+                     f"constant: `let {bound.group(1)} = ...`")
     return Diagnostic("E0101", f"{phrase}, found {_token_text(tok)}", span,
                       label="unexpected here", help=help_text)
 
 
+_BOUND_BEFORE = re.compile(r"(?:^|[\n;{])[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*\Z")
 _WORD_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*\Z")
 
 

@@ -90,14 +90,16 @@ class Tables:
         if not isinstance(v, (list, tuple)):
             self.diags.error("E0241", f"the pattern `{p.span.text()}` takes a tuple apart, "
                              f"found {type_name(v)} `{describe_value(v)}`", p.span,
-                             labels=[Label(value_span, f"{element}this value")],
+                             labels=[Label(value_span, f"{element} of this list" if element
+                                           else "this value")],
                              help="name the whole value with one name instead")
             return False
         if len(v) != len(p.items):
             self.diags.error("E0241", f"the pattern `{p.span.text()}` names {len(p.items)} "
-                             f"values, but {element or 'the value '}`{describe_value(v)}` "
+                             f"values, but {element or 'the value'}, `{describe_value(v)}`, "
                              f"has {len(v)}", p.span,
-                             labels=[Label(value_span, f"{element}from here")],
+                             labels=[Label(value_span, f"{element} of this list" if element
+                                           else "this value")],
                              help=f"write {len(v)} names, or fix the table")
             return False
         return all(self._match(q, x, value_span, what, element)
@@ -111,11 +113,36 @@ class Tables:
                             strict=True):
                 self._assign(q, x, env)
 
+    def _value_bind(self, it: s.Bind, env) -> bool:
+        """True after reporting a binding `w = ...` of what is a value, not an item: a name
+        of a constant (`w = width * 2`) or a call of a value function (`w = round(x)`)."""
+        from . import ops
+        from .builtins import FUNCTIONS
+
+        inner = it.item.item if isinstance(it.item, s.Repeat) else it.item
+        if not isinstance(inner, (s.Ref, s.Call)):
+            return False
+        found, value = env.lookup(inner.ident)
+        if found:
+            if isinstance(value, Tensor) or value is POISON:
+                return False
+            what = f"`{inner.ident}` is {type_name(value)}"
+        elif (isinstance(inner, s.Call) and inner.ident in FUNCTIONS
+              and ops.lookup(inner.ident) is None
+              and inner.ident not in env.module.namespace):
+            what = f"`{inner.ident}(...)` computes a value"
+        else:
+            return False
+        self.diags.error("E0245", f"`{it.name} = ...` names a tensor, and {what}",
+                         it.item.span, label="a value, not an item",
+                         help=f"name a constant with `let`: `let {it.name} = "
+                              f"{it.item.span.text()}`")
+        env.vars[it.name] = POISON
+        return True
+
     # ---------------------------------------------------------------- for
     # primary: FOR patterns IN expr body -> for_item
     def _for(self, it: s.For, cur, scope, env):
-        from .elaborate import Env  # (the module that mixes this in)
-
         seq = self.ev.eval(it.iterable, env)
         if seq is POISON:
             return self._poisoned(cur)
@@ -134,12 +161,24 @@ class Tables:
                              f"{self.limits.max_repeat:,}", it.iterable.span,
                              help="raise the limit with --max-repeat if you mean it")
             return self._poisoned(cur)
+        first = len(self.diags.items)
+        try:
+            return self._iterate(it, seq, cur, scope, env)
+        finally:
+            if self._overrides:  # a table given with --set: its errors say so
+                for d in self.diags.items[first:]:
+                    if getattr(d, "span", None) is not None:
+                        self._note_override_in(d, it.iterable.span.text())
+
+    def _iterate(self, it: s.For, seq, cur, scope, env):
+        from .elaborate import Env  # (the module that mixes this in)
+
         nodes0, params0, held0 = len(self.ir), self.params_seen, self.held_seen
-        work1 = 0
+        n, work1 = len(seq), 0
         for k, element in enumerate(seq):
             local = Env(env.module, env)
             if not self._bind_patterns(it.targets, element, local, it.iterable.span,
-                                       "a loop", element=f"element {k} of "):
+                                       "a loop", element=f"element {k}"):
                 return self._poisoned(cur)
             cur = self._sequence(it.body.items, cur, scope, local)
             if k == 0 and n > 1:

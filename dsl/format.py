@@ -1,12 +1,13 @@
 """The formatter: a `.arch` file in, the same program in the canonical layout out.
 
-The style (docs/format.md): 4-space indents; one definition per paragraph, separated by one
+The style (docs/format.md): 4-space indents; parameters written over several lines get a line
+each; one definition per paragraph, separated by one
 blank line; a definition's body always spans lines; inside a body, items that the author put
 on one line stay on one line, joined by `; ` (`fc1: linear(120); tanh`), and each other item
 starts its own line; at most one blank line is kept between items; a group or list written
 on one line stays inline (`{ conv(64, 1x1); relu }`), one written over several lines gets its
-contents indented and its closing bracket on a line of its own; a literal kernel written one
-row per line keeps its rows aligned. Spacing inside a line is fixed: `, ` after commas, `=`
+contents indented and its closing bracket on a line of its own; a literal kernel or a table
+(a list of tuples) written one row per line keeps its rows aligned. Spacing inside a line is fixed: `, ` after commas, `=`
 without spaces in keyword arguments, ` = ` for defaults and bindings, one space around
 binary operators, `name: item` for labels. Parentheses are exactly those precedence needs.
 
@@ -203,15 +204,26 @@ class _Printer:
         self.w(f"{d.kind} ", d.span.start)
         self.w(d.name, d.name_span.start)
         if d.params:
+            # parameters written over several lines (a table as a default) get one line each
+            spread = self.line_of(d.params[0].span.start) != self.line_of(
+                max(d.params[-1].span.start, d.params[-1].span.end - 1))
             self.w("(")
+            self.level += spread
             for i, p in enumerate(d.params):
-                if i:
+                if spread:
+                    self.nl()
+                elif i:
                     self.w(", ")
                 # param: NAME ["=" expr]
                 self.w(p.name, p.span.start)
                 if p.default is not None:
                     self.w(" = ")
                     self.expr(p.default, _COND)
+                if spread:
+                    self.w(",")
+            self.level -= spread
+            if spread:
+                self.nl()
             self.w(")")
         self.w(" ")
         self.body(d.body.items, d.body.span.start, d.body.span.end - 1, multiline=True)
@@ -561,7 +573,7 @@ class _Printer:
     # atom: "[" [expr ("," expr)*] ","? "]" -> list_lit
     def _ListLit(self, e: s.ListLit) -> None:
         rows = (len(e.items) > 1 and not self.one_line(e.span)
-                and all(isinstance(x, s.ListLit) for x in e.items))
+                and all(isinstance(x, (s.ListLit, s.TupleLit)) for x in e.items))
         col = self.column() + 1
         self.w("[", e.span.start)
         for i, x in enumerate(e.items):

@@ -209,6 +209,24 @@ FUNCTIONS: dict[str, Callable] = {
 }
 
 
+# what each function does, as hover and completion in editors show it
+DOCS = {
+    "min": "min(a, b, ...) or min(xs): the smallest",
+    "max": "max(a, b, ...) or max(xs): the largest",
+    "abs": "abs(x): the absolute value",
+    "round": "round(x): the nearest integer (half to even, as Python); round(x, n): n digits",
+    "floor": "floor(x): the integer at or below x",
+    "ceil": "ceil(x): the integer at or above x",
+    "int": "int(x): the integer part of x (towards zero)",
+    "float": "float(x): x as a number with a fraction",
+    "len": "len(xs): the number of elements of a list, tuple, size or string",
+    "sum": "sum(xs): the total of a list of numbers",
+    "range": "range(n), range(a, b), range(a, b, step): the list of integers",
+    "enumerate": "enumerate(xs), enumerate(xs, start): the list of (index, element) pairs",
+    "zip": "zip(xs, ys, ...): the list of tuples of their elements",
+}
+
+
 def index(obj, i, ctx: Context):
     """`obj[i]`: an element of a list, tuple, size or string, counted from the end when
     negative (Python's rule)."""

@@ -882,14 +882,15 @@ class Elaborator(Tables):
                 env.vars[name] = POISON
             return self._poisoned(cur)
         args = call.args if isinstance(call, s.Call) else []
+        ident_span = call.ident_span if isinstance(call, s.Call) else call.span  # `= chunk`
         outs = []
         for i, name in enumerate(it.names):
             if label is not None:  # the first piece takes the label, the others `t_1`...
                 leaf = self._merge_leaf(scope, label.label, label if i == 0 else None,
-                                        call.ident_span)
+                                        ident_span)
             else:
-                leaf = self._merge_leaf(scope, spec.kind, None, call.ident_span)
-            out = self._layer(spec, args, [cur], scope, env, None, call.span, call.ident_span,
+                leaf = self._merge_leaf(scope, spec.kind, None, ident_span)
+            out = self._layer(spec, args, [cur], scope, env, None, call.span, ident_span,
                               leaf=leaf, fixed={"piece": i})
             outs.append(out)
             got = self.ir.node(out.node)["args"].get("pieces")

@@ -7,9 +7,10 @@ on one line stay on one line, joined by `; ` (`fc1: linear(120); tanh`), and eac
 starts its own line; at most one blank line is kept between items; a group or list written
 on one line stays inline (`{ conv(64, 1x1); relu }`), one written over several lines gets its
 contents indented and its closing bracket on a line of its own; a literal kernel or a table
-(a list of tuples) written one row per line keeps its rows aligned. Spacing inside a line is fixed: `, ` after commas, `=`
-without spaces in keyword arguments, ` = ` for defaults and bindings, one space around
-binary operators, `name: item` for labels. Parentheses are exactly those precedence needs.
+(a list of tuples) written one row per line keeps its rows aligned. Spacing inside a line is
+fixed: `, ` after commas, `=` without spaces in keyword arguments, ` = ` for defaults and
+bindings, one space around binary operators, `name: item` for labels. Parentheses are
+exactly those precedence needs.
 
 Comments are kept. The grammar ignores them, so they are found by scanning the text (outside
 strings, `#` to the end of the line): a comment alone on its line is placed, on its own line,

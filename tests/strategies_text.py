@@ -4,11 +4,11 @@
 a network that uses layers with varied arguments, labels, groups, branches merged by `add`
 and `concat`, named values merged by `add(x, y)`, lists, repetition, conditionals (items and
 expressions), block calls, `init` statements, loops, `let` constants, computed labels, and
-expressions over lists and tuples (indexing, slicing, the value functions). The layout is deliberately untidy (random
-separators, indentation, blank lines, comments alone and after code, non-ASCII text) so that
-the formatter has something to do. Programs are syntactically valid by construction; they
-may still fail to check (a kernel larger than its input, a misspelt parameter): the property
-is that they then fail only with diagnostics.
+expressions over lists and tuples (indexing, slicing, the value functions). The layout is
+deliberately untidy (random separators, indentation, blank lines, comments alone and after
+code, non-ASCII text) so that the formatter has something to do. Programs are syntactically
+valid by construction; they may still fail to check (a kernel larger than its input, a
+misspelt parameter): the property is that they then fail only with diagnostics.
 
 `signature(result)` is what must not change when a file is reformatted: every IR node's name,
 op, resolved arguments and shape, every edge with its input position, and the diagnostics.

@@ -25,7 +25,8 @@ SMALL = {
     "se_resnet": ({"width": 8}, {"output": (10,)}),
     "shufflenet_unit": ({"width": 16}, {"output": (10,)}),
     "aux_heads": ({"width": 8}, {"main": (10,), "aux": (10,)}),
-    "mobilenet_v2": ({"classes": 10, "alpha": 0.35, "size": 64, "dropout_p": 0.0}, {"output": (10,)}),
+    "mobilenet_v2": ({"classes": 10, "alpha": 0.35, "size": 64, "dropout_p": 0.0},
+                     {"output": (10,)}),
 }
 # at the files' own defaults (front end only)
 DEFAULTS = {"unet": (3, 256, 256), "unet_bilinear": (3, 256, 256), "unet_valid": (1, 572, 572)}

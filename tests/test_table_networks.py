@@ -90,7 +90,7 @@ class ConvBNReLU(nn.Sequential):
 class InvertedResidual(nn.Module):
     def __init__(self, inp, oup, stride, expand_ratio):
         super().__init__()
-        hidden = int(round(inp * expand_ratio))
+        hidden = int(round(inp * expand_ratio))  # noqa: RUF046 (torchvision's own line)
         self.use_res_connect = stride == 1 and inp == oup
         layers = [ConvBNReLU(inp, hidden, 1)] if expand_ratio != 1 else []
         layers += [ConvBNReLU(hidden, hidden, stride=stride, groups=hidden),
@@ -132,7 +132,7 @@ def _randomise(model):
         for name, t in model.state_dict().items():
             if t.dtype.is_floating_point:
                 noise = torch.rand(t.shape, generator=gen)
-                t.copy_(0.5 + noise if "running_var" in name or "weight" in name and t.dim() == 1
+                t.copy_(0.5 + noise if "running_var" in name or ("weight" in name and t.dim() == 1)
                         else (noise - 0.5) * 0.5)
     return model
 
@@ -174,11 +174,11 @@ def test_a_smaller_table_from_the_command_line():
     path = archdsl.example_path("mobilenet_v2")
     code, out, err = run_cli("check", path, "--set", "alpha=0.3")
     assert (code, err) == (0, "")
-    rows = "[(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 1, 2)]"
-    net = archdsl.load(path, alpha=0.3, classes=10, input="3x32x32",
-                       setting=[(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 1, 2)])
+    table = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 1, 2)]
+    rows = str(table)
+    net = archdsl.load(path, alpha=0.3, classes=10, input="3x32x32", setting=table)
     torch.manual_seed(0)
-    _same(net.to_torch(), MobileNetV2(classes=10, alpha=0.3, setting=[(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 1, 2)]),
+    _same(net.to_torch(), MobileNetV2(classes=10, alpha=0.3, setting=table),
           torch.randn(2, 3, 32, 32))
     code, out, err = run_cli("summary", path, "--set", f"setting={rows}", "--set", "alpha=0.3")
     assert code == 0, err

@@ -183,3 +183,89 @@ def test_a_smaller_table_from_the_command_line():
     code, out, err = run_cli("summary", path, "--set", f"setting={rows}", "--set", "alpha=0.3")
     assert code == 0, err
     assert "features.5.0" in out and "features.6" not in out
+
+
+# ------------------------------------------------------------------ DenseNet
+
+
+class _DenseLayer(nn.Module):
+    def __init__(self, inp, growth, bn_size):
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(inp)
+        self.relu1 = nn.ReLU(inplace=True)
+        self.conv1 = nn.Conv2d(inp, bn_size * growth, 1, bias=False)
+        self.norm2 = nn.BatchNorm2d(bn_size * growth)
+        self.relu2 = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(bn_size * growth, growth, 3, padding=1, bias=False)
+
+    def forward(self, inputs):
+        x = torch.cat(inputs, 1)
+        return self.conv2(self.relu2(self.norm2(self.conv1(self.relu1(self.norm1(x))))))
+
+
+class _DenseBlock(nn.ModuleDict):
+    def __init__(self, n, inp, bn_size, growth):
+        super().__init__()
+        for i in range(n):
+            self.add_module(f"denselayer{i + 1}", _DenseLayer(inp + i * growth, growth, bn_size))
+
+    def forward(self, init):
+        features = [init]
+        for layer in self.values():
+            features.append(layer(features))
+        return torch.cat(features, 1)
+
+
+class _Transition(nn.Sequential):
+    def __init__(self, inp, out):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(inp)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv = nn.Conv2d(inp, out, 1, bias=False)
+        self.pool = nn.AvgPool2d(2, stride=2)
+
+
+class DenseNet(nn.Module):
+    """torchvision.models.DenseNet, as its source builds it (no memory-efficient mode)."""
+
+    def __init__(self, growth=32, blocks=(6, 12, 24, 16), init_features=64, bn_size=4,
+                 classes=1000):
+        super().__init__()
+        self.features = nn.Sequential()
+        self.features.add_module("conv0", nn.Conv2d(3, init_features, 7, 2, 3, bias=False))
+        self.features.add_module("norm0", nn.BatchNorm2d(init_features))
+        self.features.add_module("relu0", nn.ReLU(inplace=True))
+        self.features.add_module("pool0", nn.MaxPool2d(3, 2, 1))
+        num = init_features
+        for i, n in enumerate(blocks):
+            self.features.add_module(f"denseblock{i + 1}", _DenseBlock(n, num, bn_size, growth))
+            num += n * growth
+            if i != len(blocks) - 1:
+                self.features.add_module(f"transition{i + 1}", _Transition(num, num // 2))
+                num //= 2
+        self.features.add_module("norm5", nn.BatchNorm2d(num))
+        self.classifier = nn.Linear(num, classes)
+
+    def forward(self, x):
+        x = F.adaptive_avg_pool2d(F.relu(self.features(x)), (1, 1))
+        return self.classifier(torch.flatten(x, 1))
+
+
+@pytest.mark.parametrize(("growth", "blocks", "init"), [(8, [2, 3], 16), (4, [1, 2, 2, 1], 8)])
+def test_densenet_is_torchvisions(growth, blocks, init):
+    net = archdsl.load(archdsl.example_path("densenet"), classes=10, growth=growth,
+                       blocks=blocks, init_features=init, size=64)
+    torch.manual_seed(0)
+    _same(net.to_torch(), DenseNet(growth, blocks, init, classes=10), torch.randn(2, 3, 64, 64))
+
+
+def test_densenet_121_has_torchvisions_keys_and_parameters():
+    """DenseNet-121 at the paper's size: 7,978,856 parameters (torchvision's figure), and every
+    state_dict key and shape of torchvision's module, `features.denseblock4.denselayer16...`
+    included."""
+    net = archdsl.load(archdsl.example_path("densenet"))
+    assert net.params == 7_978_856
+    ours = {k: tuple(v.shape) for k, v in net.to_torch().state_dict().items()}
+    want = {k: tuple(v.shape) for k, v in DenseNet().state_dict().items()}
+    assert ours == want
+    assert "features.denseblock4.denselayer16.conv2.weight" in ours

@@ -1030,7 +1030,7 @@ class Elaborator(Tables):
                 self._project_work(it, n, self.budget.spent - work1)
         return cur
 
-    def _project(self, it: s.Repeat, n: int, nodes: int, params: int, held: int) -> None:
+    def _project(self, it: s.Repeat | s.For, n: int, nodes: int, params: int, held: int) -> None:
         """After the first of `n` copies (`nodes` IR nodes, `params` parameters), stop now if
         the rest would cross a limit: `{ relu * 1000 } * 1000` fails in milliseconds, not
         after building a million nodes. Copies may differ (a condition on `in.channels`),
@@ -1051,20 +1051,22 @@ class Elaborator(Tables):
                 verb = "expand to" if what == "layers" else "have"
                 amount, most = ((f"{fmt_bytes(total)} of weights", fmt_bytes(limit))
                                 if code == "E0512" else (f"{total:,} {what}", f"{limit:,}"))
+                copies = "iterations" if isinstance(it, s.For) else "copies"
                 self.diags.error(code, f"the network would {verb} about {amount}, "
                                  f"more than the limit of {most}", it.span,
-                                 label=f"{n:,} copies of {one_copy}",
+                                 label=f"{n:,} {copies} of {one_copy}",
                                  notes=self._call_chain(), help=help_)
                 raise _Abort()
 
-    def _project_work(self, it: s.Repeat, n: int, work: int) -> None:
+    def _project_work(self, it: s.Repeat | s.For, n: int, work: int) -> None:
         """After the second of `n` copies (`work` units), stop now if the rest would spend
         more than the budget has left: `{ relurelu * 1000 } * 1000` stops at once."""
         rest = n - 2
         if rest * work > self.budget.left:
             total = self.budget.spent + rest * work
+            copies = "iterations" if isinstance(it, s.For) else "copies"
             self.diags.add(out_of_work(self.budget, it.span, "elaborating the network",
-                                       self._call_chain(), label=f"{n:,} copies of about "
+                                       self._call_chain(), label=f"{n:,} {copies} of about "
                                        f"{work:,} units each: about {total:,} in all"),
                            force=True)
             raise _Abort()

@@ -38,7 +38,7 @@ def ours(text: str):
 
 def python(text: str):
     try:
-        v = eval(text, {"__builtins__": {}}, PY)  # noqa: S307 (our own generated text)
+        v = eval(text, {"__builtins__": {}}, PY)
     except (IndexError, TypeError, ValueError, ZeroDivisionError):
         return POISON
     return _lists(v)

@@ -562,7 +562,7 @@ class Elaborator(Tables):
                 return self._poisoned(cur)
             first = len(self.diags.items)
             out = self._labeled(computed, cur, scope, env)
-            self._note_computed(first, it.label, computed.label)
+            self._note_computed(first, it.label_span.text(), computed.label)
             return out
         inner = it.item
         if isinstance(inner, s.Call):

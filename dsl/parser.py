@@ -155,7 +155,10 @@ class _Builder:
     # item_stmt: label_template ":" item_stmt -> labeled_template
     def labeled_template(self, children):
         (parts, span), item = children
-        return s.Labeled(Span(self.src, span.start, self._extent(item)[1]), span.text(), span,
+        # `label` is the template without its expressions (`denselayer{}`), which formatting
+        # does not change; messages quote the text as written (`label_span`)
+        shape = "".join(p if isinstance(p, str) else "{}" for p in parts)
+        return s.Labeled(Span(self.src, span.start, self._extent(item)[1]), shape, span,
                          item, parts)
 
     # label_template: LABEL_OPEN expr RBRACE _template_more*

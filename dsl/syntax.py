@@ -235,7 +235,8 @@ class Repeat(Item):
 class Labeled(Item):
     """`name: item`: the name becomes the module path of what the item makes. A computed label
     (`denselayer{i + 1}: item`) has `parts`, its text and expressions in order; `label` is
-    then its text as written, until the elaborator computes it."""
+    then the text without the expressions (`denselayer{}`), until the elaborator computes
+    it."""
 
     label: str
     label_span: Span

@@ -213,8 +213,8 @@ class Tables:
         name = "".join(text)
         if not _NAME.fullmatch(name):
             shown = describe_value(name)[1:-1]
-            self.diags.error("E0244", f"the label `{it.label}` computes `{shown}`, which is not "
-                             "a name", it.label_span,
+            self.diags.error("E0244", f"the label `{it.label_span.text()}` computes `{shown}`, "
+                             "which is not a name", it.label_span,
                              help="a label is letters, digits and `_`, not starting with a "
                                   "digit: a negative number or a string with other characters "
                                   "cannot be part of one")

@@ -328,6 +328,49 @@ class Evaluator:
         return self._apply(lambda vals, ctx: builtins.slice_of(*vals, ctx), [obj, start, stop],
                            e, spans)
 
+    def _ListComp(self, e: s.ListComp, env):
+        seq = self._eval(e.iterable, env)
+        if seq is POISON:
+            return POISON
+        if not isinstance(seq, (list, tuple)):
+            raise EvalError("E0240", f"`[... for ... in xs]` goes over a list, found "
+                            f"{type_name(seq)} `{describe_value(seq)}`", e.iterable.span,
+                            help="loop over a list, a tuple, a size or `range(n)`")
+        self.context.charge("expression", len(seq))
+        out = []
+        for k, element in enumerate(seq):
+            local = _Scope(env)
+            pattern = e.targets[0] if len(e.targets) == 1 else s.PatTuple(
+                e.targets[0].span.to(e.targets[-1].span), e.targets)
+            self._destructure(pattern, element, local.vars, k, e.iterable.span)
+            if e.cond is not None:
+                keep = self._cond(e.cond, local)
+                if keep is POISON:
+                    return POISON
+                if not keep:
+                    continue
+            v = self._eval(e.element, local)
+            if v is POISON:
+                return POISON
+            out.append(v)
+        return out
+
+    def _destructure(self, p, v, names: dict, k: int, span) -> None:
+        """Binds pattern `p` to element `k`, `v`, of a comprehension (E0241 if it does not fit;
+        dsl/tables.py does the same for loops and `let`)."""
+        if isinstance(p, s.PatName):
+            names[p.name] = v
+            return
+        if not isinstance(v, (list, tuple)) or len(v) != len(p.items):
+            raise EvalError("E0241", f"the pattern `{p.span.text()}` names {len(p.items)} "
+                            f"values, but element {k}, `{describe_value(v)}`, has {len(v)}"
+                            if isinstance(v, (list, tuple)) else
+                            f"the pattern `{p.span.text()}` takes a tuple apart, found "
+                            f"{type_name(v)} `{describe_value(v)}` (element {k})", p.span,
+                            help="write as many names as the element has values")
+        for q, x in zip(p.items, v, strict=True):
+            self._destructure(q, x, names, k, span)
+
     def _TupleLit(self, e: s.TupleLit, env):
         vals = tuple(self._eval(x, env) for x in e.items)
         return POISON if any(v is POISON for v in vals) else vals
@@ -335,6 +378,25 @@ class Evaluator:
     def _ListLit(self, e: s.ListLit, env):
         vals = [self._eval(x, env) for x in e.items]
         return POISON if any(v is POISON for v in vals) else vals
+
+
+class _Scope:
+    """The names of one element of a comprehension, over the environment around it."""
+
+    def __init__(self, parent):
+        self.vars: dict[str, object] = {}
+        self.parent = parent
+
+    def lookup(self, name: str):
+        if name in self.vars:
+            return True, self.vars[name]
+        return self.parent.lookup(name) if self.parent is not None else (False, None)
+
+    def label(self, name: str):
+        return getattr(self.parent, "label", lambda n: None)(name)
+
+    def names(self) -> list[str]:
+        return sorted(set(self.vars) | set(self.parent.names() if self.parent else []))
 
 
 def _free(kind: str, n: int = 1) -> None:

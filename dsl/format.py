@@ -571,6 +571,19 @@ class _Printer:
             self.w(",")
         self.w(")", e.span.end - 1)
 
+    # atom: "[" expr "for" patterns "in" expr ["if" expr] "]" -> list_comp
+    def _ListComp(self, e: s.ListComp) -> None:
+        self.w("[", e.span.start)
+        self.expr(e.element, _OR)  # an `if ... then ... else` element reads better in ()
+        self.w(" for ")
+        self.patterns(e.targets)
+        self.w(" in ")
+        self.expr(e.iterable, _OR)
+        if e.cond is not None:
+            self.w(" if ")
+            self.expr(e.cond, _OR)
+        self.w("]", e.span.end - 1)
+
     # atom: "[" [expr ("," expr)*] ","? "]" -> list_lit
     def _ListLit(self, e: s.ListLit) -> None:
         rows = (len(e.items) > 1 and not self.one_line(e.span)

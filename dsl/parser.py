@@ -360,6 +360,11 @@ class _Builder:
         return s.TupleLit(self._cover(children[0], children[-1]),
                           [c for c in children[1:-1] if c is not None])
 
+    # atom: LSQB expr FOR patterns IN expr [IF expr] RSQB -> list_comp
+    def list_comp(self, children):
+        open_, element, _for, targets, _in, iterable, _if, cond, close = children
+        return s.ListComp(self._cover(open_, close), element, targets, iterable, cond)
+
     # atom: LSQB [expr ("," expr)*] ","? RSQB -> list_lit
     def list_lit(self, children):
         return s.ListLit(self._cover(children[0], children[-1]),

@@ -127,6 +127,17 @@ class ListLit(Expr):
 
 
 @dataclass
+class ListComp(Expr):
+    """`[row[2] for row in setting]`, `[c for (t, c, n, s) in setting if s == 2]`: a list made
+    from another, element by element, as in Python."""
+
+    element: Expr
+    targets: list[Pattern]
+    iterable: Expr
+    cond: Expr | None
+
+
+@dataclass
 class Arg:
     """One argument of a call: positional when `name` is None."""
 

@@ -85,7 +85,9 @@ def int_expr(draw, names: tuple[str, ...] = (), depth: int = 0) -> str:
             f"[{draw(sub)}, 2, 3][1]", f"len([{draw(sub)}, 4])", f"sum(({draw(sub)}, 2))",
             f"[(1, {draw(sub)}), (3, 4)][0][-1]", f"max([{draw(sub)}, 5][1:])",
             f"len(range({draw(st.integers(0, 5))}))", f"min(([7] + [{draw(sub)}])[:2])",
-            f"enumerate([4, {draw(sub)}])[1][1]", f"zip([1], [{draw(sub)}])[0][1]"]))
+            f"enumerate([4, {draw(sub)}])[1][1]", f"zip([1], [{draw(sub)}])[0][1]",
+            f"sum([x * 2 for x in [{draw(sub)}, 3] if x > 1])",
+            f"[a for (a, b) in [(1, {draw(sub)})]][0]"]))
     if kind == 7:
         fn = draw(st.sampled_from(["round", "floor", "ceil", "int", "abs"]))
         return f"{fn}({draw(sub)} / {draw(st.sampled_from(['3', '2.5', '4']))})"

@@ -38,7 +38,7 @@ def ours(text: str):
 
 def python(text: str):
     try:
-        v = eval(text, {"__builtins__": {}}, PY)
+        v = eval(text, {"__builtins__": {}, **PY})
     except (IndexError, TypeError, ValueError, ZeroDivisionError):
         return POISON
     return _lists(v)
@@ -76,7 +76,7 @@ def seq(draw, depth=0):
 
 @st.composite
 def expression(draw):
-    kind = draw(st.integers(0, 11))
+    kind = draw(st.integers(0, 13))
     s, n, i = draw(seq()), draw(NUM), draw(INT)
     if kind == 0:
         return f"{s}[{i}]"
@@ -104,6 +104,15 @@ def expression(draw):
         return f"[{n}, {i}] + [{draw(NUM)}]"
     if kind == 10:
         return f"len(range({i}, {draw(INT)}, {draw(st.sampled_from(['1', '2', '-1', '3']))}))"
+    if kind == 11:  # comprehensions, as Python's
+        flat = draw(seq(1))
+        return draw(st.sampled_from([
+            f"[x * 2 for x in {flat}]", f"[x for x in {flat} if x > {i}]",
+            f"[a - b for (a, b) in zip({flat}, {draw(seq(1))})]",
+            f"[(k, x) for k, x in enumerate({flat})]", f"len([1 for x in {s}])",
+            f"[round(x) for x in {flat}][{i}]"]))
+    if kind == 12:
+        return f"[[y for y in range(x)] for x in range({draw(st.integers(0, 4))})]"
     return f"int({n} + {draw(st.sampled_from(['8', '3']))} / 2) // 8 * 8"
 
 

@@ -117,6 +117,9 @@ CASES = {
     "computed labels": (
         "block a { for i in range(2) { layer{i+1}_x{ i*2 }c: relu } }",
         "block a {\n    for i in range(2) { layer{i + 1}_x{i * 2}c: relu }\n}\n"),
+    "comprehensions": (
+        "block a(s) { conv(sum([c*2 for (t,c) in s if t>1]), 1x1) }",
+        "block a(s) {\n    conv(sum([c * 2 for (t, c) in s if t > 1]), 1x1)\n}\n"),
     "indexing and slicing": (
         'block a(s) { conv(s[0][ -1]+len(s[1 :])+"ab"[0:1].x+(1.5)[0], 1x1) }',
         'block a(s) {\n    conv(s[0][-1] + len(s[1:]) + "ab"[0:1].x + (1.5)[0], 1x1)\n}\n'),

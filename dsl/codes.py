@@ -245,7 +245,8 @@ ENTRIES = [
           "network net(n = 3) {\n    input 3x8x8\n    for i in range(n) { conv(8, 3x3, pad=1) }"
           "\n}\n"),
     Entry("E0241", "a pattern that does not fit its value",
-          "`for (t, c, n, s) in setting` and `let (a, b) = pair` take each element apart: the "
+          "`for (t, c, n, s) in setting`, `let (a, b) = pair` and `[c for (t, c) in rows]` take "
+          "each element apart: the "
           "element must be a tuple (or list) of exactly as many values as the pattern names. "
           "A row of the table with a value too few or too many, or a pattern with the wrong "
           "number of names, is reported at the pattern, with the element it met.",

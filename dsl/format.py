@@ -205,9 +205,10 @@ class _Printer:
         self.w(f"{d.kind} ", d.span.start)
         self.w(d.name, d.name_span.start)
         if d.params:
-            # parameters written over several lines (a table as a default) get one line each
+            # parameters that start on several lines (a table among them) get one line each;
+            # where they start is what the output keeps, so formatting again changes nothing
             spread = self.line_of(d.params[0].span.start) != self.line_of(
-                max(d.params[-1].span.start, d.params[-1].span.end - 1))
+                d.params[-1].span.start)
             self.w("(")
             self.level += spread
             for i, p in enumerate(d.params):

@@ -256,6 +256,63 @@ ENTRIES = [
           "network net {\n    input 3x8x8\n    unit\n}\n",
           "block unit(planes = 16, width = planes * 4) {\n    conv(width, 1x1)\n}\n\n"
           "network net {\n    input 3x8x8\n    unit\n}\n"),
+    Entry("E0240", "not a list",
+          "A loop goes over a list (or a tuple, a size, `range(n)`, `enumerate(xs)`), and "
+          "`len`, `sum`, `enumerate`, `zip` and indexing `xs[i]` read one; this value is a "
+          "number, a string or a tensor. To repeat an item n times, loop over `range(n)` or "
+          "write `item * n`.",
+          "network net(n = 3) {\n    input 3x8x8\n    for i in n { conv(8, 3x3, pad=1) }\n}\n",
+          "network net(n = 3) {\n    input 3x8x8\n    for i in range(n) { conv(8, 3x3, pad=1) }"
+          "\n}\n"),
+    Entry("E0241", "a pattern that does not fit its value",
+          "`for (t, c, n, s) in setting`, `let (a, b) = pair` and `[c for (t, c) in rows]` take "
+          "each element apart: the "
+          "element must be a tuple (or list) of exactly as many values as the pattern names. "
+          "A row of the table with a value too few or too many, or a pattern with the wrong "
+          "number of names, is reported at the pattern, with the element it met.",
+          "network net(setting = [(16, 1), (24, 2, 2)]) {\n    input 3x8x8\n"
+          "    for (c, s) in setting { conv(c, 3x3, stride=s, pad=1) }\n}\n",
+          "network net(setting = [(16, 1), (24, 2)]) {\n    input 3x8x8\n"
+          "    for (c, s) in setting { conv(c, 3x3, stride=s, pad=1) }\n}\n"),
+    Entry("E0242", "index out of range",
+          "`xs[i]` reads element i of a list, tuple, size or string: 0 is the first, -1 the "
+          "last, and an index beyond either end is an error (a slice `xs[a:b]` is clipped to "
+          "the ends instead, as in Python).",
+          "network net(widths = [8, 16]) {\n    input 3x8x8\n    conv(widths[2], 3x3)\n}\n",
+          "network net(widths = [8, 16]) {\n    input 3x8x8\n    conv(widths[1], 3x3)\n}\n"),
+    Entry("E0243", "not an integer",
+          "An index, a slice bound and the arguments of `range` are integers. A number such as "
+          "`2.0` or `0.75 * 32` is not one, even when it has no fraction: say how to round it "
+          "with `int(x)` (towards zero), `round(x)` (to the nearest, half to even, as Python), "
+          "`floor(x)` or `ceil(x)`.",
+          "network net(alpha = 0.5) {\n    input 3x8x8\n"
+          "    for i in range(4 * alpha) { conv(8, 3x3, pad=1) }\n}\n",
+          "network net(alpha = 0.5) {\n    input 3x8x8\n"
+          "    for i in range(int(4 * alpha)) { conv(8, 3x3, pad=1) }\n}\n"),
+    Entry("E0244", "a computed label that is not a name",
+          "A label computed from expressions (`denselayer{i + 1}: ...`) joins its text and the "
+          "values of its `{...}` parts, which are integers or strings; the result must be a "
+          "name (letters, digits and `_`, not starting with a digit). A number with a "
+          "fraction, a negative number or a string with a space cannot be part of one.",
+          "network net {\n    input 3x8x8\n"
+          "    for i in range(2) { layer{i - 1}: conv(8, 3x3, pad=1) }\n}\n",
+          "network net {\n    input 3x8x8\n"
+          "    for i in range(2) { layer{i + 1}: conv(8, 3x3, pad=1) }\n}\n"),
+    Entry("E0245", "a tensor where a constant goes",
+          "Numbers and tensors are bound differently: `let w = 4 * width` names a constant (a "
+          "number, size, string, list or tuple), `x = conv(...)` names the tensor an item "
+          "makes. A `let` or a loop variable cannot hold a tensor; read a tensor's sizes with "
+          "`.channels` or `.shape` instead.",
+          "network net {\n    input 3x8x8\n    let x = in\n    conv(8, 3x3)\n}\n",
+          "network net {\n    input 3x8x8\n    let c = in.channels\n    conv(2 * c, 3x3)\n}\n"),
+    Entry("E0246", "a constant defined twice",
+          "A `let` defines a name once in its body, and a pattern names each value once; the "
+          "block's parameters and `in` are already defined. A loop's body is a new scope for "
+          "each iteration, so a `let` there is defined once per iteration.",
+          "network net(width = 8) {\n    input 3x8x8\n    let width = 2 * width\n"
+          "    conv(width, 3x3)\n}\n",
+          "network net(width = 8) {\n    input 3x8x8\n    let w = 2 * width\n"
+          "    conv(w, 3x3)\n}\n"),
     # ------------------------------------------------------------------ E03xx shape rules
     Entry("E0301", "kernel or window does not fit",
           "A conv or pool's output size W2 = floor((W1 - F + 2P)/S) + 1 came out below 1: the "

@@ -27,6 +27,7 @@ from .inits import INIT_FUNCTIONS, PARAM_NAMES, InitRule
 from .ir import IR, ScopeInfo
 from .ops import ShapeProblem
 from .source import Span
+from .tables import Tables
 from .values import POISON, Dims, Tensor, describe_value, fmt_bytes, fmt_shape, type_name
 
 _MEMORY_HELP = ("no machine has this much memory to spare; check the layer sizes, or raise the "
@@ -255,7 +256,7 @@ def _is_deferred(v):
     return isinstance(v, tuple) and len(v) == 2 and v[0] == "__default__"
 
 
-class Elaborator:
+class Elaborator(Tables):
     def __init__(self, diags: Diagnostics, limits: Limits | None = None,
                  budget: Budget | None = None):
         self.diags = diags
@@ -265,7 +266,7 @@ class Elaborator:
         # the run's work budget, shared with the parser (dsl/budget.py): everything below that
         # loops charges it, so any input ends in bounded time
         self.budget = budget if budget is not None else Budget(self.limits.max_work)
-        self.ev = Evaluator(diags, self.limits.max_int, self.budget)
+        self.ev = Evaluator(diags, self.limits.max_int, self.budget, self.limits.max_repeat)
         self.ir = IR()
         self.stack: list[tuple[s.Definition, Span]] = []
         self.params_seen = 0  # parameters of the layers made so far (see _count_params)
@@ -535,6 +536,8 @@ class Elaborator:
         if isinstance(it, s.Labeled):
             return self._labeled(it, cur, scope, env)
         if isinstance(it, s.Bind):
+            if self._value_bind(it, env):  # `w = width * 2`, meant as `let` (dsl/tables.py)
+                return self._poisoned(cur)
             out = self._item(it.item, cur, scope, env)
             env.vars[it.name] = out
             return out
@@ -555,6 +558,11 @@ class Elaborator:
             return self._if(it, cur, scope, env)
         if isinstance(it, s.Repeat):
             return self._repeat(it, cur, scope, env)
+        if isinstance(it, s.For):
+            return self._for(it, cur, scope, env)
+        if isinstance(it, s.LetStmt):
+            self._let(it, env)
+            return cur
         if isinstance(it, s.InputStmt):
             self.diags.error("E0213", "`input` belongs at the top of a network", it.span,
                              help="move it to the first line of the network's body")
@@ -572,6 +580,14 @@ class Elaborator:
         raise TypeError(it)  # pragma: no cover - the parser makes nothing else
 
     def _labeled(self, it: s.Labeled, cur, scope, env) -> Tensor:
+        if it.parts is not None:  # `denselayer{i + 1}: ...` (dsl/tables.py)
+            computed = self._computed_label(it, env)
+            if computed is None:
+                return self._poisoned(cur)
+            first = len(self.diags.items)
+            out = self._labeled(computed, cur, scope, env)
+            self._note_computed(first, it.label_span.text(), computed.label)
+            return out
         inner = it.item
         if isinstance(inner, s.Call):
             env.labels.setdefault(it.label, f"{inner.ident}(...)")
@@ -906,14 +922,15 @@ class Elaborator:
                 env.vars[name] = POISON
             return self._poisoned(cur)
         args = call.args if isinstance(call, s.Call) else []
+        ident_span = call.ident_span if isinstance(call, s.Call) else call.span  # `= chunk`
         outs = []
         for i, name in enumerate(it.names):
             if label is not None:  # the first piece takes the label, the others `t_1`...
                 leaf = self._merge_leaf(scope, label.label, label if i == 0 else None,
-                                        call.ident_span)
+                                        ident_span)
             else:
-                leaf = self._merge_leaf(scope, spec.kind, None, call.ident_span)
-            out = self._layer(spec, args, [cur], scope, env, None, call.span, call.ident_span,
+                leaf = self._merge_leaf(scope, spec.kind, None, ident_span)
+            out = self._layer(spec, args, [cur], scope, env, None, call.span, ident_span,
                               leaf=leaf, fixed={"piece": i})
             outs.append(out)
             got = self.ir.node(out.node)["args"].get("pieces")
@@ -1053,7 +1070,7 @@ class Elaborator:
                 self._project_work(it, n, self.budget.spent - work1)
         return cur
 
-    def _project(self, it: s.Repeat, n: int, nodes: int, params: int, held: int) -> None:
+    def _project(self, it: s.Repeat | s.For, n: int, nodes: int, params: int, held: int) -> None:
         """After the first of `n` copies (`nodes` IR nodes, `params` parameters), stop now if
         the rest would cross a limit: `{ relu * 1000 } * 1000` fails in milliseconds, not
         after building a million nodes. Copies may differ (a condition on `in.channels`),
@@ -1074,20 +1091,22 @@ class Elaborator:
                 verb = "expand to" if what == "layers" else "have"
                 amount, most = ((f"{fmt_bytes(total)} of weights", fmt_bytes(limit))
                                 if code == "E0512" else (f"{total:,} {what}", f"{limit:,}"))
+                copies = "iterations" if isinstance(it, s.For) else "copies"
                 self.diags.error(code, f"the network would {verb} about {amount}, "
                                  f"more than the limit of {most}", it.span,
-                                 label=f"{n:,} copies of {one_copy}",
+                                 label=f"{n:,} {copies} of {one_copy}",
                                  notes=self._call_chain(), help=help_)
                 raise _Abort()
 
-    def _project_work(self, it: s.Repeat, n: int, work: int) -> None:
+    def _project_work(self, it: s.Repeat | s.For, n: int, work: int) -> None:
         """After the second of `n` copies (`work` units), stop now if the rest would spend
         more than the budget has left: `{ relurelu * 1000 } * 1000` stops at once."""
         rest = n - 2
         if rest * work > self.budget.left:
             total = self.budget.spent + rest * work
+            copies = "iterations" if isinstance(it, s.For) else "copies"
             self.diags.add(out_of_work(self.budget, it.span, "elaborating the network",
-                                       self._call_chain(), label=f"{n:,} copies of about "
+                                       self._call_chain(), label=f"{n:,} {copies} of about "
                                        f"{work:,} units each: about {total:,} in all"),
                            force=True)
             raise _Abort()

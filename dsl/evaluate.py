@@ -1,4 +1,5 @@
-"""Expressions: integer arithmetic, comparisons, conditionals, shape attributes (`in.channels`).
+"""Expressions: integer arithmetic, comparisons, conditionals, shape attributes (`in.channels`),
+indexing and slicing, and calls of the functions of dsl/builtins.py.
 
 Evaluation never raises on a user's mistake: it records a diagnostic and yields POISON, which
 every later operation passes along without a second message.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import math
 import operator
 
+from . import builtins
 from . import syntax as s
 from .argspec import suggest
 from .budget import Budget
@@ -62,9 +64,14 @@ def _is_num(v):
 class Evaluator:
     """Evaluates expressions in an environment (a dict chain of names to values)."""
 
-    def __init__(self, diags: Diagnostics, max_int: int = MAX_INT, budget: Budget | None = None):
+    def __init__(self, diags: Diagnostics, max_int: int = MAX_INT, budget: Budget | None = None,
+                 max_list: int = 100_000):
         self.diags = diags
         self.max_int = max_int
+        # what the functions of dsl/builtins.py may use: the limits, and the budget they charge
+        # for each element of a list they make
+        self.context = builtins.Context(max_int, max_list,
+                                        budget.charge if budget is not None else _free)
         self._methods: dict[type, object] = {}  # expression class -> method (see `_eval`)
         # The work budget (dsl/budget.py): `_eval` counts the nodes it evaluates, and each
         # entry point charges them when it is done (one expression is bounded by its text).
@@ -170,6 +177,8 @@ class Evaluator:
             return _map_list(left, lambda x: self._arith(op, x, right, e), e.left.span, charge)
         if isinstance(right, list) and _is_num(left) and op == "*":
             return _map_list(right, lambda x: self._arith(op, left, x, e), e.right.span, charge)
+        if op == "+" and _joinable(left, right):  # `setting + [(6, 320, 1, 1)]`
+            return builtins.concat(left, right, self.context)
         if not (_is_num(left) and _is_num(right)):
             bad = left if not _is_num(left) else right
             raise EvalError("E0214", f"`{op}` needs numbers, found {type_name(bad)} "
@@ -274,24 +283,101 @@ class Evaluator:
         return self._eval(e.then if c else e.other, env)
 
     def _FuncCall(self, e: s.FuncCall, env):
-        if e.func not in ("min", "max"):
-            other = foreign_function(e.func)
-            hint = None if other else suggest(e.func, ["min", "max"])
-            raise EvalError("E0207", f"unknown function `{e.func}`" +
-                            (f" (did you mean `{hint}`?)" if hint else ""), e.func_span,
-                            help=(other.what + "; " if other else "") +
-                            "expressions can call min(...) and max(...); layers are "
-                            "items of a body, not values")
-        if any(a.name for a in e.args) or not e.args:
-            raise EvalError("E0214", f"{e.func} takes one or more positional numbers", e.span)
+        fn = builtins.FUNCTIONS.get(e.func)
+        if fn is None:
+            raise self._unknown_function(e)
+        if any(a.name for a in e.args):
+            named = next(a for a in e.args if a.name)
+            raise EvalError("E0214", f"`{e.func}` takes its arguments by position", named.span,
+                            help=f"`{e.func}` has no keyword arguments: remove `{named.name}=`")
         vals = [self._eval(a.value, env) for a in e.args]
         if any(v is POISON for v in vals):
             return POISON
-        for v, a in zip(vals, e.args, strict=True):
-            if not _is_num(v):
-                raise EvalError("E0214", f"{e.func} needs numbers, found {type_name(v)}",
-                                a.span)
-        return min(vals) if e.func == "min" else max(vals)
+        return self._apply(fn, vals, e, [a.span for a in e.args])
+
+    def _apply(self, fn, vals, e: s.Expr, spans: list):
+        """`fn(vals, context)`, its problem placed at the argument it names (or `e`)."""
+        try:
+            return fn(vals, self.context)
+        except builtins.Problem as p:
+            at = spans[p.at] if p.at is not None and p.at < len(spans) else e.span
+            raise EvalError(p.code, p.message, at, help=p.help, label=p.label) from None
+
+    def _unknown_function(self, e: s.FuncCall) -> EvalError:
+        from . import ops  # the registry, to tell a layer written as a value (`let x = conv(8)`)
+
+        names = list(builtins.FUNCTIONS)
+        other = foreign_function(e.func)
+        if ops.lookup(e.func) is not None:
+            return EvalError("E0207", f"`{e.func}` is a layer, not a function", e.func_span,
+                             help=f"a layer makes a tensor: bind its output with "
+                                  f"`x = {e.func}(...)` in a body; expressions compute values")
+        hint = None if other else suggest(e.func, names)
+        return EvalError("E0207", f"unknown function `{e.func}`" +
+                         (f" (did you mean `{hint}`?)" if hint else ""), e.func_span,
+                         help=(other.what + "; " if other else "") +
+                         "expressions can call " + ", ".join(names))
+
+    def _Index(self, e: s.Index, env):
+        obj = self._eval(e.obj, env)
+        i = self._eval(e.index, env)
+        if obj is POISON or i is POISON:
+            return POISON
+        return self._apply(lambda vals, ctx: builtins.index(*vals, ctx), [obj, i], e,
+                           [e.obj.span, e.index.span])
+
+    def _Slice(self, e: s.Slice, env):
+        obj = self._eval(e.obj, env)
+        start = None if e.start is None else self._eval(e.start, env)
+        stop = None if e.stop is None else self._eval(e.stop, env)
+        if any(v is POISON for v in (obj, start, stop)):
+            return POISON
+        spans = [e.obj.span, (e.start or e).span, (e.stop or e).span]
+        return self._apply(lambda vals, ctx: builtins.slice_of(*vals, ctx), [obj, start, stop],
+                           e, spans)
+
+    def _ListComp(self, e: s.ListComp, env):
+        seq = self._eval(e.iterable, env)
+        if seq is POISON:
+            return POISON
+        if not isinstance(seq, (list, tuple)):
+            raise EvalError("E0240", f"`[... for ... in xs]` goes over a list, found "
+                            f"{type_name(seq)} `{describe_value(seq)}`", e.iterable.span,
+                            help="loop over a list, a tuple, a size or `range(n)`")
+        self.context.charge("expression", len(seq))
+        out = []
+        for k, element in enumerate(seq):
+            local = _Scope(env)
+            pattern = e.targets[0] if len(e.targets) == 1 else s.PatTuple(
+                e.targets[0].span.to(e.targets[-1].span), e.targets)
+            self._destructure(pattern, element, local.vars, k, e.iterable.span)
+            if e.cond is not None:
+                keep = self._cond(e.cond, local)
+                if keep is POISON:
+                    return POISON
+                if not keep:
+                    continue
+            v = self._eval(e.element, local)
+            if v is POISON:
+                return POISON
+            out.append(v)
+        return out
+
+    def _destructure(self, p, v, names: dict, k: int, span) -> None:
+        """Binds pattern `p` to element `k`, `v`, of a comprehension (E0241 if it does not fit;
+        dsl/tables.py does the same for loops and `let`)."""
+        if isinstance(p, s.PatName):
+            names[p.name] = v
+            return
+        if not isinstance(v, (list, tuple)) or len(v) != len(p.items):
+            raise EvalError("E0241", f"the pattern `{p.span.text()}` names {len(p.items)} "
+                            f"values, but element {k}, `{describe_value(v)}`, has {len(v)}"
+                            if isinstance(v, (list, tuple)) else
+                            f"the pattern `{p.span.text()}` takes a tuple apart, found "
+                            f"{type_name(v)} `{describe_value(v)}` (element {k})", p.span,
+                            help="write as many names as the element has values")
+        for q, x in zip(p.items, v, strict=True):
+            self._destructure(q, x, names, k, span)
 
     def _TupleLit(self, e: s.TupleLit, env):
         vals = tuple(self._eval(x, env) for x in e.items)
@@ -302,8 +388,34 @@ class Evaluator:
         return POISON if any(v is POISON for v in vals) else vals
 
 
+class _Scope:
+    """The names of one element of a comprehension, over the environment around it."""
+
+    def __init__(self, parent):
+        self.vars: dict[str, object] = {}
+        self.parent = parent
+
+    def lookup(self, name: str):
+        if name in self.vars:
+            return True, self.vars[name]
+        return self.parent.lookup(name) if self.parent is not None else (False, None)
+
+    def label(self, name: str):
+        return getattr(self.parent, "label", lambda n: None)(name)
+
+    def names(self) -> list[str]:
+        return sorted(set(self.vars) | set(self.parent.names() if self.parent else []))
+
+
 def _free(kind: str, n: int = 1) -> None:
     """`Budget.charge` when there is no budget."""
+
+
+def _joinable(a, b) -> bool:
+    """Two lists, or two tuples that are not sizes: `+` puts one after the other."""
+    if isinstance(a, list) and isinstance(b, list):
+        return True
+    return (type(a) is tuple and type(b) is tuple)
 
 
 def _show(v) -> str:

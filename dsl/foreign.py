@@ -54,12 +54,14 @@ LAYERS: tuple[tuple[str, str, str], ...] = (
     ("identitylayer passthrough", "identity", "an identity"),
 )
 
-# names of functions in expressions (archdsl has only min and max, and integer operators)
+# names of functions in expressions that archdsl spells otherwise (its own: dsl/builtins.py)
 FUNCTIONS: tuple[tuple[str, str, str], ...] = (
-    ("int floor trunc", "//", "integer division rounds down: write `a // b`, not `int(a / b)`"),
-    ("round ceil", "//", "round with integer division: `(a + b - 1) // b` rounds up"),
-    ("abs", "max", "`max(x, -x)` is the absolute value"),
-    ("len", "in", "a block reads its input's sizes as `in.channels`, `in.height`, `in.width`"),
+    ("trunc", "int", "`int(x)` rounds towards zero, `floor(x)` down"),
+    ("pow", "**", "powers are written `a ** b`"),
+    ("sqrt", "**", "the square root is `x ** 0.5`"),
+    ("length size numel", "len", "`len(xs)` counts a list; a block reads its input's sizes as "
+     "`in.channels`, `in.height`, `in.width`"),
+    ("arange linspace", "range", "`range(a, b, step)` is a list of integers"),
 )
 
 MERGES = ("add", "concat")  # keywords, not registered kinds

@@ -1,14 +1,16 @@
 """The formatter: a `.arch` file in, the same program in the canonical layout out.
 
-The style (docs/format.md): 4-space indents; one definition per paragraph, separated by one
+The style (docs/format.md): 4-space indents; parameters written over several lines get a line
+each; one definition per paragraph, separated by one
 blank line; a definition's body always spans lines; inside a body, items that the author put
 on one line stay on one line, joined by `; ` (`fc1: linear(120); tanh`), and each other item
 starts its own line; at most one blank line is kept between items; a group or list written
 on one line stays inline (`{ conv(64, 1x1); relu }`), one written over several lines gets its
-contents indented and its closing bracket on a line of its own; a literal kernel written one
-row per line keeps its rows aligned. Spacing inside a line is fixed: `, ` after commas, `=`
-without spaces in keyword arguments, ` = ` for defaults and bindings, one space around
-binary operators, `name: item` for labels. Parentheses are exactly those precedence needs.
+contents indented and its closing bracket on a line of its own; a literal kernel or a table
+(a list of tuples) written one row per line keeps its rows aligned. Spacing inside a line is
+fixed: `, ` after commas, `=` without spaces in keyword arguments, ` = ` for defaults and
+bindings, one space around binary operators, `name: item` for labels. Parentheses are
+exactly those precedence needs.
 
 Comments are kept. The grammar ignores them, so they are found by scanning the text (outside
 strings, `#` to the end of the line): a comment alone on its line is placed, on its own line,
@@ -203,15 +205,27 @@ class _Printer:
         self.w(f"{d.kind} ", d.span.start)
         self.w(d.name, d.name_span.start)
         if d.params:
+            # parameters that start on several lines (a table among them) get one line each;
+            # where they start is what the output keeps, so formatting again changes nothing
+            spread = self.line_of(d.params[0].span.start) != self.line_of(
+                d.params[-1].span.start)
             self.w("(")
+            self.level += spread
             for i, p in enumerate(d.params):
-                if i:
+                if spread:
+                    self.nl()
+                elif i:
                     self.w(", ")
                 # param: NAME ["=" expr]
                 self.w(p.name, p.span.start)
                 if p.default is not None:
                     self.w(" = ")
                     self.expr(p.default, _COND)
+                if spread:
+                    self.w(",")
+            self.level -= spread
+            if spread:
+                self.nl()
             self.w(")")
         self.w(" ")
         self.body(d.body.items, d.body.span.start, d.body.span.end - 1, multiline=True)
@@ -255,10 +269,53 @@ class _Printer:
         getattr(self, "_" + type(it).__name__)(it)
 
     # item_stmt: NAME ":" item_stmt -> labeled
+    # item_stmt: label_template ":" item_stmt -> labeled_template
     def _Labeled(self, it: s.Labeled) -> None:
-        self.w(it.label, it.label_span.start)
+        if it.parts is None:
+            self.w(it.label, it.label_span.start)
+        else:  # `denselayer{i + 1}`: nothing between the parts
+            self.w("", it.label_span.start)
+            for part in it.parts:
+                if isinstance(part, str):
+                    self.w(part)
+                else:
+                    self.w("{")
+                    self.expr(part, _COND)
+                    self.w("}")
         self.w(": ")
         self.item(it.item)
+
+    # let_stmt: LET patterns "=" expr
+    def _LetStmt(self, it: s.LetStmt) -> None:
+        self.w("let ", it.span.start)
+        self.patterns(it.targets)
+        self.w(" = ")
+        self.expr(it.value, _COND)
+
+    # primary: FOR patterns IN expr body -> for_item
+    def _For(self, it: s.For) -> None:
+        self.w("for ", it.span.start)
+        self.patterns(it.targets)
+        self.w(" in ")
+        self.expr(it.iterable, _COND)
+        self.w(" ")
+        self.body(it.body.items, it.body.span.start, it.body.span.end - 1)
+
+    # patterns: pattern ("," pattern)*
+    def patterns(self, targets: list[s.Pattern]) -> None:
+        for i, p in enumerate(targets):
+            if i:
+                self.w(", ")
+            self.pattern(p)
+
+    # pattern: NAME -> pat_name | "(" pattern ("," pattern)+ ","? ")" -> pat_tuple
+    def pattern(self, p: s.Pattern) -> None:
+        if isinstance(p, s.PatName):
+            self.w(p.name, p.span.start)
+            return
+        self.w("(", p.span.start)
+        self.patterns(p.items)
+        self.w(")", p.span.end - 1)
 
     # item_stmt: NAME "=" item_stmt -> bind
     def _Bind(self, it: s.Bind) -> None:
@@ -478,6 +535,32 @@ class _Printer:
         self.w(".")
         self.w(e.attr, e.attr_span.start)
 
+    # postfix: postfix INDEX expr "]" -> index (no space before the `[`: grammar, INDEX)
+    def _Index(self, e: s.Index) -> None:
+        self._indexed(e.obj)
+        self.w("[")
+        self.expr(e.index, _COND)
+        self.w("]", e.span.end - 1)
+
+    # postfix: postfix INDEX [expr] ":" [expr] "]" -> slice
+    def _Slice(self, e: s.Slice) -> None:
+        self._indexed(e.obj)
+        self.w("[")
+        if e.start is not None:
+            self.expr(e.start, _COND)
+        self.w(":")
+        if e.stop is not None:
+            self.expr(e.stop, _COND)
+        self.w("]", e.span.end - 1)
+
+    def _indexed(self, obj: s.Expr) -> None:
+        numeric = isinstance(obj, s.Literal) and isinstance(obj.value, float)
+        if numeric:  # `1.[0]`: a `[` after `.` opens a list, not an index
+            self.w("(")
+        self.expr(obj, _ATOM)
+        if numeric:
+            self.w(")")
+
     # atom: NAME "(" args ")" -> func
     def _FuncCall(self, e: s.FuncCall) -> None:
         self.w(e.func, e.func_span.start)
@@ -494,10 +577,23 @@ class _Printer:
             self.w(",")
         self.w(")", e.span.end - 1)
 
+    # atom: "[" expr "for" patterns "in" expr ["if" expr] "]" -> list_comp
+    def _ListComp(self, e: s.ListComp) -> None:
+        self.w("[", e.span.start)
+        self.expr(e.element, _OR)  # an `if ... then ... else` element reads better in ()
+        self.w(" for ")
+        self.patterns(e.targets)
+        self.w(" in ")
+        self.expr(e.iterable, _OR)
+        if e.cond is not None:
+            self.w(" if ")
+            self.expr(e.cond, _OR)
+        self.w("]", e.span.end - 1)
+
     # atom: "[" [expr ("," expr)*] ","? "]" -> list_lit
     def _ListLit(self, e: s.ListLit) -> None:
         rows = (len(e.items) > 1 and not self.one_line(e.span)
-                and all(isinstance(x, s.ListLit) for x in e.items))
+                and all(isinstance(x, (s.ListLit, s.TupleLit)) for x in e.items))
         col = self.column() + 1
         self.w("[", e.span.start)
         for i, x in enumerate(e.items):

@@ -64,7 +64,7 @@ class _Builder:
     def _span(self, node) -> Span:
         if isinstance(node, Token):
             return Span(self.src, node.start_pos, node.end_pos)
-        if isinstance(node, (s.Expr, s.Item, s.Arg)):
+        if isinstance(node, (s.Expr, s.Item, s.Arg, s.Pattern)):
             return node.span
         raise TypeError(node)
 
@@ -152,6 +152,50 @@ class _Builder:
         label, item = children
         return s.Labeled(self._cover(label, item), label.value, self._span(label), item)
 
+    # item_stmt: label_template ":" item_stmt -> labeled_template
+    def labeled_template(self, children):
+        (parts, span), item = children
+        # `label` is the template without its expressions (`denselayer{}`), which formatting
+        # does not change; messages quote the text as written (`label_span`)
+        shape = "".join(p if isinstance(p, str) else "{}" for p in parts)
+        return s.Labeled(Span(self.src, span.start, self._extent(item)[1]), shape, span,
+                         item, parts)
+
+    # label_template: LABEL_OPEN expr RBRACE _template_more*
+    # _template_more: LABEL_OPEN expr RBRACE | NAME | INT
+    def label_template(self, children):
+        parts: list = []
+        for c in children:
+            if isinstance(c, Token):
+                if c.type == "RBRACE":
+                    continue
+                text = c.value[:-1] if c.type == "LABEL_OPEN" else c.value
+                if parts and isinstance(parts[-1], str):
+                    parts[-1] += text
+                elif text:
+                    parts.append(text)
+            else:
+                parts.append(c)
+        return parts, self._cover(children[0], children[-1])
+
+    # let_stmt: LET patterns "=" expr
+    def let_stmt(self, children):
+        keyword, targets, value = children
+        return s.LetStmt(self._cover(keyword, value), targets, value)
+
+    # patterns: pattern ("," pattern)*
+    def patterns(self, children):
+        return list(children)
+
+    # pattern: NAME -> pat_name
+    def pat_name(self, children):
+        (tok,) = children
+        return s.PatName(self._span(tok), tok.value)
+
+    # pattern: LPAR pattern ("," pattern)+ ","? RPAR -> pat_tuple
+    def pat_tuple(self, children):
+        return s.PatTuple(self._cover(children[0], children[-1]), list(children[1:-1]))
+
     # item_stmt: NAME "=" item_stmt -> bind
     def bind(self, children):
         name, item = children
@@ -234,6 +278,11 @@ class _Builder:
         keyword, cond, then, other = children
         return s.If(self._cover(keyword, other or then), cond, then, other)
 
+    # primary: FOR patterns IN expr body -> for_item
+    def for_item(self, children):
+        keyword, targets, _in, iterable, body = children
+        return s.For(self._cover(keyword, body), targets, iterable, body)
+
     # args: [arg ("," arg)*] ","?
     def args(self, children):
         out = []
@@ -262,6 +311,16 @@ class _Builder:
     def attr(self, children):
         obj, name = children
         return s.Attr(self._cover(obj, name), obj, name.value, self._span(name))
+
+    # postfix: postfix INDEX expr RSQB -> index
+    def index(self, children):
+        obj, _open, index, close = children
+        return s.Index(self._cover(obj, close), obj, index)
+
+    # postfix: postfix INDEX [expr] COLON [expr] RSQB -> slice
+    def slice(self, children):
+        obj, _open, start, _colon, stop, close = children
+        return s.Slice(self._cover(obj, close), obj, start, stop)
 
     def int_lit(self, children):
         (tok,) = children
@@ -312,6 +371,11 @@ class _Builder:
     def tuple_lit(self, children):
         return s.TupleLit(self._cover(children[0], children[-1]),
                           [c for c in children[1:-1] if c is not None])
+
+    # atom: LSQB expr FOR patterns IN expr [IF expr] RSQB -> list_comp
+    def list_comp(self, children):
+        open_, element, _for, targets, _in, iterable, _if, cond, close = children
+        return s.ListComp(self._cover(open_, close), element, targets, iterable, cond)
 
     # atom: LSQB [expr ("," expr)*] ","? RSQB -> list_lit
     def list_lit(self, children):
@@ -795,10 +859,15 @@ def _describe_parse_error(source: SourceFile, exc: UnexpectedInput) -> Diagnosti
     help_text = _parse_help(tok, expected)
     if tok.value == ".":
         help_text = _dotted_help(source, tok.start_pos) or help_text
+    bound = _BOUND_BEFORE.search(source.text[max(0, tok.start_pos - 64):tok.start_pos])
+    if bound is not None and tok.type in _EXPR_STARTS | {"INT"}:  # `w = 4 * width`
+        help_text = (f"`{bound.group(1)} = ...` names the tensor an item makes; a number is a "
+                     f"constant: `let {bound.group(1)} = ...`")
     return Diagnostic("E0101", f"{phrase}, found {_token_text(tok)}", span,
                       label="unexpected here", help=help_text)
 
 
+_BOUND_BEFORE = re.compile(r"(?:^|[\n;{])[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*\Z")
 _WORD_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*\Z")
 
 

@@ -13,7 +13,7 @@ from .source import Span
 # The words the grammar reserves (docs/language.md, "Files, comments and separators"); none of
 # them can be a label, whether the parser (`add: relu`) or the elaborator (`then: relu`) finds it
 KEYWORDS = frozenset({"block", "network", "import", "input", "init", "if", "then", "else", "and",
-                      "or", "not", "true", "false", "concat", "add", "inline"})
+                      "or", "not", "true", "false", "concat", "add", "inline", "for", "let"})
 
 
 # ---------------------------------------------------------------- expressions
@@ -98,6 +98,23 @@ class FuncCall(Expr):
 
 
 @dataclass
+class Index(Expr):
+    """`setting[i]`, `in.shape[0]`: one element of a list, tuple, size or string."""
+
+    obj: Expr
+    index: Expr
+
+
+@dataclass
+class Slice(Expr):
+    """`setting[1:]`, `widths[:-1]`: a part of a list, tuple, size or string."""
+
+    obj: Expr
+    start: Expr | None
+    stop: Expr | None
+
+
+@dataclass
 class TupleLit(Expr):
     items: list[Expr]
 
@@ -110,6 +127,17 @@ class ListLit(Expr):
 
 
 @dataclass
+class ListComp(Expr):
+    """`[row[2] for row in setting]`, `[c for (t, c, n, s) in setting if s == 2]`: a list made
+    from another, element by element, as in Python."""
+
+    element: Expr
+    targets: list[Pattern]
+    iterable: Expr
+    cond: Expr | None
+
+
+@dataclass
 class Arg:
     """One argument of a call: positional when `name` is None."""
 
@@ -117,6 +145,28 @@ class Arg:
     value: Expr
     span: Span
     name_span: Span | None = None
+
+
+# ---------------------------------------------------------------- patterns
+
+
+@dataclass
+class Pattern:
+    span: Span
+
+
+@dataclass
+class PatName(Pattern):
+    """`t` in `for t in ...` or `let t = ...`: the whole value."""
+
+    name: str
+
+
+@dataclass
+class PatTuple(Pattern):
+    """`(t, c, n, s)`: a tuple (or list) of exactly as many values, each to its pattern."""
+
+    items: list[Pattern]
 
 
 # ---------------------------------------------------------------- items
@@ -203,11 +253,33 @@ class Repeat(Item):
 
 @dataclass
 class Labeled(Item):
-    """`name: item`: the name becomes the module path of what the item makes."""
+    """`name: item`: the name becomes the module path of what the item makes. A computed label
+    (`denselayer{i + 1}: item`) has `parts`, its text and expressions in order; `label` is
+    then the text without the expressions (`denselayer{}`), until the elaborator computes
+    it."""
 
     label: str
     label_span: Span
     item: Item
+    parts: list[str | Expr] | None = None
+
+
+@dataclass
+class For(Item):
+    """`for i, (t, c) in enumerate(setting) { ... }`: the body once per element, in sequence,
+    each time with the element bound to the patterns (several patterns take a tuple apart)."""
+
+    targets: list[Pattern]
+    iterable: Expr
+    body: Group
+
+
+@dataclass
+class LetStmt(Item):
+    """`let w = 4 * width`: a constant of the body, from here on (a value, never a tensor)."""
+
+    targets: list[Pattern]
+    value: Expr
 
 
 @dataclass

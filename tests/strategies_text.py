@@ -2,13 +2,14 @@
 
 `programs()` draws whole files: zero to two parametric blocks (parameters with defaults) and
 a network that uses layers with varied arguments, labels, groups, branches merged by `add`
-and `concat`, named values merged by `add(u, v)`, lists, repetition, conditionals (items and
-expressions), block calls (plain and `inline`), `in` and `x` (the current tensor) and `init`
-statements. The layout is deliberately untidy (random separators, indentation, blank lines,
-comments alone and after code, non-ASCII text) so that the formatter has something to do.
-Programs are syntactically valid by construction; they may still fail to check (a kernel
-larger than its input, a misspelt parameter): the property is that they then fail only with
-diagnostics.
+and `concat`, named values merged by `add(x, y)`, lists, repetition, conditionals (items and
+expressions), block calls (plain and `inline`), `in` and `x` (the current tensor), `init`
+statements, loops, `let` constants, computed labels, and
+expressions over lists and tuples (indexing, slicing, the value functions). The layout is
+deliberately untidy (random separators, indentation, blank lines, comments alone and after
+code, non-ASCII text) so that the formatter has something to do. Programs are syntactically
+valid by construction; they may still fail to check (a kernel larger than its input, a
+misspelt parameter): the property is that they then fail only with diagnostics.
 
 `signature(result)` is what must not change when a file is reformatted: every IR node's name,
 op, resolved arguments and shape, every edge with its input position, and the diagnostics.
@@ -65,7 +66,7 @@ def int_expr(draw, names: tuple[str, ...] = (), depth: int = 0) -> str:
     leaves.append(st.sampled_from(["in.channels", "x.channels"]))  # the block's input, the current
     if depth >= 2:
         return draw(st.one_of(*leaves))
-    kind = draw(st.integers(0, 7))
+    kind = draw(st.integers(0, 9))
     sub = int_expr(names, depth + 1)
     if kind == 0:
         return f"{draw(sub)} {draw(st.sampled_from(['+', '*', '//', '%', '-']))} {draw(sub)}"
@@ -80,6 +81,17 @@ def int_expr(draw, names: tuple[str, ...] = (), depth: int = 0) -> str:
         return f"{draw(st.integers(1, 3))} ** {draw(st.integers(0, 3))}"
     if kind == 5:
         return f"-(-{draw(sub)})"
+    if kind == 6:  # values: lists, tuples, indexing, slicing and the functions of builtins.py
+        return draw(st.sampled_from([
+            f"[{draw(sub)}, 2, 3][1]", f"len([{draw(sub)}, 4])", f"sum(({draw(sub)}, 2))",
+            f"[(1, {draw(sub)}), (3, 4)][0][-1]", f"max([{draw(sub)}, 5][1:])",
+            f"len(range({draw(st.integers(0, 5))}))", f"min(([7] + [{draw(sub)}])[:2])",
+            f"enumerate([4, {draw(sub)}])[1][1]", f"zip([1], [{draw(sub)}])[0][1]",
+            f"sum([x * 2 for x in [{draw(sub)}, 3] if x > 1])",
+            f"[a for (a, b) in [(1, {draw(sub)})]][0]"]))
+    if kind == 7:
+        fn = draw(st.sampled_from(["round", "floor", "ceil", "int", "abs"]))
+        return f"{fn}({draw(sub)} / {draw(st.sampled_from(['3', '2.5', '4']))})"
     return draw(st.one_of(*leaves))
 
 
@@ -127,7 +139,7 @@ def item(draw, ctx: dict, depth: int = 0) -> str:
     """One item of a body; `ctx` holds the names in scope and the callable blocks."""
     names = tuple(ctx["params"])
     leaf_only = depth >= 3
-    kind = draw(st.integers(0, 4 if leaf_only else 13))
+    kind = draw(st.integers(0, 4 if leaf_only else 15))
     if kind <= 3:
         return draw(layer(names))
     if kind == 4:
@@ -172,12 +184,30 @@ def item(draw, ctx: dict, depth: int = 0) -> str:
         merge = draw(st.sampled_from(["add", "concat"]))
         picked = draw(st.lists(st.sampled_from(vals), min_size=1, max_size=3))
         return f"{merge}({', '.join(picked)})"
-    return f"{draw(st.sampled_from(NAMES))}: {{{draw(body_items(ctx, depth + 1))}}}"
+    if kind == 13:
+        return f"{draw(st.sampled_from(NAMES))}: {{{draw(body_items(ctx, depth + 1))}}}"
+    if kind == 14:  # a loop, its variables in scope of its body
+        var, what = draw(st.sampled_from([
+            ("i", f"range({draw(st.integers(0, 3))})"), ("i", "[1, 2]"),
+            ("i, (p, q)", "enumerate([(1, 2), (3, 4)])"), ("(i, p)", "zip([1, 2], (3, 4))"),
+            ("i", "in.shape[:1]")]))
+        inner = dict(ctx, params=(*names, "i", *(("p",) if "p" in var else ()),
+                                  *(("q",) if "q" in var else ())))
+        label = draw(st.sampled_from(["", "stage: "]))
+        return f"{label}for {var} in {what} {{{draw(body_items(inner, depth + 1))}}}"
+    # a computed label, unique per iteration when a loop's `i` is in scope
+    part = "i" if "i" in names else draw(int_expr(names, 2))
+    return f"n{{{part}}}{draw(st.sampled_from(['', '_x', '0']))}: {draw(layer(names))}"
 
 
 @st.composite
 def body_items(draw, ctx: dict, depth: int = 0) -> str:
     items = draw(st.lists(item(ctx, depth), min_size=0, max_size=4 if depth else 6))
+    if draw(st.integers(0, 4)) == 0:  # a constant: a statement of a body, not an item
+        target = draw(st.sampled_from(["k1", "(k2, k3)"]))
+        value = draw(int_expr(tuple(ctx["params"])))
+        items.insert(draw(st.integers(0, len(items))),
+                     f"let {target} = " + (f"({value}, 2)" if "(" in target else value))
     out = draw(sep())
     for it in items:
         out += it + draw(sep())
@@ -224,7 +254,9 @@ def programs(draw) -> str:
 def signature(result) -> tuple:
     """What reformatting must keep: the IR (names, ops, arguments, shapes, edges) and the
     diagnostics (codes and messages)."""
-    diags = tuple((d.code, d.message) for d in result.diagnostics.items)
+    # as a multiset: diagnostics are ordered by line, and formatting may split one line of
+    # items (`add { { linear(c) # ... } }`) into several, reordering two of one source line
+    diags = tuple(sorted((d.code, d.message) for d in result.diagnostics.items))
     ir = result.ir
     if ir is None:
         return None, diags

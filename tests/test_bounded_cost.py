@@ -143,8 +143,17 @@ def test_token_estimate_matches_the_lexer():
     # a big value described in the message of a failing item, once per copy
     net("{ relu * k } * 3000").replace(
         "network n", "network n(k = [" + ", ".join(["1"] * 20000) + "])"),
+    # loops: nested, over lists made by the value functions, with failing bodies
+    net("for i in range(1000) { for j in range(1000) { for k in range(100) { relu } } }"),
+    net("for i in range(100000) { for j in enumerate(range(100000)) { nosuchname } }"),
+    net("for i in range(100000) { let z = zip(range(100000), range(100000)) }"),
+    net("for i in range(100000) { let s = sum(range(100000)) + len(range(100000)[1:]) }"),
+    net("for i in range(100000) { layer{i % 2}: relu }"),
+    net("let z = [[y for y in range(100000)] for x in range(100000)]"),
 ], ids=["calls", "nested repeats", "scaled kernel", "long sums", "failing calls",
-        "unknown name", "checked kernel", "checked tuple", "described value"])
+        "unknown name", "checked kernel", "checked tuple", "described value", "nested loops",
+        "failing loop bodies", "zipped ranges", "summed ranges", "repeated labels",
+        "nested comprehensions"])
 def test_amplifiers_end_quickly(text):
     codes, took = cpu(lambda: found(text))
     assert codes, "expected a diagnostic"

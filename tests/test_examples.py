@@ -25,6 +25,10 @@ SMALL = {
     "se_resnet": ({"width": 8}, {"output": (10,)}),
     "shufflenet_unit": ({"width": 16}, {"output": (10,)}),
     "aux_heads": ({"width": 8}, {"main": (10,), "aux": (10,)}),
+    "mobilenet_v2": ({"classes": 10, "alpha": 0.35, "size": 64, "dropout_p": 0.0},
+                     {"output": (10,)}),
+    "densenet": ({"classes": 10, "growth": 4, "blocks": [2, 2], "init_features": 8, "size": 32},
+                 {"output": (10,)}),
 }
 # at the files' own defaults (front end only)
 DEFAULTS = {"unet": (3, 256, 256), "unet_bilinear": (3, 256, 256), "unet_valid": (1, 572, 572)}

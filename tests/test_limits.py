@@ -196,3 +196,49 @@ def test_parameters_projected_from_the_first_copy():
     src = net("linear(10) * 10", shape="10")  # 110 parameters a copy
     assert codes(src, limits=archdsl.Limits(max_params=1100)) == []
     assert codes(src, limits=archdsl.Limits(max_params=1099)) == [("E0505", 3)]
+
+
+# ---------------------------------------------------------------------------- loops (tables)
+
+def test_a_loop_over_a_huge_range_is_an_error_at_once():
+    """`range(10**12)` is refused at the call: the list is never made."""
+    t0 = time.perf_counter()
+    assert codes(net("for i in range(10 ** 12) { relu }")) == [("E0502", 3)]
+    assert codes(net("let n = len(range(10 ** 12))")) == [("E0502", 3)]
+    assert time.perf_counter() - t0 < 1
+
+
+def test_a_loop_is_a_repetition_count():
+    src = net("for i in range(11) { relu }")
+    assert codes(src, limits=archdsl.Limits(max_repeat=11)) == []
+    assert codes(src, limits=archdsl.Limits(max_repeat=10)) == [("E0502", 3)]
+    # a literal list is held to the same count
+    assert codes(net("for i in [1, 2, 3] { relu }"),
+                 limits=archdsl.Limits(max_repeat=2)) == [("E0502", 3)]
+
+
+def test_nested_loops_fail_fast_by_projection():
+    t0 = time.perf_counter()
+    assert codes(net("for i in range(1000) { for j in range(1000) { relu } }")) == [("E0503", 3)]
+    assert codes(net("for i in range(1000) { relu * 1000 }")) == [("E0503", 3)]
+    assert codes(net("{ for i in range(1000) { relu } } * 1000")) == [("E0503", 3)]
+    assert time.perf_counter() - t0 < 1
+
+
+def test_loop_projection_is_exact_at_the_limit():
+    src = net("for i in range(10) { relu * 10 }")  # 100 layers and the input
+    assert codes(src, limits=archdsl.Limits(max_layers=101)) == []
+    assert codes(src, limits=archdsl.Limits(max_layers=100)) == [("E0503", 3)]
+
+
+def test_loop_parameters_projected_from_the_first_iteration():
+    src = net("for i in range(10) { linear(10) }", shape="10")  # 110 parameters each
+    assert codes(src, limits=archdsl.Limits(max_params=1100)) == []
+    assert codes(src, limits=archdsl.Limits(max_params=1099)) == [("E0505", 3)]
+
+
+def test_a_loop_is_the_same_network_as_a_repetition():
+    a = archdsl.parse(net("for i in range(3) { conv(8, 3x3, pad=1) }"))
+    b = archdsl.parse(net("conv(8, 3x3, pad=1) * 3"))
+    assert [(x["name"], x["shape"]) for x in a.layers()] == \
+        [(x["name"], x["shape"]) for x in b.layers()]

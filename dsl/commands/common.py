@@ -56,8 +56,11 @@ def add_target(p: argparse.ArgumentParser, many: bool = False) -> None:
 
 
 def parse_value(text: str):
-    """A --set value: integer, number, true/false, a shape like 3x3, or a string."""
+    """A --set value: integer, number, true/false, a shape like 3x3, a list or tuple written
+    as in a file (`[(1, 16, 1, 1), (6, 24, 2, 2)]`), or a string."""
     t = text.strip()
+    if t[:1] in ("[", "("):
+        return literal_value(t)
     low = t.lower()
     if low in ("true", "false"):
         return low == "true"
@@ -76,6 +79,37 @@ def parse_value(text: str):
     if len(t) >= 2 and t[0] == t[-1] == '"':
         return t[1:-1]
     return t
+
+
+def literal_value(text: str):
+    """A list or tuple of literals, read by the language's own parser and evaluator (so it
+    means what it would in a file); anything else in it (a name, a call) is a usage error."""
+    from .. import syntax as s
+    from ..evaluate import Evaluator
+    from ..parser import parse_module
+    from ..source import SourceFile
+    from ..values import POISON
+
+    diags = Diagnostics()
+    module = parse_module(SourceFile("--set", f"network n(v = {text}) {{}}"), diags)
+    if module is None or diags.has_errors:
+        raise UsageError(f"--set: `{text}` is not a list or tuple of values")
+    expr = module.definitions[0].params[0].default
+
+    def literal(e) -> bool:
+        if isinstance(e, (s.ListLit, s.TupleLit)):
+            return all(literal(x) for x in e.items)
+        if isinstance(e, s.UnaryOp) and e.op == "-":
+            return literal(e.operand)
+        return isinstance(e, (s.Literal, s.DimsLit))
+
+    if not literal(expr):
+        raise UsageError(f"--set: `{text}` holds something other than numbers, sizes, "
+                         "strings, true/false, lists and tuples")
+    value = Evaluator(diags).eval(expr, None)
+    if value is POISON or diags.has_errors:
+        raise UsageError(f"--set: `{text}`: " + "; ".join(d.message for d in diags.items))
+    return value
 
 
 def overrides(args) -> dict:

@@ -23,6 +23,7 @@ from lsprotocol import types as lsp
 from .. import ops
 from .. import syntax as s
 from ..argspec import REQUIRED
+from ..builtins import DOCS
 from ..inits import INIT_FUNCTIONS, PARAM_NAMES
 from ..locate import leading_comment, walk
 from .files import importable
@@ -335,8 +336,8 @@ def _value_items(defn: s.Definition | None, scope: _Scope | None, items_only: bo
                                   detail="the current tensor: what flows into this item"))
     out += [lsp.CompletionItem(label=c, kind=_K.Constant, sort_text=f"2{c}")
             for c in VALUE_CONSTANTS]
-    out += [lsp.CompletionItem(label=f, kind=_K.Function, detail=f"{f}(a, b, ...)")
-            for f in ("min", "max")]
+    out += [lsp.CompletionItem(label=f, kind=_K.Function, detail=doc)
+            for f, doc in DOCS.items()]
     return out
 
 

@@ -111,8 +111,10 @@ def _content(ws: Workspace, view: View, t: Target) -> str:
             out.append(_instances_table(insts, layer=False))
         return "\n\n".join(out)
     if t.kind == "function":
-        return f"`{t.name}(a, b, ...)`: the {'smallest' if t.name == 'min' else 'largest'} " \
-               "of its arguments" if t.name in ("min", "max") else ""
+        from ..builtins import DOCS
+
+        doc = DOCS.get(t.name)
+        return f"`{doc.split(':')[0]}`:{doc.split(':', 1)[1]}" if doc else ""
     return ""
 
 

@@ -36,6 +36,8 @@ ZOO = sorted((ROOT / "architectures").glob("*.arch"))
 TERMINAL_SCOPES = {
     "IMPORT": "keyword.control", "BLOCK": "storage.type", "NETWORK": "storage.type",
     "INPUT": "keyword.other", "INIT": "keyword.other", "IF": "keyword.control",
+    "FOR": "keyword.control", "IN": "keyword.control", "LET": "keyword.other",
+    "INDEX": "punctuation",
     "CONCAT": "keyword.other", "ADD": "keyword.other", "NOT": "keyword.operator",
     "AND": "keyword.operator", "OR": "keyword.operator", "TRUE": "constant.language",
     "FALSE": "constant.language", "INT": "constant.numeric.integer",

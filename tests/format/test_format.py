@@ -111,6 +111,27 @@ CASES = {
         "inline   stem * 2 ;conv(x.height*2,1x1) }\n}",
         "network n {\n    input 1x8x8\n    features: {\n        inline stem(4, k=x.channels)\n"
         "        inline stem * 2; conv(x.height * 2, 1x1)\n    }\n}\n"),
+    "loops and constants": (
+        "block a(s) {\n  let w=4*2;let (p,q),r=((1,2),3)\n"
+        "  for i,(t,c) in enumerate(s){conv(c*t,1x1)}\n}",
+        "block a(s) {\n    let w = 4 * 2; let (p, q), r = ((1, 2), 3)\n"
+        "    for i, (t, c) in enumerate(s) { conv(c * t, 1x1) }\n}\n"),
+    "a loop over lines": (
+        "block a {\n  for i in range(2) {\n  relu\n  }\n}",
+        "block a {\n    for i in range(2) {\n        relu\n    }\n}\n"),
+    "computed labels": (
+        "block a { for i in range(2) { layer{i+1}_x{ i*2 }c: relu } }",
+        "block a {\n    for i in range(2) { layer{i + 1}_x{i * 2}c: relu }\n}\n"),
+    "comprehensions": (
+        "block a(s) { conv(sum([c*2 for (t,c) in s if t>1]), 1x1) }",
+        "block a(s) {\n    conv(sum([c * 2 for (t, c) in s if t > 1]), 1x1)\n}\n"),
+    "indexing and slicing": (
+        'block a(s) { conv(s[0][ -1]+len(s[1 :])+"ab"[0:1].x+(1.5)[0], 1x1) }',
+        'block a(s) {\n    conv(s[0][-1] + len(s[1:]) + "ab"[0:1].x + (1.5)[0], 1x1)\n}\n'),
+    "a table one row per line": (
+        "network n(classes = 10,\n  setting = [(1, 16),\n  (6, 24)]) {\n input 1x8x8\n}",
+        "network n(\n    classes = 10,\n    setting = [(1, 16),\n               (6, 24)],\n"
+        ") {\n    input 1x8x8\n}\n"),
     "empty": ("", ""),
 }
 

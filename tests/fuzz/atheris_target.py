@@ -97,7 +97,11 @@ def dictionary_words() -> list[str]:
     words.update(("same", "valid", "fan_in", "fan_out", "in", "then", "else", "min", "max",
                   "weight", "bias", "3x3", "1x1", "3x224x224", "0.5", "1e-5", "64", "2 ** 62",
                   '"blocks.arch"', "# comment", "\n", "{ }", "{}", "()", "[]", " * 3",
-                  "in.channels"))
+                  "in.channels", "[0]", "[1:]", "{i}", "layer{i + 1}:", "let w = ",
+                  "for i in ", "(t, c, n, s)", "[(1, 16, 1, 1), (6, 24, 2, 2)]"))
+    from archdsl.builtins import FUNCTIONS
+
+    words.update(FUNCTIONS)
     return sorted(w for w in words if w)
 
 

@@ -1,13 +1,13 @@
 """Mutation fuzzing of the front end: broken variants of real files must fail politely.
 
-Seeds are every zoo file (`architectures/*.arch`) and every golden error file
+Seeds are every zoo file (`architectures/*.arch`), every example (`examples/*.arch`, the
+table-driven networks among them) and every golden error file
 (`tests/errors/**/*.arch`, inline calls and warnings among them). Each case takes one seed
-and applies one to three random edits: delete, duplicate, repeat or swap tokens; replace a
-token by a keyword or bracket; change a number to 0, -1 or a huge value; cut the file at a
-random point; insert random bytes (decoded the way `archdsl` reads files, bad bytes becoming
-U+FFFD) or non-ASCII text; splice in part of another seed. Then it runs what a person would:
-the pipeline (parse, imports, elaboration, analyses), the diagnostic renderer, the summary
-table, and the formatter.
+and applies one to three random edits: delete, duplicate, repeat or swap tokens; replace a token by a keyword or bracket; change a
+number to 0, -1 or a huge value; cut the file at a random point; insert random bytes (decoded
+the way `archdsl` reads files, bad bytes becoming U+FFFD) or non-ASCII text; splice in part of
+another seed. Then it runs what a person would: the pipeline (parse, imports, elaboration,
+analyses), the diagnostic renderer, the summary table, and the formatter.
 
 A case passes when it ends in success or in diagnostics whose spans lie inside their file
 (a span may be None only for whole-file problems), the formatter either formats (idempotently)
@@ -49,7 +49,12 @@ _VOCAB = ["{", "}", "(", ")", "[", "]", ",", ";", ":", "=", "*", ".", "-", "+", 
           "add", "concat", "input", "init", "block", "network", "import", '"x.arch"',
           "conv", "relu", "linear", "maxpool", "same", "3x3", "0x0", "1.5", '"', "#", "\n",
           # issue 13: inline calls, the current tensor
-          "inline", "x", "x.channels", "x.height", "3x", "x3"]
+          "inline", "x", "x.channels", "x.height", "3x", "x3",
+          # tables (issue 13): loops, constants, indexing, value functions, computed labels
+          "for", "let", "for i in range(3)", "enumerate(", "range(10 ** 12)", "zip(", "len(",
+          "sum(", "round(", "int(", "[0]", "[-1]", "[1:]", "[:2]", "(t, c, n, s)", "{i}",
+          "layer{i + 1}:", "let w = 4 *", "[(1, 16, 1, 1), (6, 24, 2, 2)]", "[x for x in ",
+          " if "]
 _HUGE = ["0", "-1", "1000000000", str(2**62), str(2**62 + 1), str(10**30), "9" * 200,
          "99999999999", "1e308", "1e999", "0.0", "65536x65536", "100000x100000x100000"]
 _STRANGE = ["é", "λ", "ß", "\u202e", "\u200b", "\ufeff", "\x00", "\t", "\r", "\r\n", "🙂",
@@ -58,8 +63,9 @@ _STRANGE = ["é", "λ", "ß", "\u202e", "\u200b", "\ufeff", "\x00", "\t", "\r", 
 
 def seeds() -> list[Path]:
     zoo = sorted((ROOT / "architectures").glob("*.arch"))
+    examples = sorted((ROOT / "examples").glob("*.arch"))  # the table-driven networks too
     errors = sorted((ROOT / "tests" / "errors").rglob("*.arch"))
-    return zoo + errors
+    return zoo + examples + errors
 
 
 @dataclass

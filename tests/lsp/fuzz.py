@@ -54,7 +54,14 @@ def change_range(old: str, new: str) -> tuple[int, int, str]:
     b = 0
     while b < n - a and old[len(old) - 1 - b] == new[len(new) - 1 - b]:
         b += 1
-    return a, len(old) - b, new[a:len(new) - b]
+    start, end, text = a, len(old) - b, new[a:len(new) - b]
+    # a position cannot lie between the `\r` and the `\n` of a line end (the protocol's
+    # lines end at either side of it): widen the edit to take the whole terminator
+    if 0 < start < len(old) and old[start - 1] == "\r" and old[start] == "\n":
+        start, text = start - 1, "\r" + text
+    if 0 < end < len(old) and old[end - 1] == "\r" and old[end] == "\n":
+        end, text = end + 1, text + "\n"
+    return start, end, text
 
 
 def play(case: Case, seed_text: str, rng: random.Random, slow: float = 2.0) -> None:

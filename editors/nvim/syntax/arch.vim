@@ -6,7 +6,7 @@ endif
 
 syn match archLayer "\<\(local_response_norm\|adaptive_avgpool\|adaptive_maxpool\|stochastic_depth\|channel_shuffle\|pixel_unshuffle\|conv_transpose\|alpha_dropout\|pixel_shuffle\|instancenorm\|hardsigmoid\|layer_scale\|log_softmax\|leaky_relu\|batchnorm\|dropout1d\|dropout2d\|dropout3d\|groupnorm\|hardswish\|layernorm\|transpose\|unflatten\|hardtanh\|identity\|softplus\|upsample\|avgpool\|dropout\|flatten\|maximum\|maxpool\|minimum\|permute\|reshape\|sigmoid\|softmax\|deconv\|linear\|chunk\|prelu\|relu6\|scale\|split\|swish\|celu\|conv\|crop\|gelu\|mean\|mish\|relu\|selu\|silu\|tanh\|view\|div\|elu\|glu\|lrn\|max\|min\|mul\|pad\|sub\)\>"
 syn match archConstant "\<\(fan_out\|fan_in\|valid\|same\)\>"
-syn match archFunction "\<\(kaiming_uniform\|kaiming_normal\|xavier_uniform\|xavier_normal\|trunc_normal\|constant\|default\|uniform\|normal\|zeros\|ones\|max\|min\)\>\ze\s*("
+syn match archFunction "\<\(kaiming_uniform\|kaiming_normal\|xavier_uniform\|xavier_normal\|trunc_normal\|enumerate\|constant\|default\|uniform\|normal\|float\|floor\|range\|round\|zeros\|ceil\|ones\|abs\|int\|len\|max\|min\|sum\|zip\)\>\ze\s*("
 syn match archAttribute "\.\s*\zs\<\(channels\|features\|height\|length\|depth\|shape\|width\|rank\|size\)\>"
 syn match archDefinition "\(\<\(block\|network\)\s\+\)\@<=\h\w*"
 syn match archLabel "\<\h\w*\ze\s*:"
@@ -19,8 +19,9 @@ syn keyword archIn in
 syn keyword archBoolean false true
 syn keyword archConditional else if then
 syn keyword archInclude import
-syn keyword archKeyword add concat init input
+syn keyword archKeyword add concat init input let
 syn keyword archOperator and not or
+syn keyword archRepeat for
 syn keyword archStatement return
 syn keyword archStorageClass block inline network
 syn region archString start=+"+ end=+"+ end=+$+ oneline
@@ -44,6 +45,7 @@ hi def link archConditional Conditional
 hi def link archInclude Include
 hi def link archKeyword Keyword
 hi def link archOperator Operator
+hi def link archRepeat Repeat
 hi def link archStatement Statement
 hi def link archStorageClass StorageClass
 

@@ -1,8 +1,8 @@
 """Mutation fuzzing of the front end: broken variants of real files must fail politely.
 
 Seeds are every zoo file (`architectures/*.arch`), every example (`examples/*.arch`, the
-table-driven networks among them) and every golden error file (`tests/errors/**/*.arch`, inline calls
-and warnings among them). Each case takes one seed and applies one to three random edits:
+table-driven networks among them) and every golden error file (`tests/errors/**/*.arch`, inline
+calls and warnings among them). Each case takes one seed and applies one to three random edits:
 delete, duplicate, repeat or swap tokens; replace a token by a keyword or bracket; change a
 number to 0, -1 or a huge value; cut the file at a random point; insert random bytes (decoded
 the way `archdsl` reads files, bad bytes becoming U+FFFD) or non-ASCII text; splice in part of

@@ -11,6 +11,7 @@ Passes collect them and never print; `render` draws them the way a good compiler
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, replace
 
@@ -43,7 +44,12 @@ def clip_quoted(text: str) -> str:
     diagnostic as it is made, so no message, however it was written, echoes a huge token."""
     if len(text) <= CLIP:
         return text
+    if len(text) <= 4096:  # a failing item repeated by `* N` repeats its messages
+        return _clip_quoted_cached(text)
+    return _clip_quoted(text)
 
+
+def _clip_quoted(text: str) -> str:
     def cut(m: re.Match) -> str:
         part = m.group()
         if part[0] in '`"':
@@ -51,6 +57,10 @@ def clip_quoted(text: str) -> str:
         return clip(part, CLIP_WORD)
 
     return _QUOTED.sub(cut, text)
+
+
+# messages of at most 4,096 characters only: the cache holds no huge token (4 MB at most)
+_clip_quoted_cached = functools.lru_cache(maxsize=1024)(_clip_quoted)
 
 
 @dataclass(frozen=True)

@@ -259,6 +259,7 @@ def _is_deferred(v):
 class Elaborator(Tables):
     def __init__(self, diags: Diagnostics, limits: Limits | None = None,
                  budget: Budget | None = None):
+        self._kinds: tuple[list[str], frozenset[str]] | None = None
         self.diags = diags
         self.limits = limits or Limits()
         self._overrides: dict[str, re.Pattern] = {}  # --set names, to say where values came from
@@ -635,7 +636,9 @@ class Elaborator(Tables):
             kind = scope.automatic.get(name)
             first = f"this `{kind}` is named `{name}`" if kind else "first defined here"
             labels = []
-            if scope.taken[name] != label.label_span:  # not the same line inlined twice
+            taken, here = scope.taken[name], label.label_span
+            # not the same place twice (a line inlined twice, a loop's computed label)
+            if (taken.path, taken.start, taken.end) != (here.path, here.start, here.end):
                 labels.append(Label(scope.taken[name], first))
             if name in scope.origins:  # the first one came from an inline call's body
                 labels.append(Label(scope.origins[name], f"the first `{name}` comes from "
@@ -657,6 +660,16 @@ class Elaborator(Tables):
         return scope.prefix + leaf  # ".".join((*scope.path, leaf)), without the tuple
 
     # ================================================================ names: layer / block / value
+    def _item_kinds(self) -> tuple[list[str], frozenset[str]]:
+        """(the kinds an item may name, every kind and alias), once per run: an unknown name
+        repeated by nested repetitions asks for them at every copy."""
+        if self._kinds is None:
+            names = ops.names()
+            items = [n for n in names if n != "input"
+                     and ops.get(n).family != "merge"]  # merges are keywords, not items
+            self._kinds = (items, frozenset(names))
+        return self._kinds
+
     def _named_thing(self, it, cur, scope, env, label: s.Labeled | None) -> Tensor:
         ident = it.ident
         args = it.args if isinstance(it, s.Call) else []
@@ -698,11 +711,10 @@ class Elaborator(Tables):
                              help="a body lists layers, blocks and values; numbers go inside "
                                   "arguments")
             return self._poisoned(cur)
-        layer_names = [n for n in ops.names() if n != "input"
-                       and ops.get(n).family != "merge"]  # merges are keywords, not items
+        layer_names, kinds = self._item_kinds()
         blocks = [n for n, d in env.module.namespace.items() if d.kind == "block"]
         values = [n for n in env.names() if isinstance(env.lookup(n)[1], Tensor)]
-        other = foreign_layer(ident, frozenset(ops.names()) | frozenset(blocks))
+        other = foreign_layer(ident, kinds | frozenset(blocks))
         if other is not None:
             note, fix = layer_note(other)
             self.diags.error("E0201", f"unknown layer kind `{ident}`", ident_span,

@@ -103,6 +103,8 @@ def _bindings(defn: s.Definition, module: s.Module, diags: Diagnostics) -> None:
                                      ("; the value is never used" if name not in used else ""),
                                help=fix))
             continue
+        if _names_a_value(item, defn):
+            continue  # `w = width * 2`: elaboration says to write `let` (E0245)
         if name not in used and not name.startswith("_"):
             fix = (f"a piece that is not needed can be named `_{name}`"
                    if isinstance(item, s.Unpack) else
@@ -110,6 +112,29 @@ def _bindings(defn: s.Definition, module: s.Module, diags: Diagnostics) -> None:
                    f"`add({name}, ...)`); a name starting with `_` is never reported")
             diags.add(_warning("W0001", f"the value `{name}` is never used", span,
                                label="bound here", help=fix))
+
+
+def _names_a_value(item: s.Item, defn: s.Definition) -> bool:
+    """Does `y = item` bind a constant, as `w = width * 2` (a parameter repeated) or
+    `r = round(width / 3)` do? Elaboration answers those with its own error."""
+    from .builtins import FUNCTIONS
+
+    inner = item.item if isinstance(item, s.Repeat) else item
+    if not isinstance(inner, (s.Ref, s.Call)):
+        return False
+    lets = {q.name for n in _walk(defn.body) if type(n) is s.LetStmt
+            for p in n.targets for q in _pattern_names(p)}
+    return inner.ident in {p.name for p in defn.params} | lets or (
+        isinstance(inner, s.Call) and inner.ident in FUNCTIONS
+        and ops.lookup(inner.ident) is None)
+
+
+def _pattern_names(p: s.Pattern):
+    if isinstance(p, s.PatName):
+        yield p
+    else:
+        for q in p.items:
+            yield from _pattern_names(q)
 
 
 def _warning(code: str, message: str, span, **kw) -> Diagnostic:

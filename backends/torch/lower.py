@@ -1,14 +1,12 @@
-"""`to_torch`: a checked network as an ordinary `torch.nn.Module` (an fx `GraphModule`)."""
+"""`to_torch`: a checked network as an ordinary `torch.nn.Module`, built by running the
+standalone source that `to_source` writes (one lowering: the file and the module are the same
+code)."""
 
 from __future__ import annotations
 
-from torch import nn
-
-from . import inits
-from .build import class_name, plan
 from .memory import check_fits
-from .module import ArchModule
-from .runtime import place
+from .module import ArchModule, Tables, network_class
+from .source import render
 
 
 def _ir(net):
@@ -16,7 +14,8 @@ def _ir(net):
 
 
 def to_torch(net, device=None, dtype=None, optimize=False) -> ArchModule:
-    """Lower a checked network to a module whose `forward` is straight-line fx code.
+    """Lower a checked network to a module: one class per block, `nn.Sequential` for plain
+    sequences, the network's class composing them (see codegen.py).
 
     Submodules sit at their `.arch` names (`state_dict()` keys are `layer1.0.conv1.weight`...),
     registered in IR order; the file's `init` rules are applied after PyTorch's defaults.
@@ -31,14 +30,17 @@ def to_torch(net, device=None, dtype=None, optimize=False) -> ArchModule:
     """
     ir = _ir(net)
     check_fits(ir)  # before any weight is allocated: a located error, not a MemoryError
-    p = plan(ir)
-    root = nn.Module()
-    for name, call, _span in p.modules:
-        place(root, name, call.build())
-    model = ArchModule(root, p.graph, class_name(ir.name), p.layers,
-                       tuple(ir.node(ir.input)["shape"]))
-    model.graph.lint()
-    inits.apply(model, inits.init_steps(ir))
+    r = render(net, standalone=False)
+    g = r.gen
+    digest_name = f"<archdsl {ir.name} "
+    from .module import load
+
+    mod = load(r.text, ir.name, g.fn_globals)
+    filename = mod.__file__
+    assert filename.startswith(digest_name.split(" ")[0])
+    tables = Tables(r.text, filename, g.cls, g.layers,
+                    {p: n for n, p in g.module_paths.items()}, r.lines, g.fn_globals)
+    model = network_class(tables)()
     if device is not None or dtype is not None:
         model.to(device=device, dtype=dtype)
     if optimize:  # True, or a dict of options: see archdsl.backends.torch.optimize
@@ -47,5 +49,5 @@ def to_torch(net, device=None, dtype=None, optimize=False) -> ArchModule:
         shape = model.input_shape
         model = _optimize(model, net, inplace=True,
                           **(optimize if isinstance(optimize, dict) else {}))
-        model.input_shape = shape  # a pass may return a new GraphModule
+        model.input_shape = shape  # a pass returns a new GraphModule
     return model

@@ -322,8 +322,10 @@ class _Gen:
             if len(s.outs) == 1:
                 v0 = in_vars[0] if in_vars else None
                 # a chain: the value goes on as the next statement's first input
-                chain = (last.get(s.outs[0]) == i + 1 and i + 1 < len(eff)
-                         and eff[i + 1].ins[:1] == s.outs)
+                nxt = next((j for j in range(i + 1, len(eff)) if eff[j].kind != "alias"),
+                           None)
+                chain = (nxt is not None and last.get(s.outs[0]) == nxt
+                         and eff[nxt].ins[:1] == s.outs)
                 returned = last.get(s.outs[0]) == float("inf")
                 if (len(in_vars) == 1 and var_last.get(v0, -1) <= i
                         and (chain or returned or s.attr in optional)):
@@ -673,10 +675,10 @@ def generate(ir, network_lines, standalone: bool) -> Generated:
     layers = {data["name"]: _info(ir, nid, data) for nid, data in ir.nodes()
               if data["op"] != "input"}
     runtime, kernel = set(), False
-    for _, data in ir.nodes():
+    for nid, data in ir.nodes():
         if data["op"] == "input":
             continue
-        low = gen._low(ir.by_name(data["name"]))
+        low = gen._low(nid)
         if low.module is not None:
             call = low.module(data["args"])
             if call.runtime:

@@ -5,7 +5,7 @@ code)."""
 from __future__ import annotations
 
 from .memory import check_fits
-from .module import ArchModule, Tables, network_class
+from .module import ArchModule, Tables, load, network_class
 from .source import render
 
 
@@ -32,14 +32,11 @@ def to_torch(net, device=None, dtype=None, optimize=False) -> ArchModule:
     check_fits(ir)  # before any weight is allocated: a located error, not a MemoryError
     r = render(net, standalone=False)
     g = r.gen
-    digest_name = f"<archdsl {ir.name} "
-    from .module import load
-
     mod = load(r.text, ir.name, g.fn_globals)
     filename = mod.__file__
-    assert filename.startswith(digest_name.split(" ")[0])
     tables = Tables(r.text, filename, g.cls, g.layers,
-                    {p: n for n, p in g.module_paths.items()}, r.lines, g.fn_globals)
+                    {p: n for n, p in g.module_paths.items()}, r.lines, g.fn_globals,
+                    g.module_paths)
     model = network_class(tables)()
     if device is not None or dtype is not None:
         model.to(device=device, dtype=dtype)

@@ -61,6 +61,7 @@ class Tables:
     paths: dict[str, str]  # module path -> IR name (leaf modules)
     lines: dict[tuple[str, int], tuple[str, tuple]]  # (class, line) -> (relative name, vars)
     fn_globals: dict = field(default_factory=dict)
+    module_paths: dict[str, str] = field(default_factory=dict)  # IR name -> module path
 
 
 def _fmt(shape) -> str:
@@ -171,6 +172,17 @@ def network_class(tables: Tables) -> type:
 
 
 # ----------------------------------------------------------------------------- tracing
+class _Tracer(fx.Tracer):
+    """Every layer of the network is a leaf (runtime.py's classes too), blocks are not."""
+
+    def __init__(self, leaves):
+        super().__init__()
+        self.leaves = leaves
+
+    def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
+        return qualname in self.leaves or super().is_leaf_module(m, qualname)
+
+
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 
 
@@ -178,7 +190,7 @@ def trace(model: nn.Module) -> fx.GraphModule:
     """The compiled network as one flat fx graph; every node that computes a layer has
     `meta["arch_name"]` (its IR name). Leaf modules are called by their paths."""
     t = type(model)._arch if isinstance(model, ArchModule) else None
-    tracer = fx.Tracer()
+    tracer = _Tracer(t.paths if t is not None else {})
     tracer.record_stack_traces = t is not None
     graph = tracer.trace(model)
     gm = fx.GraphModule(tracer.root, graph, type(model).__name__)
@@ -205,3 +217,17 @@ def trace(model: nn.Module) -> fx.GraphModule:
             node.meta["arch_name"] = name
             node.meta["arch_info"] = t.layers[name]
     return gm
+
+
+def module_path(model: nn.Module, name: str) -> str:
+    """The module path of IR layer `name` in a compiled network (a parameterless numbered
+    layer inside a block class is named after its kind there: `layer1.0.0` is
+    `layer1.0.relu`); other modules: `name` itself."""
+    t = getattr(type(model), "_arch", None)
+    if t is None:
+        return name
+    return t.module_paths.get(name, name)
+
+
+def submodule(model: nn.Module, name: str) -> nn.Module:
+    return model.get_submodule(module_path(model, name))

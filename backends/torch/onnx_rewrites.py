@@ -27,6 +27,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .module import module_path, submodule
+
 _POOLS = ("MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d")
 
 
@@ -92,7 +94,7 @@ def ceil_pool_fixes(ir, model: nn.Module) -> tuple[dict[str, tuple[int, list[int
     for nid, data in ir.nodes():
         if nid not in live or data["op"] not in ("maxpool", "avgpool"):
             continue
-        fix = ceil_pool_fix(model.get_submodule(data["name"]), ir.input_shapes(nid)[0])
+        fix = ceil_pool_fix(submodule(model, data["name"]), ir.input_shapes(nid)[0])
         if isinstance(fix, str):
             problems.append((nid, fix))
         elif fix is not None:
@@ -100,14 +102,15 @@ def ceil_pool_fixes(ir, model: nn.Module) -> tuple[dict[str, tuple[int, list[int
     return fixes, problems
 
 
-def patch_pools(data: bytes, fixes: dict, out_shape) -> bytes:
+def patch_pools(data: bytes, fixes: dict, out_shape, model=None) -> bytes:
     """The ONNX bytes with each fixed pool's `ceil_mode` and `pads` set, and the shapes
     inferred again (torch.onnx declared ONNX's sizes)."""
     import onnx
 
     proto = onnx.load_from_string(data)
     for name, (ceil, pads) in fixes.items():
-        prefix = "/" + name.replace(".", "/") + "/"
+        path = module_path(model, name) if model is not None else name
+        prefix = "/" + path.replace(".", "/") + "/"
         nodes = [n for n in proto.graph.node if n.op_type in ("MaxPool", "AveragePool")
                  and (n.name.startswith(prefix) or (prefix == "//" and "/" not in n.name[1:]))]
         if not nodes and list(fixes.values()).count((ceil, pads)) > 1:
@@ -224,7 +227,7 @@ def swaps(ir, model: nn.Module) -> list[tuple[str, nn.Module]]:
         if nid not in live or data["op"] in ("input", "identity", "add", "concat"):
             continue
         try:
-            module = model.get_submodule(data["name"])
+            module = submodule(model, data["name"])
         except AttributeError:
             continue
         new = None

@@ -265,6 +265,13 @@ class _Gen:
                              "standalone file does not define")
         return _record(self, low, args, in_vars)
 
+    def _accumulates(self, s: Stmt) -> bool:
+        if s.kind != "fn":
+            return False
+        a = self.args(s.nid)
+        return self.ir.node(s.nid)["op"] == "add" and bool(a.get("inplace")) and \
+            not a.get("broadcast")
+
     def forward(self, scope: Scope, stmts: list[Stmt], optional=frozenset(),
                 skip=frozenset()) -> list[Line]:
         """The forward's lines (def, body, return) for these statements; a call of a child in
@@ -275,9 +282,15 @@ class _Gen:
         eff = [Stmt("alias", s.ins, s.outs) if s.kind == "call" and s.attr in skip else s
                for s in stmts]
         last: dict[int, float] = {}
+        uses: dict[int, int] = {}
+        firsts: set[int] = set()  # values some statement takes as its first input
         for i, s in enumerate(eff):
             for n in s.ins:
                 last[n] = i
+                uses[n] = uses.get(n, 0) + 1
+            # a pipeline goes on through one-input layers and `+=` (it updates its first input)
+            if s.ins and s.kind != "alias" and (len(s.ins) == 1 or self._accumulates(s)):
+                firsts.add(s.ins[0])
         for n in scope.outputs:
             last[n] = float("inf")
         var: dict[int, str] = dict(zip(scope.inputs, in_names))
@@ -322,10 +335,7 @@ class _Gen:
             if len(s.outs) == 1:
                 v0 = in_vars[0] if in_vars else None
                 # a chain: the value goes on as the next statement's first input
-                nxt = next((j for j in range(i + 1, len(eff)) if eff[j].kind != "alias"),
-                           None)
-                chain = (nxt is not None and last.get(s.outs[0]) == nxt
-                         and eff[nxt].ins[:1] == s.outs)
+                chain = uses.get(s.outs[0]) == 1 and s.outs[0] in firsts
                 returned = last.get(s.outs[0]) == float("inf")
                 if (len(in_vars) == 1 and var_last.get(v0, -1) <= i
                         and (chain or returned or s.attr in optional)):

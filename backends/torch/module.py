@@ -72,6 +72,7 @@ class ArchModule(nn.Module):
     """Base of every compiled network's class (the generated class is the other base)."""
 
     _arch: Tables
+    __jit_unused_properties__ = ["code", "source"]  # text, not for TorchScript
 
     def __call__(self, *args, **kwargs):
         try:
@@ -116,6 +117,20 @@ class ArchModule(nn.Module):
             msg += f": it expects input {want} but got {have}"
         msg += f"\n  caused by {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         return ArchRuntimeError(msg, info.name, info.location)
+
+    @property
+    def code(self) -> str:
+        """The network class's generated `forward` (as fx's `GraphModule.code`); the whole
+        file is `model.source`. (A layer labelled `code` or `source` at the top of the
+        network is reached with `model.get_submodule("code")`.)"""
+        import inspect
+
+        return inspect.getsource(type(self).forward)
+
+    @property
+    def source(self) -> str:
+        """The generated file this module was built from (`to_source()`'s text)."""
+        return type(self)._arch.source
 
     def __reduce__(self):
         t = type(self)._arch

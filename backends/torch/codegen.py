@@ -260,9 +260,6 @@ class _Gen:
         low = self._low(nid)
         if text is not None and low is _builtin(op):
             return text(args, in_vars)
-        if self.standalone:
-            raise ValueError(f"the forward reads a custom function kind `{op}`, which the "
-                             "standalone file does not define")
         return _record(self, low, args, in_vars)
 
     def _accumulates(self, s: Stmt) -> bool:
@@ -635,7 +632,13 @@ def _record(gen: _Gen, low, args: dict, in_vars: list[str]) -> str:
     def call(target, a, kwargs=None):
         if target in symbols and len(a) == 2 and not kwargs:
             return _Text(f"({arg_text(a[0])} {symbols[target]} {arg_text(a[1])})")
-        name = next((k for k, v in gen.fn_globals.items() if v is target), None)
+        name = _torch_name(target)
+        if name is None:
+            name = next((k for k, v in gen.fn_globals.items() if v is target), None)
+        if name is None and gen.standalone:
+            where = getattr(target, "__module__", None) or "?"
+            raise ValueError(f"the forward calls `{where}.{getattr(target, '__name__', target)}`"
+                             ", which the standalone file does not define")
         if name is None:
             name = f"_fn{len(gen.fn_globals)}"
             gen.fn_globals[name] = target
@@ -644,6 +647,21 @@ def _record(gen: _Gen, low, args: dict, in_vars: list[str]) -> str:
 
     out = low.function(args, [_Text(v) for v in in_vars], call)
     return out.text if isinstance(out, _Text) else arg_text(out)
+
+
+def _torch_name(target) -> str | None:
+    """`torch.clamp`, `torch.nn.functional.pad`: the dotted name by which the file's `import
+    torch` reaches `target`, or None. (Only already imported modules are looked at.)"""
+    import sys
+
+    module, name = getattr(target, "__module__", None), getattr(target, "__name__", None)
+    if not module or not name:
+        return None
+    for owner in (module, "torch"):
+        if (owner == "torch" or owner.startswith("torch.")) and \
+                getattr(sys.modules.get(owner), name, None) is target:
+            return f"{owner}.{name}"
+    return None
 
 
 # --------------------------------------------------------------------------- the result

@@ -54,6 +54,7 @@ class LayerInfo:
     label: str  # `conv 64 1x1 /1 p0`
     location: str  # `architectures/resnet50.arch:9:5`
     expects: tuple[tuple[int, ...], ...]  # input shapes, batch left out
+    op: str = ""  # the kind
 
 
 # Names the generated code uses for itself: never an attribute, variable or class.
@@ -290,14 +291,14 @@ class _Gen:
                 firsts.add(s.ins[0])
         for n in scope.outputs:
             last[n] = float("inf")
-        var: dict[int, str] = dict(zip(scope.inputs, in_names))
+        var: dict[int, str] = dict(zip(scope.inputs, in_names, strict=True))
         var_last: dict[str, float] = {}
 
         def bind(nid: int, name: str) -> None:
             var[nid] = name
             var_last[name] = max(var_last.get(name, -1), last.get(nid, -1))
 
-        for nid, name in zip(scope.inputs, in_names):
+        for nid, name in zip(scope.inputs, in_names, strict=True):
             bind(nid, name)
 
         def fresh(hint: str, i: int) -> str:
@@ -410,7 +411,7 @@ class _Gen:
                     groups = [(insts, opt, full[0])]
         if not groups:
             by_key: dict[tuple, list[Instance]] = {}
-            for inst, k in zip(insts, keys):
+            for inst, k in zip(insts, keys, strict=True):
                 by_key.setdefault(k, []).append(inst)
             groups = [(g, frozenset(), g[0]) for g in by_key.values()]
         for members, opt, template in groups:
@@ -422,7 +423,6 @@ class _Gen:
 
     def emit_class(self, name: str, members: list[Instance], opt: frozenset,
                    template: Instance, resolved: dict) -> None:
-        fixed = [(a, e, sp) for a, e, sp in template.init if a not in opt]
         per = []
         for inst in members:
             slots = [sl for a, e, _ in inst.init if a not in opt
@@ -447,8 +447,8 @@ class _Gen:
                 for p in params:
                     u = p[1]
                     if all(type(b) is int and b for b in u) and all(v % b == 0 for v, b in
-                                                                     zip(values, u)):
-                        ks = {v // b for v, b in zip(values, u)}
+                                                                     zip(values, u, strict=True)):
+                        ks = {v // b for v, b in zip(values, u, strict=True)}
                         if len(ks) == 1 and next(iter(ks)) > 1:
                             found = Param(p[0], next(iter(ks)))
                             break
@@ -494,13 +494,9 @@ class _Gen:
         out = []
         for attr, expr, span in init:
             comment = f"  # {py_comment(span.short())}" if span is not None else ""
-            if isinstance(expr, str):
-                body = [expr]
-            else:
-                body = lines(expr, indent + len(attr) + 8)
+            body = [expr] if isinstance(expr, str) else lines(expr, indent + len(attr) + 8)
             if attr_ok(attr):
                 first = f"self.{attr} = "
-                body[-1] += ""
                 text = [first + body[0], *body[1:]]
             else:
                 text = [f"self.add_module({py_str(attr)}, {body[0]}", *body[1:]]
@@ -680,7 +676,7 @@ def _info(ir, nid: int, data: dict) -> LayerInfo:
     spec = ops.lookup(data["op"])
     label = spec.label(data["args"]) if spec else data["op"]
     return LayerInfo(data["name"], label, data["span"].location(),
-                     tuple(tuple(s) for s in ir.input_shapes(nid)))
+                     tuple(tuple(s) for s in ir.input_shapes(nid)), data["op"])
 
 
 def generate(ir, network_lines, standalone: bool) -> Generated:
@@ -700,8 +696,7 @@ def generate(ir, network_lines, standalone: bool) -> Generated:
     out.append("")
     out += gen.place_forward(name, gen.forward(root.scope, root.stmts), 4, "")
     gen.classes.append((name, out))
-    layers = {data["name"]: _info(ir, nid, data) for nid, data in ir.nodes()
-              if data["op"] != "input"}
+    layers = {data["name"]: _info(ir, nid, data) for nid, data in ir.nodes()}
     runtime, kernel = set(), False
     for nid, data in ir.nodes():
         if data["op"] == "input":

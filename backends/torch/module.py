@@ -72,7 +72,7 @@ class ArchModule(nn.Module):
     """Base of every compiled network's class (the generated class is the other base)."""
 
     _arch: Tables
-    __jit_unused_properties__ = ["code", "source"]  # text, not for TorchScript
+    __jit_unused_properties__ = ("code", "source")  # text, not for TorchScript
 
     def __call__(self, *args, **kwargs):
         try:
@@ -173,7 +173,7 @@ def load(source: str, name: str, fn_globals: dict | None = None) -> types.Module
 def network_class(tables: Tables) -> type:
     key = tables.filename + repr(sorted(tables.fn_globals))
     cached = _LOADED.get(key)
-    if cached is not None and cached._arch.fn_globals is tables.fn_globals or (
+    if (cached is not None and cached._arch.fn_globals is tables.fn_globals) or (
             cached is not None and not tables.fn_globals):
         return cached
     name = tables.filename.split(" ")[1] if " " in tables.filename else "network"
@@ -211,9 +211,12 @@ def trace(model: nn.Module) -> fx.GraphModule:
     gm = fx.GraphModule(tracer.root, graph, type(model).__name__)
     if t is None:
         return gm
+    inputs = [n for n, info in t.layers.items() if info.op == "input"]
     for node in gm.graph.nodes:
         name = None
-        if node.op == "call_module":
+        if node.op == "placeholder" and len(inputs) == 1:
+            name = inputs[0]
+        elif node.op == "call_module":
             name = t.paths.get(node.target)
         elif node.op in ("call_function", "call_method"):
             stack = node.meta.get("nn_module_stack") or {}
@@ -231,6 +234,7 @@ def trace(model: nn.Module) -> fx.GraphModule:
         if name is not None and name in t.layers:
             node.meta["arch_name"] = name
             node.meta["arch_info"] = t.layers[name]
+            node.meta["arch_op"] = t.layers[name].op
     return gm
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from archdsl import __version__
@@ -98,7 +98,7 @@ def optimize(model: nn.Module) -> nn.Module:
 '''
 
 
-@lru_cache(maxsize=None)
+@cache
 def _defs(path: Path) -> dict[str, str]:
     """The top-level functions, classes and assignments of a module, as source text, read
     from its file (not imported: the generator never imports torch)."""

@@ -6,8 +6,8 @@ from __future__ import annotations
 import torch
 
 import archdsl
+from archdsl.backends.torch.module import submodule
 
-from archdsl.backends.torch.module import submodule  # noqa: E402
 from .helpers import out_of_place
 
 NET = """

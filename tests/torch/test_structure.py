@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import archdsl
-from archdsl.backends.torch.module import submodule  # noqa: E402
 from archdsl import ops
+from archdsl.backends.torch.module import submodule
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

@@ -6,7 +6,8 @@ per channel. After a conv, that map folds into the conv's weight and bias:
     scale = gamma / sqrt(var + eps)
     W'[c] = W[c] * scale[c]        b'[c] = (b[c] - mean[c]) * scale[c] + beta[c]
 
-Pre: `model` is in eval mode (a module is traced into its flat fx graph first). Post: every `call_module` batch norm whose
+Pre: `model` is in eval mode (a module is traced into its flat fx graph
+first). Post: every `call_module` batch norm whose
 input is a conv used by nothing else is gone (node and module); that conv now has a bias; the
 function computed is the same up to float rounding.
 """

@@ -4,6 +4,9 @@ code)."""
 
 from __future__ import annotations
 
+import weakref
+
+from .lowering import LOWERINGS
 from .memory import check_fits
 from .module import ArchModule, Tables, load, network_class
 from .source import render
@@ -11,6 +14,34 @@ from .source import render
 
 def _ir(net):
     return getattr(net, "ir", net)
+
+
+# IR -> (the lowering table as it was, the class): a checked IR does not change, so building
+# the same network again (a training script's restarts, a benchmark) generates no source; a
+# lowering registered or replaced since then makes the class again
+_CLASSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _network_class(net, ir) -> type:
+    table = tuple((k, id(v)) for k, v in LOWERINGS.items())
+    try:
+        cached = _CLASSES.get(ir)
+    except TypeError:  # an IR that cannot be weakly referenced: no cache
+        cached = None
+    if cached is not None and cached[0] == table:
+        return cached[1]
+    r = render(net, standalone=False)
+    g = r.gen
+    mod = load(r.text, ir.name, g.fn_globals)
+    tables = Tables(r.text, mod.__file__, g.cls, g.layers,
+                    {p: n for n, p in g.module_paths.items()}, r.lines, g.fn_globals,
+                    g.module_paths)
+    cls = network_class(tables)
+    try:
+        _CLASSES[ir] = (table, cls)
+    except TypeError:
+        pass
+    return cls
 
 
 def to_torch(net, device=None, dtype=None, optimize=False) -> ArchModule:
@@ -30,14 +61,7 @@ def to_torch(net, device=None, dtype=None, optimize=False) -> ArchModule:
     """
     ir = _ir(net)
     check_fits(ir)  # before any weight is allocated: a located error, not a MemoryError
-    r = render(net, standalone=False)
-    g = r.gen
-    mod = load(r.text, ir.name, g.fn_globals)
-    filename = mod.__file__
-    tables = Tables(r.text, filename, g.cls, g.layers,
-                    {p: n for n, p in g.module_paths.items()}, r.lines, g.fn_globals,
-                    g.module_paths)
-    model = network_class(tables)()
+    model = _network_class(net, ir)()
     if device is not None or dtype is not None:
         model.to(device=device, dtype=dtype)
     if optimize:  # True, or a dict of options: see archdsl.backends.torch.optimize

@@ -4,6 +4,7 @@ code)."""
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 
 from .lowering import LOWERINGS
@@ -37,10 +38,8 @@ def _network_class(net, ir) -> type:
                     {p: n for n, p in g.module_paths.items()}, r.lines, g.fn_globals,
                     g.module_paths)
     cls = network_class(tables)
-    try:
+    with contextlib.suppress(TypeError):
         _CLASSES[ir] = (table, cls)
-    except TypeError:
-        pass
     return cls
 
 

@@ -15,10 +15,11 @@ Also:
 - construction: `net.to_torch()` (the network already loaded and checked) against calling the
   hand-written constructor, interleaved, median, for LeNet-5, ResNet-50 and ResNet-152 (the
   hand-written ResNet-152 checked against the compiled one first, as above);
-- the cost of the run-time error mapping: the compiled module against a plain
-  `torch.fx.GraphModule` over the same graph and submodules.
+- the cost of the run-time error mapping: the compiled module against the same module as
+  an instance of the generated class alone (no `ArchModule.__call__`).
 
-Usage: python bench/forward.py [--quick]     (targets: forward <= 1.02, construction <= 1.2)
+Usage: python bench/forward.py [--quick]
+(targets: forward <= 1.02; construction <= 1.1, LeNet-5 <= 1.5)
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ TOLERANCE = 1e-5
 # first (same class, same weights) is the noise floor of this machine for that case.
 COPY = "hand-written copy"
 TARGET_FORWARD = 1.02
-TARGET_BUILD = 1.2
+# issue 14: ResNet-50/152 within 1.1x of the hand-written constructor, LeNet-5 (whose fixed
+# costs show most) within 1.5x
+TARGET_BUILD = {"lenet5": 1.5, "resnet50": 1.1, "resnet152": 1.1}
 
 
 def per_call(fn, x, iters: int) -> float:
@@ -178,12 +181,16 @@ def main(argv) -> int:
         ratio, lo, hi = paired_ratio(bt["to_torch()"], bt["hand-written"])
         build_rows.append((name, statistics.median(bt["to_torch()"]),
                            statistics.median(bt["hand-written"]), ratio, lo, hi))
-        ok &= ratio <= TARGET_BUILD
+        ok &= ratio <= TARGET_BUILD[name]
 
-    # The error mapping's cost: ArchModule.__call__ against a plain GraphModule, LeNet-5 batch 1
-    # (the smallest network, where a fixed per-call cost would show most).
+    # The error mapping's cost: ArchModule.__call__ against the generated class alone (the
+    # same module without the mapping), LeNet-5 batch 1 (the smallest network, where a fixed
+    # per-call cost would show most).
+    import copy
+
     lenet = archdsl.zoo("lenet5").to_torch().eval()
-    plain = torch.fx.GraphModule(lenet, lenet.graph).eval()
+    plain = copy.deepcopy(lenet)
+    plain.__class__ = type(lenet).__bases__[1]  # the class of the generated source
     med = interleaved({"ArchModule": lenet, "GraphModule": plain}, torch.randn(1, 1, 32, 32),
                       100 if opts.quick else 500, 3 if opts.quick else 15)
 
@@ -203,9 +210,10 @@ def main(argv) -> int:
     print()
     mapping, _, _ = paired_ratio(med["ArchModule"], med["GraphModule"])
     print(f"error mapping: ArchModule {fmt(statistics.median(med['ArchModule']))} vs plain "
-          f"fx.GraphModule {fmt(statistics.median(med['GraphModule']))} per LeNet-5 call "
+          f"generated class {fmt(statistics.median(med['GraphModule']))} per LeNet-5 call "
           f"(ratio {mapping:.3f})")
-    print(f"targets: forward <= {TARGET_FORWARD}, construction <= {TARGET_BUILD}: "
+    print(f"targets: forward <= {TARGET_FORWARD}, construction <= "
+          f"{', '.join(f'{k} {v}' for k, v in TARGET_BUILD.items())}: "
           f"{'met' if ok else 'NOT met'}")
     return 0
 

@@ -267,7 +267,7 @@ def test_to_torch_says_before_allocating(monkeypatch):
     from archdsl.backends.torch import lower, memory
 
     allocated = []
-    monkeypatch.setattr(lower, "plan", lambda ir: allocated.append(ir) or 1 / 0)
+    monkeypatch.setattr(lower, "render", lambda *a, **k: allocated.append(a) or 1 / 0)
     monkeypatch.setattr(memory, "available_memory", lambda: 10_000_000)  # 10 MB free
     n = archdsl.parse(net("linear(1000)\n    fc: linear(2000)\n    linear(10)", "1000"))
     with pytest.raises(archdsl.ArchError) as info:

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import event, given, note, settings
 
 import archdsl
+from archdsl.backends.torch.module import submodule
 
 from .strategies import architectures
 
@@ -67,9 +68,9 @@ def test_inplace_activation_in_a_branch():
     net = archdsl.parse("network t { input 2x3x3\n add { { relu(inplace=true) } {} } }")
     model = net.to_torch()
     assert not compare(net, model)
-    assert model.get_submodule("0").inplace is False
+    assert submodule(model, "0").inplace is False
     chain = archdsl.parse("network t { input 2x3x3\n conv(2, 1x1); relu(inplace=true) }")
-    assert chain.to_torch().get_submodule("1").inplace is True
+    assert submodule(chain.to_torch(), "1").inplace is True
 
 
 def _standalone(net, model):

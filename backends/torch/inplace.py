@@ -23,7 +23,10 @@ other layer makes a new value in new storage. A writer is kept in place when
 2. it is the only layer that reads the value it overwrites (each layer counts once per input
    it reads it through, through any chain of aliases; the network output counts as a reader:
    the caller reads it);
-3. the layer that made that value does not save its output for backward.
+3. the layer that made that value does not save its output for backward;
+4. (per forward) the storage was made inside the module whose forward runs the writer: a
+   block called on its own (`model.layer2(x)`, `model.features[3:](x)`) never writes the
+   tensor its caller passed in. `scopes` gives each node's module path (the scope around it).
 
 The decisions are made in one pass in topological order (`writers` says why that is exact):
 linear in the network's size. Undeclared facts (a custom kind's `None`) count as the unsafe
@@ -65,7 +68,11 @@ def with_inplace(args: dict, enabled: bool) -> dict:
     return {**args, "inplace": enabled}
 
 
-def writers(ir, live: set[int]) -> set[int]:
+def _inside(path: str, scope: str) -> bool:
+    return scope == "" or path == scope or path.startswith(scope + ".")
+
+
+def writers(ir, live: set[int], scopes: dict[int, str] | None = None) -> set[int]:
     """The live nodes that may overwrite their first input in place.
 
     One pass in topological order. Values are classes of a union-find whose root is the node
@@ -113,7 +120,8 @@ def writers(ir, live: set[int]) -> set[int]:
         if nid in wants:
             maker = find(src)
             args = with_inplace(ir.node(maker)["args"], maker in enabled)
-            if (storage[src] != storage[ir.input] and readers[maker] == 1
+            own = scopes is None or _inside(scopes[storage[src]], scopes[nid])
+            if (storage[src] != storage[ir.input] and readers[maker] == 1 and own
                     and not saves_output(lows[maker], args)):
                 enabled.add(nid)
                 storage[nid] = storage[src]

@@ -1,22 +1,51 @@
-"""`to_torch`: a checked network as an ordinary `torch.nn.Module` (an fx `GraphModule`)."""
+"""`to_torch`: a checked network as an ordinary `torch.nn.Module`, built by running the
+standalone source that `to_source` writes (one lowering: the file and the module are the same
+code)."""
 
 from __future__ import annotations
 
-from torch import nn
+import contextlib
+import weakref
 
-from . import inits
-from .build import class_name, plan
+from .lowering import LOWERINGS
 from .memory import check_fits
-from .module import ArchModule
-from .runtime import place
+from .module import ArchModule, Tables, load, network_class
+from .source import render
 
 
 def _ir(net):
     return getattr(net, "ir", net)
 
 
+# IR -> (the lowering table as it was, the class): a checked IR does not change, so building
+# the same network again (a training script's restarts, a benchmark) generates no source; a
+# lowering registered or replaced since then makes the class again
+_CLASSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _network_class(net, ir) -> type:
+    table = tuple((k, id(v)) for k, v in LOWERINGS.items())
+    try:
+        cached = _CLASSES.get(ir)
+    except TypeError:  # an IR that cannot be weakly referenced: no cache
+        cached = None
+    if cached is not None and cached[0] == table:
+        return cached[1]
+    r = render(net, standalone=False)
+    g = r.gen
+    mod = load(r.text, ir.name, g.fn_globals)
+    tables = Tables(r.text, mod.__file__, g.cls, g.layers,
+                    {p: n for n, p in g.module_paths.items()}, r.lines, g.fn_globals,
+                    g.module_paths)
+    cls = network_class(tables)
+    with contextlib.suppress(TypeError):
+        _CLASSES[ir] = (table, cls)
+    return cls
+
+
 def to_torch(net, device=None, dtype=None, optimize=False) -> ArchModule:
-    """Lower a checked network to a module whose `forward` is straight-line fx code.
+    """Lower a checked network to a module: one class per block, `nn.Sequential` for plain
+    sequences, the network's class composing them (see codegen.py).
 
     Submodules sit at their `.arch` names (`state_dict()` keys are `layer1.0.conv1.weight`...),
     registered in IR order; the file's `init` rules are applied after PyTorch's defaults.
@@ -31,14 +60,7 @@ def to_torch(net, device=None, dtype=None, optimize=False) -> ArchModule:
     """
     ir = _ir(net)
     check_fits(ir)  # before any weight is allocated: a located error, not a MemoryError
-    p = plan(ir)
-    root = nn.Module()
-    for name, call, _span in p.modules:
-        place(root, name, call.build())
-    model = ArchModule(root, p.graph, class_name(ir.name), p.layers,
-                       tuple(ir.node(ir.input)["shape"]))
-    model.graph.lint()
-    inits.apply(model, inits.init_steps(ir))
+    model = _network_class(net, ir)()
     if device is not None or dtype is not None:
         model.to(device=device, dtype=dtype)
     if optimize:  # True, or a dict of options: see archdsl.backends.torch.optimize
@@ -47,5 +69,5 @@ def to_torch(net, device=None, dtype=None, optimize=False) -> ArchModule:
         shape = model.input_shape
         model = _optimize(model, net, inplace=True,
                           **(optimize if isinstance(optimize, dict) else {}))
-        model.input_shape = shape  # a pass may return a new GraphModule
+        model.input_shape = shape  # a pass returns a new GraphModule
     return model

@@ -107,10 +107,23 @@ def _nondefault(**kw) -> Kwargs:
     """
     out = []
     for key, (value, default) in kw.items():
-        same = value == default or (isinstance(value, tuple) and set(value) == {default})
-        if not same:
+        if not is_default(value, default):
             out.append((key, value))
-    return tuple(out)
+    kwargs = _Kwargs(out)
+    # every argument with its default, for the source generator: a class shared by several
+    # block instances prints an argument whenever one of them sets it (codegen.py)
+    kwargs.full = tuple((key, value, default) for key, (value, default) in kw.items())
+    return kwargs
+
+
+class _Kwargs(tuple):
+    """The keyword arguments that differ from torch's defaults; `full` holds all of them."""
+
+    full: tuple = ()
+
+
+def is_default(value, default) -> bool:
+    return value == default or (isinstance(value, tuple) and set(value) == {default})
 
 
 def _conv(a: dict) -> ModuleCall:

@@ -79,6 +79,14 @@ def _reshape(torch, a, x):
     return torch.reshape, (x, (-1, *a["shape"]))
 
 
+def _permute(torch, a, x):
+    return torch.permute, (x, (0, *(d + 1 for d in a["dims"])))
+
+
+def _transpose(torch, a, x):
+    return torch.transpose, (x, _torch_dim(a["dim0"]), _torch_dim(a["dim1"]))
+
+
 def _mean(torch, a, x):
     return torch.mean, (x, tuple(d + 1 for d in a["dims"]), a["keepdim"])
 
@@ -137,11 +145,11 @@ LOWERINGS.update({
     "unflatten": Lowering(module=lambda a: ModuleCall("Unflatten", (_torch_dim(a["dim"]),
                                                                     tuple(a["sizes"]))),
                           **_VIEW),
-    # reorders: copies in the default layout (runtime.py says why)
-    "permute": Lowering(module=lambda a: ModuleCall(
-        "Permute", ((0, *(d + 1 for d in a["dims"])),), runtime=True), **_NEW),
-    "transpose": Lowering(module=lambda a: ModuleCall(
-        "Transpose", (_torch_dim(a["dim0"]), _torch_dim(a["dim1"])), runtime=True), **_NEW),
+    # reorders: copies in the default layout (runtime.py says why), written by
+    # lowering_source.py as `torch.permute(...).clone(memory_format=torch.contiguous_format)`
+    "permute": Lowering(function=_function(_permute), doc="torch.permute, batch first",
+                        **_NEW),
+    "transpose": Lowering(function=_function(_transpose), doc="torch.transpose", **_NEW),
     # nn.ChannelShuffle's numbers as reshapes ONNX can express; one group: the input's view
     "channel_shuffle": Lowering(module=lambda a: ModuleCall("ChannelShuffle", (a["groups"],),
                                                             runtime=True), **_VIEW),

@@ -35,6 +35,7 @@ from archdsl.fileio import write_atomic
 from . import onnx_rewrites as rewrites
 from . import onnx_verify as _verify
 from .lower import to_torch
+from .module import module_path, submodule
 
 OPSET = 17
 
@@ -109,7 +110,7 @@ def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None,
             if fixes:
                 try:
                     data = rewrites.patch_pools(data, fixes, [ir.node(nid)["shape"]
-                                                             for _, nid in ir.results()])
+                                                             for _, nid in ir.results()], model)
                 except (ImportError, LookupError) as exc:  # no onnx package; an odd graph
                     raise ExportError([_cannot(ir, _node_named(ir, name), "its ceil-mode "
                                                f"windows need the file rewritten: {exc}")
@@ -247,7 +248,7 @@ def _swapped(model: nn.Module, swaps: list[tuple[str, nn.Module]]):
     saved = []
     try:
         for name, module in swaps:
-            parent_name, _, leaf = name.rpartition(".")
+            parent_name, _, leaf = module_path(model, name).rpartition(".")
             parent = model.get_submodule(parent_name)
             saved.append((parent, leaf, parent._modules[leaf]))
             parent._modules[leaf] = module
@@ -318,7 +319,7 @@ def _diagnose(ir, model: nn.Module, exc: BaseException, opset: int) -> Diagnosti
 
 def _get(model: nn.Module, name: str) -> nn.Module | None:
     try:
-        return model.get_submodule(name)
+        return submodule(model, name)
     except AttributeError:
         return None
 

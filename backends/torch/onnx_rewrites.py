@@ -35,6 +35,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .module import module_path, submodule
+
 _POOLS = ("MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d")
 
 
@@ -100,7 +102,7 @@ def ceil_pool_fixes(ir, model: nn.Module) -> tuple[dict[str, tuple[int, list[int
     for nid, data in ir.nodes():
         if nid not in live or data["op"] not in ("maxpool", "avgpool"):
             continue
-        module = model.get_submodule(data["name"])
+        module = submodule(model, data["name"])
         fix = ceil_pool_fix(module, ir.input_shapes(nid)[0])
         if isinstance(fix, str):
             problems.append((nid, fix))
@@ -147,7 +149,7 @@ class ExplicitPadMaxPool(nn.Module):
         return self.pool(x, self.kernel_size, self.stride, 0, self.dilation)
 
 
-def patch_pools(data: bytes, fixes: dict, out_shapes) -> bytes:
+def patch_pools(data: bytes, fixes: dict, out_shapes, model=None) -> bytes:
     """The ONNX bytes with each fixed pool's `ceil_mode` and `pads` set, and the shapes
     inferred again (torch.onnx declared ONNX's sizes); `out_shapes` are the IR's shapes of the
     graph's outputs, in order (every output after a patched pool was declared ONNX's size)."""
@@ -155,7 +157,8 @@ def patch_pools(data: bytes, fixes: dict, out_shapes) -> bytes:
 
     proto = onnx.load_from_string(data)
     for name, (ceil, pads) in fixes.items():
-        prefix = "/" + name.replace(".", "/") + "/"
+        path = module_path(model, name) if model is not None else name
+        prefix = "/" + path.replace(".", "/") + "/"
         nodes = [n for n in proto.graph.node if n.op_type in ("MaxPool", "AveragePool")
                  and (n.name.startswith(prefix) or (prefix == "//" and "/" not in n.name[1:]))]
         if not nodes and list(fixes.values()).count((ceil, pads)) > 1:
@@ -323,7 +326,7 @@ def swaps(ir, model: nn.Module, dynamic: bool = False) -> list[tuple[str, nn.Mod
         if nid not in live or data["op"] in ("input", "identity", "add", "concat"):
             continue
         try:
-            module = model.get_submodule(data["name"])
+            module = submodule(model, data["name"])
         except AttributeError:
             continue
         new = None

@@ -155,7 +155,7 @@ def _first_difference(ir, model, onnx, ort, proto, x, worst: str) -> Diagnostic:
     """E0601 at the first layer whose ONNX output differs from PyTorch's."""
     why = f"onnxruntime computes other numbers than PyTorch: {worst}"
     try:
-        outputs = _layer_outputs(proto)
+        outputs = _layer_outputs(proto, model)
         ours = _torch_outputs(model, x)
         wanted = [name for _, data in ir.nodes() if (name := data["name"]) in outputs
                   and name in ours]
@@ -176,14 +176,21 @@ def _first_difference(ir, model, onnx, ort, proto, x, worst: str) -> Diagnostic:
     return _at(ir, ir.output, why)
 
 
-def _layer_outputs(proto) -> dict[str, str]:
+def _layer_outputs(proto, model: nn.Module | None = None) -> dict[str, str]:
     """IR name -> the ONNX value its last node makes (torch.onnx names nodes after the module
     path: `/layer1/0/conv1/Conv` is made by `layer1.0.conv1`)."""
+    names = getattr(type(model), "_arch", None)
+    names = names.paths if names is not None else None  # module path -> IR name
     out = {}
     for node in proto.graph.node:
         path = node.name.strip("/").split("/")[:-1]
         if path and node.output:
-            out[".".join(path)] = node.output[0]
+            key = ".".join(path)
+            if names is not None:
+                if key not in names:
+                    continue  # a block's own node (a merge): not one layer's output
+                key = names[key]
+            out[key] = node.output[0]
     return out
 
 
@@ -198,8 +205,10 @@ def _torch_outputs(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]
                 outputs[name] = result.clone()  # a later in-place layer may overwrite it
             return result
 
+    from .module import trace
+
     with torch.no_grad():
-        Recorder(model).run(x.clone())
+        Recorder(model if isinstance(model, fx.GraphModule) else trace(model)).run(x.clone())
     return outputs
 
 

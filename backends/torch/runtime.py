@@ -67,12 +67,8 @@ class StochasticDepth(nn.Module):
         return f"p={self.p}, mode={self.mode!r}"
 
 
-# Layers that reorder dimensions return their result in PyTorch's default layout, a copy, not
-# the strided view torch.permute gives: a channels-last view reaching a later conv sends it
-# down oneDNN's channels-last CPU kernels, which crash or compute wrong numbers for some
-# configurations (backends/torch/optimize/channels_last.py lists them), and an LRN cannot take
-# a view at all. `clone(memory_format=...)`, not `contiguous()`: with sizes of 1 a view counts
-# as contiguous and keeps its strides.
+# The channel layer norm returns its result in PyTorch's default layout, as permute and
+# transpose do (lowering_source.py says why).
 class ChannelLayerNorm(nn.LayerNorm):
     """Layer norm over the channels at each position of a channels-first map (N, C, *):
     torchvision's ConvNeXt `LayerNorm2d`, for any number of spatial dimensions."""
@@ -82,35 +78,6 @@ class ChannelLayerNorm(nn.LayerNorm):
         x = x.permute(0, *range(2, n), 1)
         x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
         return x.permute(0, n - 1, *range(1, n - 1)).clone(memory_format=torch.contiguous_format)
-
-
-class Permute(nn.Module):
-    """`torch.permute(x, dims)` (torchvision's `Permute`), in the default layout."""
-
-    def __init__(self, dims):
-        super().__init__()
-        self.dims = list(dims)
-
-    def forward(self, x):
-        return torch.permute(x, self.dims).clone(memory_format=torch.contiguous_format)
-
-    def extra_repr(self):
-        return f"dims={self.dims}"
-
-
-class Transpose(nn.Module):
-    """`torch.transpose(x, dim0, dim1)`, in the default layout."""
-
-    def __init__(self, dim0, dim1):
-        super().__init__()
-        self.dim0, self.dim1 = dim0, dim1
-
-    def forward(self, x):
-        return torch.transpose(x, self.dim0, self.dim1).clone(
-            memory_format=torch.contiguous_format)
-
-    def extra_repr(self):
-        return f"dim0={self.dim0}, dim1={self.dim1}"
 
 
 class ChannelShuffle(nn.Module):

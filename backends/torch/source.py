@@ -1,51 +1,42 @@
 """`to_source`: a checked network as one standalone Python file that needs only PyTorch.
 
-The file defines one `nn.Module` class named after the network. Its `__init__` registers the
-same submodules, built by the same `ModuleCall`s, in the same order as `to_torch`, so the
-`state_dict` keys, shapes and order are identical; its `forward` is the fx code of `to_torch`'s
-module, printed once more; its class attribute `input_shape` is `to_torch`'s `input_shape`.
-The helpers it needs (`place`, `literal_kernel`, the layer classes torch.nn lacks) are
-copied from `runtime.py`. The output is
-deterministic: the same network gives the same bytes.
+The file reads like hand-written PyTorch: one class per block definition (codegen.py says how
+instances share it and which numbers become constructor parameters), `nn.Sequential` for plain
+sequences, and the network's class composing them, each with an `__init__` that builds its
+children (`# file.arch:line` after each) and a `forward` in plain statements. The classes
+register their children in the `.arch` file's order, so `state_dict` keys, shapes and order
+are the IR's names (torchvision's, for the zoo). `to_torch` runs this same text (lower.py):
+the file and the in-memory model are the same code.
 
-With `optimize=True` the class is unchanged (trained state_dicts still load) and the file also
-defines `optimize(model)`: it traces the module with `torch.fx` and runs the passes of
-`optimize/fold_bn.py` and `optimize/channels_last.py` on it, their functions copied verbatim,
-so the file folds exactly the batch norms `to_torch(optimize=True)` folds, the same way.
+The layer classes torch.nn lacks (`Scale`, `StochasticDepth`...) and `literal_kernel` are
+copied from `runtime.py`, read as text (`ast`): writing the file imports no torch, so
+`archdsl compile` is quick. The output is deterministic: the same network gives the same
+bytes.
+
+With `optimize=True` the classes are unchanged (trained state_dicts still load) and the file
+also defines `optimize(model)`: it traces the module with `torch.fx` and runs the passes of
+`optimize/fold_bn.py` and `optimize/channels_last.py` on it, their functions copied verbatim
+(as text), so the file folds exactly the batch norms `to_torch(optimize=True)` folds.
 """
 
 from __future__ import annotations
 
 import ast
-import inspect
-import keyword
-import textwrap
-
-from torch import nn
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from archdsl import __version__
 from archdsl.escape import py_comment, py_docstring, py_str, py_value, shell_word
 
-from . import inits, runtime
-from .build import class_name, plan
-from .optimize import channels_last, fold_bn
+from . import inits
+from .codegen import Generated, generate
+
+HERE = Path(__file__).parent
 
 
 def _fmt_shape(shape) -> str:
     return "(" + ", ".join(str(d) for d in ("N", *shape)) + ")"
-
-
-def _attr_ok(name: str) -> bool:
-    """Can this submodule be written `self.name = ...`?"""
-    return name.isidentifier() and not keyword.iskeyword(name) and not hasattr(nn.Module, name)
-
-
-def _register_line(name: str, call_src: str) -> str:
-    if "." not in name:
-        if _attr_ok(name):
-            return f"self.{name} = {call_src}"
-        return f"self.add_module({py_str(name)}, {call_src})"
-    return f"place(self, {py_str(name)}, {call_src})"
 
 
 def _wrap_tuple(items: list[str], indent: str, width: int = 100) -> str:
@@ -107,28 +98,39 @@ def optimize(model: nn.Module) -> nn.Module:
 '''
 
 
-def _renamed_run(module, name: str) -> str:
-    """The source of `module.run`, named `name`."""
-    src = inspect.getsource(module.run)
-    assert src.startswith("def run("), module.__name__
+@cache
+def _defs(path: Path) -> dict[str, str]:
+    """The top-level functions, classes and assignments of a module, as source text, read
+    from its file (not imported: the generator never imports torch)."""
+    text = path.read_text(encoding="utf-8")
+    out = {}
+    for node in ast.parse(text).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            out[node.name] = ast.get_source_segment(text, node)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and \
+                isinstance(node.targets[0], ast.Name):
+            out[node.targets[0].id] = ast.get_source_segment(text, node)
+    return out
+
+
+def _renamed_run(path: Path, name: str) -> str:
+    """The source of `path`'s `run`, named `name`."""
+    src = _defs(path)["run"]
+    assert src.startswith("def run("), path
     return f"def {name}(" + src[len("def run("):]
 
 
 def _optimize_helpers() -> list[str]:
     """The optimisation passes' functions and constants, as source, then `optimize`."""
-
-    def classes(name: str, kinds) -> str:
-        return f"{name} = (" + ", ".join(f"nn.{k.__name__}" for k in kinds) + ")"
-
+    fold = _defs(HERE / "optimize" / "fold_bn.py")
+    last = _defs(HERE / "optimize" / "channels_last.py")
     return [
-        classes("_CONVS", fold_bn._CONVS) + "\n" + classes("_NORMS", fold_bn._NORMS),
-        *(inspect.getsource(f) for f in (fold_bn.fold, fold_bn._foldable, fold_bn._replace)),
-        _renamed_run(fold_bn, "fold_bn"),
-        *(inspect.getsource(f) for f in (channels_last.channels_last_safe,
-                                         channels_last.channels_last_copy,
-                                         channels_last.to_channels_last,
-                                         channels_last.to_contiguous)),
-        _renamed_run(channels_last, "channels_last"),
+        fold["_CONVS"] + "\n" + fold["_NORMS"],
+        *(fold[f] for f in ("fold", "_foldable", "_replace")),
+        _renamed_run(HERE / "optimize" / "fold_bn.py", "fold_bn"),
+        *(last[f] for f in ("channels_last_safe", "channels_last_copy", "to_channels_last",
+                            "to_contiguous")),
+        _renamed_run(HERE / "optimize" / "channels_last.py", "channels_last"),
         _OPTIMIZE.lstrip("\n"),
     ]
 
@@ -196,26 +198,95 @@ def cli_value(v) -> str | None:
     return text if back == v and type(back) is type(v) else None
 
 
-# Globals fx's forward may read: fx writes an infinite or NaN argument as the bare name `inf`
-# or `nan` (its own GraphModule supplies them); the standalone file defines them only then.
-_FX_CONSTANTS = {"inf": 'inf = float("inf")', "nan": 'nan = float("nan")'}
+@dataclass
+class Rendered:
+    """A generated file and what `to_torch` needs to know about it."""
+
+    text: str
+    gen: Generated
+    # (class name, line number) -> (layer name relative to the instance, input variables):
+    # the forward lines that compute a layer themselves (merges, resizes...)
+    lines: dict[tuple[str, int], tuple[str, tuple]]
 
 
-def _forward_constants(src: str) -> list[str]:
-    """The definitions the forward needs besides `torch` and the builtins; any other name it
-    reads without defining it is a lowering that the standalone file cannot run: refused."""
-    import builtins
+def render(net, optimize: bool = False, standalone: bool = True) -> Rendered:
+    """The source text of `net`; `standalone=False` (to_torch) lets a custom function kind
+    in, as a global the caller supplies (`gen.fn_globals`)."""
+    ir = getattr(net, "ir", net)
+    attrs = ir.attrs if hasattr(ir, "attrs") else ir.graph.graph
+    source_path = getattr(net, "source", None) or attrs.get("source") or "<string>"
+    params_used = getattr(net, "params_used", None) or attrs.get("params_used", {})
+    in_shape = ir.node(ir.input)["shape"]
+    results = ir.results()
+    out_shape = ir.node(ir.output)["shape"] if len(results) == 1 else [
+        (n, ir.node(nid)["shape"]) for n, nid in results]
+    totals = attrs.get("totals")
+    params = f"{totals.params:,} parameters" if totals is not None else ""
 
-    fn = ast.parse(src).body[0]
-    bound = {a.arg for a in fn.args.args} | {
-        n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
-    free = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Load)} - bound - {"torch"} - set(dir(builtins))
-    unknown = free - set(_FX_CONSTANTS)
-    if unknown:
-        raise ValueError(f"the forward reads {sorted(unknown)}, which the standalone file does "
-                         "not define")
-    return [_FX_CONSTANTS[name] for name in sorted(free)]
+    def network_lines(cls: str):
+        doc = [f"`{ir.name}`: input {_fmt_shape(in_shape)}, output {_out_text(out_shape)}."]
+        if len(results) > 1:
+            doc.append(f"`forward` returns the tuple {_out_text(out_shape)}.")
+        head = ["    " + py_docstring(doc), "",
+                f"    input_shape = {py_value(tuple(in_shape))}  # without the batch", ""]
+        tail = []
+        steps = inits.init_steps(ir)
+        if steps:
+            tail.append("# Initialisation stated in the .arch file (PyTorch's defaults "
+                        "elsewhere).")
+            tail += _init_lines(steps)
+        return head, tail
+
+    gen = generate(ir, network_lines, standalone)
+    cls = gen.cls
+    runtime = _defs(HERE / "runtime.py")
+    helpers = []
+    if gen.literal_kernel:
+        helpers.append(runtime["literal_kernel"])
+    helpers += [runtime[name] for name in gen.runtime]
+    if optimize:
+        helpers += _optimize_helpers()
+    doc = [f"`{ir.name}` as a PyTorch module, compiled from {source_path} by archdsl."]
+    if optimize:
+        doc += ["", "For inference: build the module, load its weights, `model.eval()`, then",
+                "`model = optimize(model)` (batch norms folded into convs, channels-last).", ""]
+    out: list = [
+        *_header(ir.name, source_path, params_used, in_shape, out_shape, params, optimize,
+                 attrs.get("chosen")),
+        py_docstring(doc),
+        "",
+        "import torch",
+        "from torch import fx, nn" if optimize else "from torch import nn",
+        "",
+        "",
+    ]
+    for h in helpers:
+        out += [h.rstrip("\n"), "", ""]
+    for _, body in gen.classes:
+        out += [*body, "", ""]
+    out += [
+        'if __name__ == "__main__":',
+        *([f"    model = {cls}().eval()"] if not optimize else [
+            f"    model = {cls}()",
+            '    # model.load_state_dict(torch.load("weights.pt"))  # trained weights, if any',
+            "    model.eval()",
+            "    model = optimize(model)  # after loading: folds batch norms, channels-last",
+        ]),
+        "    with torch.inference_mode():",
+        f"        y = model(torch.randn(1, *{cls}.input_shape))",
+        f"    print({py_str(cls + ': input')}, (1, *{cls}.input_shape), \"-> output\", "
+        + ("tuple(y.shape))" if len(results) == 1 else "[tuple(t.shape) for t in y])"),
+        "",
+    ]
+    text_lines, table = [], {}
+    for item in out:
+        for piece in (item.split("\n") if isinstance(item, str) else [item]):
+            if isinstance(piece, tuple):
+                line, owner, rel, names = piece
+                table[(owner, len(text_lines) + 1)] = (rel, names)
+                piece = line
+            text_lines.append(piece)
+    return Rendered("\n".join(text_lines), gen, table)
 
 
 def to_source(net, optimize: bool = False) -> str:
@@ -232,85 +303,4 @@ def to_source(net, optimize: bool = False) -> str:
     >>> "def optimize(model" in archdsl.zoo("resnet18").to_source(optimize=True)
     True
     """
-    ir = getattr(net, "ir", net)
-    attrs = ir.attrs if hasattr(ir, "attrs") else ir.graph.graph
-    source_path = getattr(net, "source", None) or attrs.get("source") or "<string>"
-    params_used = getattr(net, "params_used", None) or attrs.get("params_used", {})
-    p = plan(ir)
-    cls = class_name(ir.name)
-    in_shape = ir.node(ir.input)["shape"]
-    results = ir.results()
-    out_shape = ir.node(ir.output)["shape"] if len(results) == 1 else [
-        (n, ir.node(nid)["shape"]) for n, nid in results]
-    totals = attrs.get("totals")
-    params = f"{totals.params:,} parameters" if totals is not None else ""
-
-    init_body = []
-    for name, call, span in p.modules:
-        init_body.append(f"{_register_line(name, call.source())}  # {py_comment(span.short())}")
-    steps = inits.init_steps(ir)
-    if steps:
-        init_body.append("# Initialisation stated in the .arch file (PyTorch's defaults "
-                         "elsewhere).")
-        init_body += _init_lines(steps)
-
-    # The forward refers to `torch` (torch.cat) and builtins only; tests run the file alone.
-    code = p.graph.python_code(root_module="self")
-    forward = textwrap.indent(code.src.strip("\n"), "    ").rstrip() + "\n"
-    constants = _forward_constants(code.src)
-
-    helpers = [inspect.getsource(runtime.place)]
-    if any(call.kernel is not None for _, call, _ in p.modules):
-        helpers.append(inspect.getsource(runtime.literal_kernel))
-    for helper in sorted({call.cls for _, call, _ in p.modules if call.runtime}):
-        helpers.append(inspect.getsource(getattr(runtime, helper)))
-    if optimize:
-        helpers += _optimize_helpers()
-
-    doc = [f"`{ir.name}` as a PyTorch module, compiled from {source_path} by archdsl."]
-    if optimize:
-        doc += ["", "For inference: build the module, load its weights, `model.eval()`, then",
-                "`model = optimize(model)` (batch norms folded into convs, channels-last).", ""]
-    lines = [
-        *_header(ir.name, source_path, params_used, in_shape, out_shape, params, optimize,
-                 attrs.get("chosen")),
-        py_docstring(doc),
-        "",
-        "import torch",
-        "from torch import fx, nn" if optimize else "from torch import nn",
-        *constants,
-        "",
-        "",
-    ]
-    for h in helpers:
-        lines += [h.rstrip("\n"), "", ""]
-    lines += [
-        f"class {cls}(nn.Module):",
-        "    " + py_docstring([f"`{ir.name}`: input {_fmt_shape(in_shape)}, output "
-                             f"{_out_text(out_shape)}."]
-                            + ([f"`forward` returns the tuple {_out_text(out_shape)}."]
-                               if len(results) > 1 else [])),
-        "",
-        f"    input_shape = {py_value(tuple(in_shape))}  # without the batch",
-        "",
-        "    def __init__(self):",
-        "        super().__init__()",
-        *("        " + line for line in "\n".join(init_body).split("\n")),
-        "",
-        forward.rstrip("\n"),
-        "",
-        "",
-        'if __name__ == "__main__":',
-        *([f"    model = {cls}().eval()"] if not optimize else [
-            f"    model = {cls}()",
-            '    # model.load_state_dict(torch.load("weights.pt"))  # trained weights, if any',
-            "    model.eval()",
-            "    model = optimize(model)  # after loading: folds batch norms, channels-last",
-        ]),
-        "    with torch.inference_mode():",
-        f"        y = model(torch.randn(1, *{cls}.input_shape))",
-        f"    print({py_str(cls + ': input')}, (1, *{cls}.input_shape), \"-> output\", "
-        + ("tuple(y.shape))" if len(results) == 1 else "[tuple(t.shape) for t in y])"),
-        "",
-    ]
-    return "\n".join(lines)
+    return render(net, optimize=optimize).text

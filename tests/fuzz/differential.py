@@ -29,6 +29,7 @@ from torch import fx
 from torch.utils.flop_counter import FlopCounterMode
 
 from archdsl.backends.torch.lowering import LOWERINGS
+from archdsl.backends.torch.module import module_path, submodule, trace
 
 BATCH = 2
 COUNTED_OPS = {"aten.convolution", "aten.mm", "aten.addmm", "aten.bmm"}
@@ -150,7 +151,7 @@ def reference_run(net, model, x) -> dict[int, torch.Tensor]:
         elif op in FUNCTIONS:
             values[nid] = FUNCTIONS[op](data["args"], ins[0].clone())
         else:
-            values[nid] = model.get_submodule(data["name"])(*[t.clone() for t in ins])
+            values[nid] = submodule(model, data["name"])(*[t.clone() for t in ins])
     return values
 
 
@@ -181,7 +182,7 @@ def compare(net, model) -> list[str]:
     x = torch.randn(BATCH, *net.input_shape, dtype=torch.float64)
     model.eval()
     with torch.no_grad():
-        rec = _Recorder(model)
+        rec = _Recorder(trace(model))  # the flat fx graph, each layer's node named
         # each run gets its own copy: an inplace layer may overwrite its input
         final = rec.run(x.clone())
         with FlopCounterMode(display=False) as counter:
@@ -238,7 +239,7 @@ def compare(net, model) -> list[str]:
                 problems.append(f"`{name}` ({op}) owns no module but counts parameters")
             continue
         try:
-            mod = model.get_submodule(name)
+            mod = submodule(model, name)
         except AttributeError:
             problems.append(f"`{name}` ({op}) has no submodule")
             continue
@@ -271,7 +272,7 @@ def compare(net, model) -> list[str]:
     for nid, data in ir.layers():
         if nid not in live:
             continue  # a dead branch never runs (its MACs are not in the total either)
-        per_module = counts.get(f"{prefix}.{data['name']}", {})
+        per_module = counts.get(f"{prefix}.{module_path(model, data['name'])}", {})
         flops = sum(per_module.values())
         if data["op"] not in NO_MODULE and flops != 2 * BATCH * data["macs"]:
             problems.append(f"`{data['name']}` ({data['op']}) MACs: IR {data['macs']}, "

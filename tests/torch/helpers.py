@@ -44,7 +44,9 @@ def out_of_place(model):
     import copy
     import operator
 
-    ref = copy.deepcopy(model)
+    from archdsl.backends.torch.module import trace
+
+    ref = trace(copy.deepcopy(model))  # the flat fx graph, to rewrite its `+=`
     for node in ref.graph.nodes:
         if node.target is operator.iadd:
             node.target = operator.add

@@ -24,6 +24,7 @@ import archdsl  # noqa: E402
 from archdsl import ops  # noqa: E402
 from archdsl.backends.torch.inplace import saves_output, with_inplace  # noqa: E402
 from archdsl.backends.torch.lowering import LOWERINGS  # noqa: E402
+from archdsl.backends.torch.module import submodule, trace  # noqa: E402
 
 from .helpers import out_of_place  # noqa: E402
 
@@ -190,7 +191,7 @@ def test_alias_declaration_matches_torch(kind):
     seen = False
     for shape, text in CASES[kind]:
         net = archdsl.parse(_program(shape, "batchnorm\n    t: " + text))
-        model = net.to_torch()
+        model = trace(net.to_torch())
         if low.passthrough:
             assert not [n for n in model.graph.nodes if n.meta.get("arch_name") == "t"]
             seen = True  # no node at all: the input itself flows on
@@ -213,7 +214,7 @@ def test_saves_output_declaration_matches_torch(kind, shape, text):
     """Overwriting the layer's output after the forward breaks `backward()` exactly when the
     kind is declared to save its output (with the arguments it was lowered with)."""
     net = archdsl.parse(_program(shape, "batchnorm\n    t: " + text))
-    model = net.to_torch().train()
+    model = trace(net.to_torch().train())
     low = LOWERINGS[kind]
     if low.passthrough:
         assert low.saves_output is False
@@ -358,7 +359,7 @@ def test_reproducers_in_the_standalone_source_and_onnx(tmp_path):
     other = namespace["A"]().eval()
     other.load_state_dict(model.state_dict())
     x = torch.randn(2, 4)
-    h = model.get_submodule("0")(x)
+    h = submodule(model, "0")(x)
     want = torch.relu(h) + h
     with torch.no_grad():
         torch.testing.assert_close(model(x.clone()), want)

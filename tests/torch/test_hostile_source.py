@@ -97,8 +97,9 @@ def _write_tree(folder: Path, hostile: bool) -> Path:
 
 def intended_top_level(cls: str, optimize: bool, literal: bool) -> list[tuple[str, str]]:
     """The top-level statements `to_source` means to write, in order: its docstring, two
-    imports, the helpers it copies (each helper's own statements), the class, the main block."""
-    helpers = [inspect.getsource(runtime.place)]
+    imports, the helpers it copies (each helper's own statements), the class, the main block.
+    (The blocks of this network are plain sequences: nn.Sequential, no class of their own.)"""
+    helpers = []
     if literal:
         helpers.append(inspect.getsource(runtime.literal_kernel))
     if optimize:
@@ -180,8 +181,9 @@ def test_hostile_inputs_change_nothing_but_escaped_text(compiled, how, optimize)
     assert _comment_lines(evil) == _comment_lines(good)
     doc = ast.get_docstring(tree, clean=False)
     assert doc.startswith(f"`none` as a PyTorch module, compiled from {path} by archdsl.")
-    # the per-layer comments name the imported file, escaped
-    assert f"# {py_comment(os.path.relpath(LIB))}:2" in evil
+    # the per-child comments name the file, escaped (`unit` of the imported file is an
+    # nn.Sequential built on the line of the main file that calls it)
+    assert f"# {py_comment(os.path.relpath(MAIN))}:8" in evil
 
 
 def test_the_regenerate_command_reads_back_in_bash(compiled, tmp_path):
@@ -276,8 +278,9 @@ def test_the_printer_refuses_what_it_cannot_write():
 
 
 def test_a_forward_with_non_finite_arguments_gets_their_definitions(monkeypatch):
-    """fx writes `inf`/`nan` as bare names in the forward (its GraphModule supplies them): the
-    standalone file then defines them, and refuses any other name it would not define."""
+    """A custom lowering's infinite arguments are written `float("inf")`; a torch function is
+    named as torch names it; any other callable, which the file would not define, is
+    refused."""
     from archdsl.backends.torch import lowering
 
     def clamp(a, ins, call):
@@ -286,7 +289,7 @@ def test_a_forward_with_non_finite_arguments_gets_their_definitions(monkeypatch)
     monkeypatch.setitem(lowering.LOWERINGS, "relu", lowering.Lowering(function=clamp))
     net = archdsl.parse("network n { input 4\n relu }")
     src = net.to_source()
-    assert 'inf = float("inf")' in src and "nan =" not in src
+    assert 'torch.clamp(x, float("-inf"), float("inf"))' in src and "nan" not in src
     namespace = {"__name__": "generated"}
     exec(compile(src, "<n>", "exec"), namespace)
     x = torch.tensor([[-1.0, 0.0, 2.0, float("nan")]])

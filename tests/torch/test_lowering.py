@@ -1,5 +1,5 @@
-"""fx lowering: module tree and state_dict order, straight-line forward, dead branches, meta, and
-the forward's numbers against torch.nn.functional written out by hand."""
+"""Lowering: module tree and state_dict order, straight-line forwards, dead branches, the
+layers' locations, and the forward's numbers against torch.nn.functional written out by hand."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ F = torch.nn.functional
 import archdsl  # noqa: E402
 from archdsl.backends.torch import ArchModule, LoweringError, register_lowering  # noqa: E402
 from archdsl.backends.torch.lowering import LOWERINGS, Lowering, ModuleCall  # noqa: E402
+from archdsl.backends.torch.module import trace  # noqa: E402
 from tests.conftest import reference  # noqa: E402
 
 from .helpers import branched, seeded  # noqa: E402
@@ -19,8 +20,10 @@ from .helpers import branched, seeded  # noqa: E402
 def test_lenet5_modules_in_file_order():
     model = archdsl.zoo("lenet5").to_torch()
     assert isinstance(model, ArchModule) and type(model).__name__ == "Lenet5"
+    # the unnamed (numbered) activations are named after their kind: no state_dict key moves
     assert [k for k, _ in model.named_children()] == [
-        "conv1", "0", "pool1", "conv2", "1", "pool2", "2", "fc1", "3", "fc2", "4", "output"]
+        "conv1", "tanh", "pool1", "conv2", "tanh2", "pool2", "flatten", "fc1", "tanh3", "fc2",
+        "tanh4", "output"]
     assert [(k, tuple(v.shape)) for k, v in model.state_dict().items()] == [
         ("conv1.weight", (6, 1, 5, 5)), ("conv1.bias", (6,)),
         ("conv2.weight", (16, 6, 5, 5)), ("conv2.bias", (16,)),
@@ -35,9 +38,12 @@ def test_resnet50_state_dict_is_torchvisions():
     model = archdsl.zoo("resnet50").to_torch()
     assert [[k, list(v.shape)] for k, v in model.state_dict().items()] == ref["state_dict"]
     assert sum(p.numel() for p in model.parameters()) == ref["total_params"]
-    # Containers are plain modules (never run themselves); leaves are the torch.nn layers.
-    assert type(model.get_submodule("layer1.0")) is torch.nn.Module
+    # A stage is an nn.Sequential of Bottleneck blocks; leaves are the torch.nn layers.
+    assert type(model.layer1) is torch.nn.Sequential and len(model.layer1) == 3
+    assert type(model.get_submodule("layer1.0")).__name__ == "Bottleneck"
+    assert type(model.layer1[0]) is type(model.layer4[2])  # one class for every instance
     assert isinstance(model.get_submodule("layer1.0.downsample.0"), torch.nn.Conv2d)
+    assert model.layer1[1].downsample is None
 
 
 def test_dead_branch_keeps_its_modules_but_forward_skips_it():
@@ -50,24 +56,26 @@ def test_dead_branch_keeps_its_modules_but_forward_skips_it():
     assert names.index("aux2") == names.index("aux1") + 1
     assert sum(p.numel() for p in model.parameters()) == 13_004_888  # torchvision aux_logits
     assert "aux1" not in model.code and "aux2" not in model.code
-    called = {n.target for n in model.graph.nodes if n.op == "call_module"}
+    called = {n.target for n in trace(model).graph.nodes if n.op == "call_module"}
     assert not any(t.startswith("aux") for t in called)
 
 
-def test_forward_is_straight_line_code_with_arch_spans():
+def test_forward_is_straight_line_code_with_arch_locations():
     model = branched().to_torch()
     body = model.code.strip().split("\n")[1:]
     assert body and not any(w in line for line in body for w in ("if ", "for ", "while "))
-    assert "torch.cat([mix_b1, mix_b3_conv_1, mix_b5_conv, mix_bp_conv], 1)" in model.code
-    assert "res_bn2 += pool;  res_add = res_bn2" in model.code  # a residual add accumulates
-    for node in model.graph.nodes:
+    assert "torch.cat([b1, b3, b5, bp], 1)" in model.source  # Mix.forward
+    assert "        out += x\n" in model.source  # a residual add accumulates
+    assert type(model.mix).__name__ == "Mix" and type(model.res).__name__ == "Res"
+    graph = trace(model).graph
+    for node in graph.nodes:
         if node.op in ("call_module", "call_function"):
-            span = node.meta["arch_span"]
-            assert span.path.endswith("branched.arch") and span.line > 1
-            assert node.meta["arch_name"]
-    conv = next(n for n in model.graph.nodes if n.target == "res.conv1")
-    assert conv.meta["arch_span"].text() == "conv(in.channels, 3x3, pad=1, bias=false)"
-    assert conv.meta["arch_span"].line == 18
+            info = node.meta["arch_info"]
+            assert ".arch:" in info.location and node.meta["arch_name"] == info.name
+    conv = next(n for n in graph.nodes if n.target == "res.conv1")
+    assert conv.meta["arch_info"].location.endswith("branched.arch:18:18")
+    cat = next(n for n in graph.nodes if n.meta.get("arch_name") == "mix.concat")
+    assert cat.target is torch.cat
 
 
 def test_branched_forward_equals_functional_by_hand():
@@ -131,9 +139,9 @@ def test_each_kind_lowers_to_its_module(text, cls, check):
 def test_identity_leaves_no_module_and_no_node():
     net = archdsl.parse("network t { input 2x4x4\n conv(3, 1x1); identity; relu }")
     model = net.to_torch()
-    assert [k for k, _ in model.named_children()] == ["0", "2"]
-    assert [n.op for n in model.graph.nodes] == ["placeholder", "call_module", "call_module",
-                                                 "output"]
+    assert [k for k, _ in model.named_children()] == ["0", "relu"]
+    assert [n.op for n in trace(model).graph.nodes] == ["placeholder", "call_module",
+                                                        "call_module", "output"]
 
 
 def test_custom_kind_needs_a_lowering():

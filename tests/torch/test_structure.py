@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import archdsl
 from archdsl import ops
+from archdsl.backends.torch.module import submodule
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -281,7 +282,7 @@ def test_several_outputs_are_a_tuple_everywhere(tmp_path):
     model = net.to_torch().eval()
     x = torch.randn(3, 3, 16, 16)
     main, aux = model(x)
-    feats = model.get_submodule("1")(model.get_submodule("0")(x))
+    feats = submodule(model, "1")(model.get_submodule("0")(x))
     torch.testing.assert_close(aux, model.aux_fc(F.adaptive_avg_pool2d(feats, 1).flatten(1)))
     assert main.shape == (3, 5)
     got = _fresh_source_module(net, model.state_dict())(x)

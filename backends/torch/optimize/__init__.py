@@ -1,6 +1,7 @@
 """Inference optimisations of a compiled network (`to_torch(optimize=True)`).
 
-Each pass is a function `run(model) -> model` over the fx `GraphModule` that `to_torch` builds,
+Each pass is a function `run(model) -> model` over the flat fx `GraphModule` of the network
+(`module.trace` of what `to_torch` builds; a pass given a module traces it itself),
 in its own module, testable alone; `optimize` applies them in order:
 
 1. `fold_bn`: a batch norm right after a conv (its only user) is folded into the conv's weight
@@ -22,6 +23,7 @@ import copy
 
 from torch import nn
 
+from ..module import ArchModule, trace
 from . import channels_last as _channels_last
 from . import fold_bn as _fold_bn
 
@@ -42,6 +44,8 @@ def optimize(model: nn.Module, net=None, *, fold_bn: bool = True, channels_last:
     if not inplace:
         model = copy.deepcopy(model)
     model.eval()
+    if isinstance(model, ArchModule):  # a compiled network: its flat fx graph, every layer a leaf
+        model = trace(model)
     if fold_bn:
         model = _fold_bn.run(model)
     if channels_last:

@@ -79,7 +79,9 @@ def channels_last_copy(conv: nn.Module) -> nn.Module:
     return new.train(conv.training)
 
 
-def run(model: fx.GraphModule) -> fx.GraphModule:
+def run(model: nn.Module) -> fx.GraphModule:
+    if not isinstance(model, fx.GraphModule):  # a compiled network: its flat graph
+        model = fx.symbolic_trace(model)
     graph = model.graph
     convs = [n for n in graph.nodes if n.op == "call_module"
              and type(model.get_submodule(n.target)) is nn.Conv2d]

@@ -6,7 +6,8 @@ per channel. After a conv, that map folds into the conv's weight and bias:
     scale = gamma / sqrt(var + eps)
     W'[c] = W[c] * scale[c]        b'[c] = (b[c] - mean[c]) * scale[c] + beta[c]
 
-Pre: `model` is an fx GraphModule in eval mode. Post: every `call_module` batch norm whose
+Pre: `model` is in eval mode (a module is traced into its flat fx graph
+first). Post: every `call_module` batch norm whose
 input is a conv used by nothing else is gone (node and module); that conv now has a bias; the
 function computed is the same up to float rounding.
 """
@@ -57,9 +58,11 @@ def _replace(model: nn.Module, target: str, module: nn.Module) -> None:
     setattr(model.get_submodule(parent) if parent else model, leaf, module)
 
 
-def run(model: fx.GraphModule) -> fx.GraphModule:
+def run(model: nn.Module) -> fx.GraphModule:
     if model.training:
         raise ValueError("fold_bn needs a model in eval mode (it uses the running statistics)")
+    if not isinstance(model, fx.GraphModule):  # a compiled network: its flat graph
+        model = fx.symbolic_trace(model)
     folded = 0
     for node in list(model.graph.nodes):
         conv_node = _foldable(model, node)

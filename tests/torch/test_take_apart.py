@@ -37,12 +37,6 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 F = torch.nn.functional
 
-# Written before the structural lowering exists: every test here fails on the flat lowering
-# (scopes are bare `nn.Module()` containers that are never called). The integrator removes this
-# mark when the structural lowering lands.
-pytestmark = pytest.mark.xfail(strict=True,
-                               reason="issue 14: structural lowering (branch i14a-modules)")
-
 STAGES = {"layer1": 3, "layer2": 4, "layer3": 6, "layer4": 3}  # ResNet-50's blocks per stage
 # torchvision's ResNet-50 at 224x224: each stage's output (batch 1).
 STAGE_OUT = {"layer1": (1, 256, 56, 56), "layer2": (1, 512, 28, 28),

@@ -87,26 +87,38 @@ PASSTHROUGH = {"identity"}  # kinds that leave no fx node
 
 class _Recorder(fx.Interpreter):
     """Runs the graph, keeping each IR node's output (the last fx node made for it), and the
-    names of the nodes declared not to alias whose output shares storage with an input."""
+    names of the layers declared not to alias whose output shares storage with an input. A
+    layer may take several fx nodes (`torch.permute(x, ...).clone(...)`): its inputs are those
+    of its first node, its output that of its last."""
 
     def __init__(self, module):
         super().__init__(module)
         self.outputs: dict[str, torch.Tensor] = {}
-        self.aliased: list[str] = []
+        self._entry: dict[str, set[int]] = {}  # storage of each layer's inputs
+        self._shares: dict[str, bool] = {}  # does the layer's latest output share it?
+        self._held: list[torch.Tensor] = []
+
+    @property
+    def aliased(self) -> list[str]:
+        return [name for name, shares in self._shares.items() if shares]
 
     def run_node(self, n):
         name = n.meta.get("arch_name")
-        if name is None or n.op not in ("call_module", "call_function"):
+        if name is None or n.op not in ("call_module", "call_function", "call_method"):
             result = super().run_node(n)
         else:
             args, kwargs = self.fetch_args_kwargs_from_env(n)
-            ptrs = {t.untyped_storage().data_ptr() for t in _tensors(args)}
+            if name not in self._entry:
+                self._entry[name] = {t.untyped_storage().data_ptr() for t in _tensors(args)}
+                # held until the run ends: freed, their memory could come back as the output
+                self._held.extend(_tensors(args))
+            entry = self._entry[name]
             result = getattr(self, n.op)(n.target, args, kwargs)
             low = LOWERINGS.get(n.meta.get("arch_op"))
-            if (low is not None and low.aliases is False and not _writes(self.module, n)
-                    and isinstance(result, torch.Tensor)
-                    and result.untyped_storage().data_ptr() in ptrs):
-                self.aliased.append(name)
+            self._shares[name] = bool(
+                low is not None and low.aliases is False and not _writes(self.module, n)
+                and isinstance(result, torch.Tensor)
+                and result.untyped_storage().data_ptr() in entry)
         if name is not None:
             # a copy: a later in-place layer may overwrite this tensor, as it is allowed to
             self.outputs[name] = result.clone() if isinstance(result, torch.Tensor) else result

@@ -99,13 +99,13 @@ def test_shrink_keeps_the_stage_and_the_cause(monkeypatch):
 def test_the_in_place_stage_finds_an_unsound_analysis(monkeypatch, text, problem):
     """With every requested in-place update honoured, the stage reports the wrong numbers
     (its float64 comparison must not hide a real overwrite)."""
-    from archdsl.backends.torch import build, inplace
+    from archdsl.backends.torch import codegen, inplace
 
-    def every_request(ir, live):
+    def every_request(ir, live, scopes=None):
         return {nid for nid in live
                 if inplace.wants_inplace(inplace._low(ir, nid), ir.node(nid)["args"])}
 
-    monkeypatch.setattr(build, "writers", every_request)
+    monkeypatch.setattr(codegen, "writers", every_request)
     problems = checks.check(text, draw=False).problems
     assert any(p.startswith(problem) for p in problems), problems
     monkeypatch.undo()

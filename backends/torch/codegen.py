@@ -37,6 +37,7 @@ import re
 from dataclasses import dataclass, field
 
 from archdsl import ops
+from archdsl.elaborate import RESERVED_LABELS
 from archdsl.escape import py_comment, py_docstring, py_str
 
 from . import lowering_source
@@ -62,25 +63,10 @@ RESERVED = frozenset({"self", "torch", "nn", "super", "range", "literal_kernel",
                       "float", "None", "True", "False"})
 # the layer classes of runtime.py, which a file may define beside the network's
 RUNTIME_CLASSES = frozenset({"Scale", "StochasticDepth", "ChannelLayerNorm", "ChannelShuffle"})
-# nn.Module's own attributes (dir(nn.Module), torch 2.x; tests/torch/test_codegen.py checks it):
-# a child with one of these names is registered with add_module and read with getattr
-MODULE_ATTRS = frozenset({
-    "T_destination", "_apply", "_call_impl", "_compiled_call_impl", "_get_backward_hooks",
-    "_get_backward_pre_hooks", "_get_name", "_load_from_state_dict",
-    "_maybe_warn_non_full_backward_hook", "_named_members", "_register_load_state_dict_pre_hook",
-    "_register_state_dict_hook", "_replicate_for_data_parallel", "_save_to_state_dict",
-    "_slow_forward", "_version", "_wrapped_call_impl", "add_module", "apply", "bfloat16",
-    "buffers", "call_super_init", "children", "compile", "cpu", "cuda", "double", "dump_patches",
-    "eval", "extra_repr", "float", "forward", "get_buffer", "get_extra_state", "get_parameter",
-    "get_submodule", "half", "ipu", "load_state_dict", "modules", "mtia", "named_buffers",
-    "named_children", "named_modules", "named_parameters", "parameters", "register_backward_hook",
-    "register_buffer", "register_forward_hook", "register_forward_pre_hook",
-    "register_full_backward_hook", "register_full_backward_pre_hook",
-    "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook",
-    "register_module", "register_parameter", "register_state_dict_post_hook",
-    "register_state_dict_pre_hook", "requires_grad_", "set_extra_state", "set_submodule",
-    "share_memory", "state_dict", "to", "to_empty", "train", "training", "type", "xpu",
-    "zero_grad", "_parameters", "_buffers", "_modules"})
+# nn.Module's own attributes: a child with one of these names is registered with add_module and
+# read with getattr. The front end's reserved labels hold them all (tests/test_language.py
+# checks that against torch); the names generated here for unlabelled children can meet them.
+MODULE_ATTRS = RESERVED_LABELS
 
 # torch.nn constructors' positional parameters, for naming class parameters after them
 _ROLES = {

@@ -1063,9 +1063,7 @@ class Elaborator(Tables):
                              help="raise the limit with --max-repeat if you mean it")
             return self._poisoned(cur)
         inner = it.item
-        nodes0, params0, held0 = len(self.ir), self.params_seen, self.held_seen
-        work1 = 0
-        for k in range(n):
+        for _ in self._projected(it, n):
             # `{ ... } * N`: each copy is a numbered scope (nn.Sequential of Sequentials).
             # `[ ... ] * N`: the list written N times, flat (torchvision's `make_layers`).
             if isinstance(inner, s.Group):
@@ -1073,14 +1071,23 @@ class Elaborator(Tables):
                 cur = self._sequence(inner.items, cur, sub, env)
             else:
                 cur = self._item(inner, cur, scope, env)
+        return cur
+
+    def _projected(self, it: s.Repeat | s.For, n: int):
+        """0 .. n-1, for the copies of a repetition or the iterations of a loop; after the
+        first, the rest's layers, parameters and weights are projected (`_project`), after
+        the second their work (the first pays for checks the rest reuse). A projection over
+        a limit raises, which ends the caller's loop."""
+        nodes0, params0, held0 = len(self.ir), self.params_seen, self.held_seen
+        work1 = 0
+        for k in range(n):
+            yield k
             if k == 0 and n > 1:
                 self._project(it, n, len(self.ir) - nodes0, self.params_seen - params0,
                               self.held_seen - held0)
                 work1 = self.budget.spent
             elif k == 1 and n > 2:
-                # the work from the second copy: the first pays for checks the rest reuse
                 self._project_work(it, n, self.budget.spent - work1)
-        return cur
 
     def _project(self, it: s.Repeat | s.For, n: int, nodes: int, params: int, held: int) -> None:
         """After the first of `n` copies (`nodes` IR nodes, `params` parameters), stop now if

@@ -173,20 +173,12 @@ class Tables:
     def _iterate(self, it: s.For, seq, cur, scope, env):
         from .elaborate import Env  # (the module that mixes this in)
 
-        nodes0, params0, held0 = len(self.ir), self.params_seen, self.held_seen
-        n, work1 = len(seq), 0
-        for k, element in enumerate(seq):
+        for k in self._projected(it, len(seq)):
             local = Env(env.module, env)
-            if not self._bind_patterns(it.targets, element, local, it.iterable.span,
+            if not self._bind_patterns(it.targets, seq[k], local, it.iterable.span,
                                        "a loop", element=f"element {k}"):
                 return self._poisoned(cur)
             cur = self._sequence(it.body.items, cur, scope, local)
-            if k == 0 and n > 1:
-                self._project(it, n, len(self.ir) - nodes0, self.params_seen - params0,
-                              self.held_seen - held0)
-                work1 = self.budget.spent
-            elif k == 1 and n > 2:
-                self._project_work(it, n, self.budget.spent - work1)
         return cur
 
     # ---------------------------------------------------------------- computed labels

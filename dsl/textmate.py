@@ -170,6 +170,8 @@ def grammar() -> dict:
                 {"match": r"\*\*|//|==|!=|<=|>=|[-+*/%<>=]", "name": "keyword.operator.arch"},
                 {"match": r"[{}]", "name": "punctuation.section.braces.arch"},
                 {"match": r"[\[\]]", "name": "punctuation.section.brackets.arch"},
+                # a `(` no argument list opened: a loop's pattern, a label's `{f(i)}`
+                {"match": r"[()]", "name": "punctuation.parenthesis.arch"},
                 {"match": r"[;,]", "name": "punctuation.separator.arch"},
             ]},
         },

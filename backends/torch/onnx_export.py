@@ -36,6 +36,7 @@ from . import onnx_rewrites as rewrites
 from . import onnx_verify as _verify
 from .lower import to_torch
 from .module import module_path, submodule
+from .onnx_nearest import exact_nearest
 
 OPSET = 17
 
@@ -104,7 +105,8 @@ def to_onnx(net, path: str | os.PathLike, *, opset: int = OPSET, model=None,
             # The TorchScript exporter announces its deprecation on every call (and torch
             # warns about even "same" kernels on every forward).
             warnings.simplefilter("ignore")
-            with _swapped(model, swaps), _silenced():
+            with _swapped(model, swaps), _silenced(), \
+                    exact_nearest(enabled=not _dynamic_sizes(ir)):
                 _export(model, example, buf, opset, output_names(ir), _dynamic_sizes(ir))
             data = buf.getvalue()
             if fixes:

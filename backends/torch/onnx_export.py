@@ -13,6 +13,10 @@ and is exported as that `nn.AvgPoolNd` (`nn.MaxPoolNd`)
 after some layers, `lrn` for one). Any other is refused before exporting: E0601 at the layer.
 Whatever else the exporter refuses is also E0601, at the layer its message names when it can
 be found; the exporter's own output (it prints its graph to stdout) is swallowed.
+
+A nearest resize at fixed sizes whose rows onnxruntime's `Resize` would round differently
+from PyTorch's kernel (14 -> 4 rows: row 6 where PyTorch reads row 7) is exported as gathers
+of PyTorch's own rows (`onnx_nearest`).
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ def header(source: str | None, input_shape: tuple) -> list[str]:
 
     shape = "x".join(str(d) for d in input_shape)
     where = visible(" ".join(source.split())) if source else "a Python module"
-    return [f"# Imported from {where} by archdsl {__version__} (`archdsl import`, input "
-            f"{shape}).",
+    return [f"# Imported by `archdsl import` (archdsl {__version__}) for input {shape} from",
+            f"#   {where}",
             "# Its compiled module has the original's state_dict keys, in order, and shapes."]
 
 

@@ -58,10 +58,11 @@ def _conv(m, rank) -> Mapped:
         raise NotExpressible(f"padding_mode={m.padding_mode!r} (archdsl's conv pads with zeros)")
     n = len(m.kernel_size)
     pad = m.padding if isinstance(m.padding, str) else _size(m.padding, n)
-    return Mapped("conv", [("filters", m.out_channels, NONE), ("kernel", _size(m.kernel_size, n), NONE),
-                           ("stride", _size(m.stride, n), (1,) * n), ("pad", pad, (0,) * n),
-                           ("dilation", _size(m.dilation, n), (1,) * n), ("groups", m.groups, 1),
-                           ("bias", m.bias is not None, True)])
+    return Mapped("conv", [
+        ("filters", m.out_channels, NONE), ("kernel", _size(m.kernel_size, n), NONE),
+        ("stride", _size(m.stride, n), (1,) * n), ("pad", pad, (0,) * n),
+        ("dilation", _size(m.dilation, n), (1,) * n), ("groups", m.groups, 1),
+        ("bias", m.bias is not None, True)])
 
 
 def _conv_transpose(m, rank) -> Mapped:
@@ -122,7 +123,8 @@ def _adaptive(kind):
 
 
 def _linear(m, rank) -> Mapped:
-    return Mapped("linear", [("features", m.out_features, NONE), ("bias", m.bias is not None, True)])
+    return Mapped("linear", [("features", m.out_features, NONE),
+                             ("bias", m.bias is not None, True)])
 
 
 def _flatten(m, rank) -> Mapped:

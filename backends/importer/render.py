@@ -231,11 +231,9 @@ class Renderer:
             self.depth -= 1
             if not inner:
                 lines.append("{}")
-            elif len(inner) == 1 and len(chain) == 1 and isinstance(chain[0], Child):
-                lines.extend(inner)
-            elif len(chain) == 1 and isinstance(chain[0], Child) and inner[0].endswith("{") \
-                    and not inner[0].startswith("{"):
-                lines.extend(inner)
+            elif len(chain) == 1 and isinstance(chain[0], Child) and (
+                    len(inner) == 1 or not inner[0].startswith("{")):
+                lines.extend(inner)  # a labelled child is an item: no braces around it
             else:
                 lines.append("{")
                 lines.extend("    " + x for x in inner)

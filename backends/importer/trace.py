@@ -10,6 +10,7 @@ model path where it happens, never guessed.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import operator
 from dataclasses import dataclass, field
@@ -130,9 +131,10 @@ def trace(model, input_shape: tuple) -> Traced:
                 ShapeProp(gm).propagate(torch.randn(1, *input_shape))
             except Exception as exc:
                 msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                shape = "x".join(map(str, input_shape))
                 raise Unexpressible([Missing("", type(model).__qualname__,
-                                             f"does not run on a 1x{'x'.join(map(str, input_shape))}"
-                                             f" input: {msg}")]) from exc
+                                             f"does not run on a 1x{shape} input: {msg}")]) \
+                    from exc
         return _Builder(model, graph, tuple(input_shape)).run()
     finally:
         model.train(was_training)
@@ -143,6 +145,13 @@ def _shape(node) -> tuple | None:
     if meta is None or not hasattr(meta, "shape"):
         return None
     return tuple(int(d) for d in meta.shape)
+
+
+class _Failed(Exception):
+    """An input of this node could not be expressed (and was reported)."""
+
+
+_FAILED = object()
 
 
 class _Builder:
@@ -174,8 +183,12 @@ class _Builder:
         for node in self.graph.nodes:
             try:
                 self.node(node)
+            except _Failed:  # an input already reported: the failure flows on, unreported
+                self.values[node] = _FAILED
             except NotExpressible as exc:
-                self.miss(self.scope_of(node), self.what(node), str(exc))
+                path = node.target if node.op == "call_module" else self.scope_of(node)
+                self.miss(path, self.what(node), str(exc))
+                self.values[node] = _FAILED
         self.unused()
         if self.missing:
             raise Unexpressible(self.missing)
@@ -212,7 +225,7 @@ class _Builder:
         for p in self.open:
             if p not in paths:
                 self.closed.add(p)
-        for key, path, cls in chain:
+        for key, path, _ in chain:
             if key != path or path in self.closed:
                 raise NotExpressible("called more than once in forward (archdsl makes one "
                                      "module per call)")
@@ -233,6 +246,8 @@ class _Builder:
 
         if isinstance(value, fx.Node) and isinstance(self.values.get(value), int):
             return self.values[value]
+        if isinstance(value, fx.Node) and self.values.get(value) is _FAILED:
+            raise _Failed
         raise NotExpressible("takes something other than a tensor where archdsl's kind takes one")
 
     def node(self, node):
@@ -249,17 +264,24 @@ class _Builder:
                 self.miss("", type(self.model).__qualname__,
                           f"forward returns a {kind} (archdsl networks return one tensor here)")
                 return
-            self.output = self.tensor(out)
+            with contextlib.suppress(_Failed):  # reported where it failed
+                self.output = self.tensor(out)
             return
         if node.op == "get_attr":
             self.miss(self.scope_of(node), f"parameter `{node.target}`",
                       "a parameter or buffer used directly in forward (archdsl's layers hold "
                       "all weights)")
+            self.values[node] = _FAILED
             return
-        if node.op == "call_method" and node.target == "size" or (
+        if (node.op == "call_method" and node.target == "size") or (
                 node.op == "call_function" and node.target is getattr):
             self.values[node] = ("size", node)  # read by a reshape (below), or refused there
             return
+        if node.op == "call_module" and not kinds.is_known(self.model.get_submodule(node.target)):
+            raise NotExpressible("archdsl has no layer kind for this class")
+        for a in node.all_input_nodes:
+            if self.values.get(a) is _FAILED:
+                raise _Failed
         if node.op == "call_function" and node.target is operator.getitem:
             raise NotExpressible("indexes a value (a tuple or a shape)")
         scope = self.enter(node)

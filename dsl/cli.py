@@ -13,7 +13,7 @@ import sys
 
 from . import _interrupt, colour, streams
 from ._version import __version__
-from .commands import COMMANDS, SUMMARIES
+from .commands import COMMANDS, MODULES, SUMMARIES
 from .commands.common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError
 from .diagnostics import ArchError
 from .escape import visible
@@ -50,7 +50,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         if chosen is not None and name != chosen:
             sub.add_parser(name, help=SUMMARIES[name])
             continue
-        module = importlib.import_module(f"archdsl.commands.{name}")
+        module = importlib.import_module(f"archdsl.commands.{MODULES[name]}")
         parsers[name] = module.add_parser(sub)
         add_common_options(parsers[name])
         handlers[name] = module.run

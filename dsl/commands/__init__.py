@@ -12,8 +12,11 @@ SUMMARIES = {
     "compile": "write the network as standalone PyTorch source",
     "export": "export the network to ONNX",
     "fmt": "format .arch files in the canonical layout",
+    "import": "write a PyTorch model as an .arch file (runs the model's Python code)",
     "zoo": "list the networks of the zoo",
     "explain": "explain an error code, with examples",
     "lsp": "run the language server for editors (stdio)",
 }
 COMMANDS = list(SUMMARIES)
+# the module of each command, where its name is not one (`import` is a Python keyword)
+MODULES = {name: name for name in COMMANDS} | {"import": "importer"}

@@ -1,0 +1,444 @@
+"""Tracing a module with torch.fx into archdsl's terms: each call a layer kind (`Op`), each
+submodule that is not a layer a `Scope`, in the order `forward` runs them.
+
+archdsl's known classes (kinds.py) are fx leaf modules, so a submodule of a custom class
+(a residual block) is traced through and its calls land in its scope (fx's
+`nn_module_stack`). Shapes come from running the traced graph once on a random input
+(fx's `ShapeProp`). Whatever has no archdsl counterpart is collected as a `Missing` with the
+model path where it happens, never guessed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import operator
+from dataclasses import dataclass, field
+
+from . import kinds
+from .kinds import Mapped, NotExpressible
+
+
+@dataclass(frozen=True)
+class Missing:
+    """One part of the model archdsl cannot express: where, what, and why."""
+
+    path: str  # the module path ("" for the model itself)
+    what: str  # the module's class, or the function called
+    reason: str
+
+    def line(self) -> str:
+        where = self.path or "(the model)"
+        return f"{where}: {self.what}: {self.reason}"
+
+
+class Unexpressible(Exception):
+    """The model has parts archdsl cannot express; `missing` lists them all."""
+
+    def __init__(self, missing: list[Missing]):
+        self.missing = missing
+        super().__init__("\n".join(m.line() for m in missing))
+
+
+@dataclass(eq=False)
+class Op:
+    id: int
+    kind: str
+    args: list
+    ins: list[int]
+    path: str  # module path of a called module; "" for a function
+    scope: str  # path of the innermost scope it runs in
+    shape: tuple  # output, without the batch
+    in_shape: tuple  # first input, without the batch
+    stateful: bool = False  # has parameters or buffers (its label matters)
+
+    @property
+    def local(self) -> str:
+        return self.path.rsplit(".", 1)[-1] if self.path else ""
+
+
+@dataclass(eq=False)
+class Scope:
+    path: str
+    module: object
+    items: list = field(default_factory=list)  # Op | Scope, in the order forward runs them
+    ins: list[int] = field(default_factory=list)
+    outs: list[int] = field(default_factory=list)
+    in_shape: tuple = ()
+    shape: tuple = ()
+
+    @property
+    def local(self) -> str:
+        return self.path.rsplit(".", 1)[-1] if self.path else ""
+
+    @property
+    def cls(self) -> type:
+        return type(self.module)
+
+    def scopes(self):
+        for item in self.items:
+            if isinstance(item, Scope):
+                yield from item.scopes()
+        yield self
+
+
+@dataclass
+class Traced:
+    root: Scope
+    ops: dict[int, Op]
+    output: int
+    input_shape: tuple
+    shapes: dict[int, tuple]  # value id -> shape without the batch
+
+
+def _tracer_class():
+    import torch.fx as fx
+
+    class Tracer(fx.Tracer):
+        def is_leaf_module(self, m, qualname):  # archdsl's layers, and torch.nn's own
+            return kinds.is_known(m) or super().is_leaf_module(m, qualname)
+
+    return Tracer
+
+
+def _where(fn) -> str:
+    name = getattr(fn, "__name__", None) or str(fn)
+    mod = getattr(fn, "__module__", None)
+    if mod in ("_operator", "operator"):
+        return f"operator.{name}"
+    if mod and mod.startswith("torch"):
+        mod = "torch.nn.functional" if "functional" in mod else "torch"
+    return f"{mod}.{name}" if mod else name
+
+
+def trace(model, input_shape: tuple) -> Traced:
+    """Trace `model` (in eval mode, restored after) on one sample of `input_shape`."""
+    import torch
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    was_training = model.training
+    model.eval()
+    try:
+        try:
+            graph = _tracer_class()().trace(model)
+        except Exception as exc:  # fx cannot follow data-dependent control flow, and so on
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise Unexpressible([Missing("", type(model).__qualname__,
+                                         f"torch.fx cannot trace its forward: {msg}")]) from exc
+        gm = torch.fx.GraphModule(model, graph)
+        with torch.no_grad():
+            try:
+                ShapeProp(gm).propagate(torch.randn(1, *input_shape))
+            except Exception as exc:
+                msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                shape = "x".join(map(str, input_shape))
+                raise Unexpressible([Missing("", type(model).__qualname__,
+                                             f"does not run on a 1x{shape} input: {msg}")]) \
+                    from exc
+        return _Builder(model, graph, tuple(input_shape)).run()
+    finally:
+        model.train(was_training)
+
+
+def _shape(node) -> tuple | None:
+    meta = node.meta.get("tensor_meta")
+    if meta is None or not hasattr(meta, "shape"):
+        return None
+    return tuple(int(d) for d in meta.shape)
+
+
+class _Failed(Exception):
+    """An input of this node could not be expressed (and was reported)."""
+
+
+_FAILED = object()
+
+
+class _Builder:
+    def __init__(self, model, graph, input_shape):
+        self.model = model
+        self.graph = graph
+        self.input_shape = input_shape
+        self.missing: list[Missing] = []
+        self.values: dict = {}  # fx node -> value id (or a marker for non-tensors)
+        self.shapes: dict[int, tuple] = {0: input_shape}
+        self.ops: dict[int, Op] = {}
+        self.root = Scope("", model, in_shape=input_shape)
+        self.scopes: dict[str, Scope] = {"": self.root}
+        self.closed: set[str] = set()
+        self.open: list[str] = []
+        self.called: set[str] = set()
+        self.output: int | None = None
+
+    def miss(self, path, what, reason):
+        m = Missing(path, what, reason)
+        if m not in self.missing:
+            self.missing.append(m)
+
+    def run(self) -> Traced:
+        placeholders = [n for n in self.graph.nodes if n.op == "placeholder"]
+        if len(placeholders) != 1:
+            self.miss("", type(self.model).__qualname__,
+                      f"forward takes {len(placeholders)} inputs (archdsl's networks take one)")
+        for node in self.graph.nodes:
+            try:
+                self.node(node)
+            except _Failed:  # an input already reported: the failure flows on, unreported
+                self.values[node] = _FAILED
+            except NotExpressible as exc:
+                path = node.target if node.op == "call_module" else self.scope_of(node)
+                self.miss(path, self.what(node), str(exc))
+                self.values[node] = _FAILED
+        self.unused()
+        if self.missing:
+            raise Unexpressible(self.missing)
+        self.interfaces()
+        return Traced(self.root, self.ops, self.output, self.input_shape, self.shapes)
+
+    # ------------------------------------------------------------------ nodes
+
+    def what(self, node) -> str:
+        if node.op == "call_module":
+            cls = type(self.model.get_submodule(node.target))
+            return f"{cls.__module__}.{cls.__qualname__}"
+        if node.op == "call_method":
+            return f"Tensor.{node.target}"
+        if node.op == "call_function":
+            return _where(node.target)
+        return node.op
+
+    def stack(self, node) -> list[tuple[str, str, type]]:
+        """(key, path, class) of the scopes around `node`, outermost first."""
+        entries = [(k, v[0], v[1]) for k, v in node.meta.get("nn_module_stack", {}).items()]
+        if node.op == "call_module" and entries and entries[-1][1] == node.target:
+            entries = entries[:-1]
+        return entries
+
+    def scope_of(self, node) -> str:
+        st = self.stack(node)
+        return st[-1][1] if st else ""
+
+    def enter(self, node) -> Scope:
+        """The scope `node` runs in, made (and put in its parent's items) on first use."""
+        chain = self.stack(node)
+        paths = [p for _, p, _ in chain]
+        for p in self.open:
+            if p not in paths:
+                self.closed.add(p)
+        for key, path, _ in chain:
+            if key != path or path in self.closed:
+                raise NotExpressible("called more than once in forward (archdsl makes one "
+                                     "module per call)")
+        parent = self.root
+        for path in paths:
+            scope = self.scopes.get(path)
+            if scope is None:
+                scope = Scope(path, self.model.get_submodule(path))
+                self.scopes[path] = scope
+                parent.items.append(scope)
+            parent = scope
+        self.open = paths
+        return parent
+
+    def tensor(self, value):
+        """The value id of an fx argument that must be a tensor."""
+        import torch.fx as fx
+
+        if isinstance(value, fx.Node) and isinstance(self.values.get(value), int):
+            return self.values[value]
+        if isinstance(value, fx.Node) and self.values.get(value) is _FAILED:
+            raise _Failed
+        raise NotExpressible("takes something other than a tensor where archdsl's kind takes one")
+
+    def node(self, node):
+        import torch.fx as fx
+
+        if node.op == "placeholder":
+            if node is next(n for n in self.graph.nodes if n.op == "placeholder"):
+                self.values[node] = 0
+            return
+        if node.op == "output":
+            out = node.args[0]
+            if not isinstance(out, fx.Node):
+                kind = type(out).__name__
+                self.miss("", type(self.model).__qualname__,
+                          f"forward returns a {kind} (archdsl networks return one tensor here)")
+                return
+            with contextlib.suppress(_Failed):  # reported where it failed
+                self.output = self.tensor(out)
+            return
+        if node.op == "get_attr":
+            self.miss(self.scope_of(node), f"parameter `{node.target}`",
+                      "a parameter or buffer used directly in forward (archdsl's layers hold "
+                      "all weights)")
+            self.values[node] = _FAILED
+            return
+        if (node.op == "call_method" and node.target == "size") or (
+                node.op == "call_function" and node.target is getattr):
+            self.values[node] = ("size", node)  # read by a reshape (below), or refused there
+            return
+        if node.op == "call_module" and not kinds.is_known(self.model.get_submodule(node.target)):
+            raise NotExpressible("archdsl has no layer kind for this class")
+        for a in node.all_input_nodes:
+            if self.values.get(a) is _FAILED:
+                raise _Failed
+        if node.op == "call_function" and node.target is operator.getitem:
+            raise NotExpressible("indexes a value (a tuple or a shape)")
+        scope = self.enter(node)
+        shape = _shape(node)
+        if shape is None or len(shape) < 1:
+            raise NotExpressible("gives something other than one tensor")
+        if node.op == "call_module":
+            self.module_call(node, scope, shape)
+        else:
+            self.function_call(node, scope, shape)
+
+    def add(self, node, scope, mapped: Mapped, ins: list[int], shape, path="", stateful=False):
+        if mapped.inplace_alias:
+            self.values[node] = ins[0]
+            return
+        vid = len(self.ops) + 1
+        op = Op(vid, mapped.kind, mapped.args, ins, path, scope.path, shape[1:],
+                self.shapes[ins[0]], stateful)
+        self.ops[vid] = op
+        self.values[node] = vid
+        self.shapes[vid] = shape[1:]
+        scope.items.append(op)
+
+    def module_call(self, node, scope, shape):
+        m = self.model.get_submodule(node.target)
+        cls = type(m)
+        if not kinds.is_known(m):
+            raise NotExpressible("archdsl has no layer kind for this class")
+        if len(node.args) != 1 or node.kwargs:
+            raise NotExpressible("called with more than one argument")
+        x = self.tensor(node.args[0])
+        stateful = any(True for _ in m.parameters()) or any(True for _ in m.buffers())
+        if node.target in self.called and stateful:
+            raise NotExpressible("called more than once in forward (its weights are shared; "
+                                 "archdsl makes one module per call)")
+        self.called.add(node.target)
+        rank = len(self.shapes[x]) - 1
+        mapped = kinds.map_module(m, rank)
+        if mapped.kind == "layernorm":
+            have = self.shapes[x][-len(m.normalized_shape):]
+            if tuple(m.normalized_shape) != tuple(have) and cls.__name__ == "LayerNorm":
+                raise NotExpressible("normalises other than the last dimensions")
+        self.add(node, scope, mapped, [x], shape, node.target, stateful)
+
+    def function_call(self, node, scope, shape):
+        import torch
+        import torch.fx as fx
+
+        target = node.target
+        if node.op == "call_function" and target in (torch.cat, torch.concat):
+            tensors = node.args[0] if node.args else node.kwargs.get("tensors")
+            dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim", 0)
+            ins = [self.tensor(t) for t in tensors]
+            rank = len(self.shapes[ins[0]])
+            self.add(node, scope, Mapped("concat", [("dim", kinds._dim(dim, rank), 0)]), ins,
+                     shape)
+            return
+        if (node.op == "call_method" and target in ("view", "reshape")) or (
+                node.op == "call_function" and target is torch.reshape):
+            self.reshape(node, scope, shape)
+            return
+        if node.op == "call_method":
+            fn = kinds.METHODS.get(target)
+        else:
+            fn = kinds.function_mapping(target)
+        if fn is None:
+            raise NotExpressible("archdsl has no layer kind for this call")
+        tensor_args = [a for a in node.args if isinstance(a, fx.Node)]
+        tensor_args += [v for v in node.kwargs.values() if isinstance(v, fx.Node)]
+        first = self.tensor(node.args[0]) if node.args else None
+        if first is None:
+            raise NotExpressible("called without its input")
+        rank = len(self.shapes[first]) - 1
+        mapped = fn(node.args, dict(node.kwargs), rank)
+        if mapped.kind in kinds.MERGES:
+            if len(node.args) < 2 or not all(isinstance(a, fx.Node) for a in node.args[:2]) \
+                    or len(node.args) > 2 or node.kwargs:
+                raise NotExpressible("combines a tensor with a number (archdsl merges tensors)")
+            ins = [self.tensor(a) for a in node.args[:2]]
+        else:
+            if len(tensor_args) != 1:
+                raise NotExpressible("takes more than one tensor")
+            ins = [first]
+        self.add(node, scope, mapped, ins, shape)
+
+    def reshape(self, node, scope, shape):
+        import torch.fx as fx
+
+        x = self.tensor(node.args[0])
+        rest = node.args[1:]
+        if len(rest) == 1 and isinstance(rest[0], (tuple, list)):
+            rest = tuple(rest[0])
+        batch_ok = rest and (rest[0] == -1 or (isinstance(rest[0], fx.Node)
+                                               and self.is_batch(rest[0])))
+        if not batch_ok or not all(isinstance(r, int) for r in rest[1:]):
+            raise NotExpressible("reshapes with sizes read from tensors or across the batch")
+        out = shape[1:]
+        if len(out) == 1 and len(self.shapes[x]) > 1 and out[0] == math.prod(self.shapes[x]):
+            self.add(node, scope, Mapped("flatten", []), [x], shape)
+            return
+        self.add(node, scope, Mapped("reshape", [("shape", tuple(out), kinds.NONE)]), [x], shape)
+
+    def is_batch(self, n) -> bool:
+        """Whether fx node `n` is `t.size(0)` (or `t.shape[0]`) of some tensor."""
+        if n.op == "call_method" and n.target == "size":
+            return (n.args[1:] == (0,)) or n.kwargs.get("dim") == 0
+        return False
+
+    # ------------------------------------------------------------------ afterwards
+
+    def unused(self):
+        """Modules with weights that forward never calls: their keys would be lost."""
+        if self.missing:
+            return
+        for name, module in self.model.named_modules():
+            if not name or any(True for _ in module.children()):
+                continue
+            has_state = any(True for _ in module.parameters(recurse=False)) or \
+                any(True for _ in module.buffers(recurse=False))
+            if has_state and name not in self.called:
+                cls = type(module)
+                self.miss(name, f"{cls.__module__}.{cls.__qualname__}",
+                          "never called in forward (eval mode); its weights would be lost")
+
+    def interfaces(self):
+        """Each scope's inputs (values read inside, made outside) and outputs."""
+        where = {0: ()}
+        for op in self.ops.values():
+            where[op.id] = self._chain(op.scope)
+        reads: list[tuple[int, tuple]] = []
+        for op in self.ops.values():
+            for v in op.ins:
+                reads.append((v, where[op.id]))
+        reads.append((self.output, ()))
+        for v, consumer in reads:
+            producer = where[v]
+            for path in consumer:
+                if path not in producer:
+                    s = self.scopes[path]
+                    if v not in s.ins:
+                        s.ins.append(v)
+            for path in producer:
+                if path not in consumer:
+                    s = self.scopes[path]
+                    if v not in s.outs:
+                        s.outs.append(v)
+        for s in self.scopes.values():
+            if s.ins:
+                s.in_shape = self.shapes[s.ins[0]]
+            if s.outs:
+                s.shape = self.shapes[s.outs[0]]
+        self.root.ins, self.root.outs = [0], [self.output]
+        self.root.shape = self.shapes[self.output]
+
+    def _chain(self, path: str) -> tuple:
+        if not path:
+            return ()
+        parts = path.split(".")
+        return tuple(".".join(parts[:i]) for i in range(1, len(parts) + 1)
+                     if ".".join(parts[:i]) in self.scopes)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from .trace import Missing, Unexpressible
 
-__all__ = ["Imported", "Missing", "Unexpressible", "from_torch"]
+__all__ = ["Imported", "Missing", "Unexpressible", "from_onnx", "from_torch"]
 
 
 @dataclass
@@ -34,6 +34,7 @@ class Imported:
     network: object
     blocks: int
     block_names: tuple[str, ...] = ()
+    weights: dict | None = None  # from_onnx: the file's weights under the file's keys
 
     def __iter__(self):
         return iter((self.text, self.network))
@@ -105,3 +106,57 @@ def _check_labels(traced, items, missing: list[Missing]) -> None:
             check(op.path, op.local, type(m))
     for c in walk(items):
         check(c.scope.path, c.scope.local, c.scope.cls)
+
+
+def from_onnx(source, input_shape=None, name: str | None = None, *,
+              label: str | None = None):
+    """Import an ONNX model (a path, the file's bytes or an `onnx.ModelProto`): the file as
+    the PyTorch module tree torch.onnx exported it from (`onnx_module`), then `from_torch`.
+
+    `input_shape` (without the batch) fixes sizes the file leaves dynamic; by default the
+    file's own. The `Imported` it returns has `weights`, the file's weights under the
+    imported file's `state_dict` keys: `network.to_torch().load_state_dict(weights)`.
+    Raises `Unexpressible` listing every node with no archdsl layer (its `path` the node's
+    name in the file), and `OnnxFileError` for a file that is not a model it can read.
+    """
+    from pathlib import Path
+
+    import archdsl
+
+    from .onnx_module import OnnxUnsupported, onnx_to_module
+
+    shape = None if input_shape is None else archdsl.parse_shape(input_shape)
+    try:
+        module, shape = onnx_to_module(source, shape)
+    except OnnxUnsupported as exc:
+        raise Unexpressible(_grouped(exc.problems)) from None
+    if name is None and isinstance(source, (str, Path)):
+        name = Path(source).stem
+    label = label or (str(source) if isinstance(source, (str, Path)) else "an ONNX model")
+    result = from_torch(module, shape, name=name or "imported", source=label)
+    result.weights = module.state_dict()
+    return result
+
+
+def _grouped(problems) -> list[Missing]:
+    """The ONNX nodes without a layer as `Missing` parts, in the file's order; the nodes of
+    one module scope that failed for one reason (a layer torch.onnx wrote as a dozen
+    shape-arithmetic nodes) as one part."""
+    from .onnx_module import scope_of
+
+    out: list[Missing] = []
+    groups: dict[tuple[str, str], list] = {}
+    for p in problems:
+        scope = scope_of(p.node)
+        key = (scope, p.why)
+        if scope and key in groups:
+            groups[key].append(p)
+            continue
+        groups[key] = [p]
+        out.append(Missing(p.node, f"ONNX {p.op}", p.why))
+    for (scope, why), members in groups.items():
+        if len(members) > 1:
+            i = next(k for k, m in enumerate(out) if m.path == members[0].node)
+            ops = ", ".join(dict.fromkeys(m.op for m in members))
+            out[i] = Missing(scope, f"ONNX {ops}", f"{why} ({len(members)} nodes)")
+    return out

@@ -2,7 +2,9 @@
 (docs/import.md).
 
 SPEC is `pkg.module:factory` or `pkg.module:Class(args)`, imported and run as Python (what
-the person asks for by naming it). The model is traced, each call mapped to an archdsl kind,
+the person asks for by naming it), or a saved ONNX file (`model.onnx`: read, never run as
+code; its nodes become the layers torch.onnx exported them from, at the module paths it wrote
+into the node names). The model is traced, each call mapped to an archdsl kind,
 its module paths kept, its blocks recovered (backends/importer). Exit 0: written. Exit 1:
 the model has parts archdsl cannot express; each is listed with its model path and nothing
 is written. Exit 2: a SPEC that names nothing importable, or a bad `--input`.
@@ -28,37 +30,48 @@ def add_parser(sub):
                                    "imports it, which runs its code.")
     p.add_argument("spec", metavar="SPEC",
                    help="the model: MODULE:FACTORY or MODULE:Class(ARGS), e.g. "
-                        "torchvision.models:resnet50 or my_pkg.nets:Net(width=64); the "
-                        "arguments are Python literals")
+                        "torchvision.models:resnet50 or my_pkg.nets:Net(width=64) (the "
+                        "arguments are Python literals), or an ONNX file, model.onnx")
     p.add_argument("-o", "--output", metavar="FILE.arch",
                    help="where to write the file (default: standard output)")
-    p.add_argument("--input", dest="input_shape", default="3x224x224", metavar="CxHxW",
-                   help="the shape of one input sample, batch left out (default 3x224x224)")
+    p.add_argument("--input", dest="input_shape", metavar="CxHxW",
+                   help="the shape of one input sample, batch left out (default 3x224x224; "
+                        "for an ONNX file, the file's own)")
     p.add_argument("--name", metavar="NAME",
                    help="the network's name (default: the factory's or the class's)")
     return p
 
 
+def is_onnx(spec: str) -> bool:
+    """A SPEC that names an ONNX file rather than a Python model."""
+    return spec.lower().endswith(".onnx")
+
+
 def run(args) -> int:
-    require("torch", "`archdsl import`")
+    onnx_file = is_onnx(args.spec)
+    require("onnx" if onnx_file else "torch", "`archdsl import`")
     from ..api import parse_shape
 
     try:
-        shape = parse_shape(args.input_shape)
+        shape = parse_shape(args.input_shape or "3x224x224") \
+            if args.input_shape or not onnx_file else None
     except ValueError as exc:
         raise UsageError(f"--input: {exc}") from None
     if args.output not in (None, "-") and os.path.isdir(args.output):
         raise UsageError(f"import: cannot write {args.output}: it is a folder; give a file "
                          "name, e.g. net.arch")
-    from ..backends.importer import Unexpressible, from_torch, spec
+    from ..backends.importer import Unexpressible, from_onnx, from_torch, spec
 
     try:
-        model = spec.load(args.spec)
-    except spec.SpecError as exc:
-        raise UsageError(f"import: {exc}") from None
-    name = args.name or spec.default_name(args.spec)
-    try:
-        result = from_torch(model, shape, name=name, source=args.spec)
+        if onnx_file:
+            result = _from_onnx_file(args, shape, from_onnx)
+        else:
+            try:
+                model = spec.load(args.spec)
+            except spec.SpecError as exc:
+                raise UsageError(f"import: {exc}") from None
+            name = args.name or spec.default_name(args.spec)
+            result = from_torch(model, shape, name=name, source=args.spec)
     except Unexpressible as exc:
         print(render_missing(args.spec, exc.missing), file=sys.stderr)
         return EXIT_INPUT
@@ -69,6 +82,21 @@ def run(args) -> int:
     print(f"wrote {visible(args.output)}: {result.network.name} ({result.lines} lines, "
           f"{result.blocks} blocks, {result.network.params:,} parameters)", file=sys.stderr)
     return EXIT_OK
+
+
+def _from_onnx_file(args, shape, from_onnx):
+    from ..backends.importer.onnx_module import OnnxFileError
+
+    path = args.spec
+    if not os.path.isfile(path):
+        raise UsageError(f"import: {visible(path)}: no such file"
+                         if not os.path.exists(path) else
+                         f"import: {visible(path)} is not a file")
+    try:
+        return from_onnx(path, shape, name=args.name,
+                         label=os.path.basename(path))
+    except OnnxFileError as exc:
+        raise UsageError(f"import: {visible(path)}: {visible(str(exc))}") from None
 
 
 def render_missing(spec: str, missing) -> str:

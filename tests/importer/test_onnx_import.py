@@ -1,0 +1,139 @@
+"""`archdsl import model.onnx` and `from_onnx`: an ONNX file as a short `.arch` file whose
+compiled module, given the file's weights, computes what onnxruntime computes from the file.
+
+The files are the custom models of tests/importer/models.py exported by torch.onnx (batch
+norms folded into their convolutions, as an eval-mode export writes them), so the test also
+sees that the blocks torch.onnx's node names still show are recovered. A fixed point: the
+imported file exported by archdsl and imported again gives the same file.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+import archdsl  # noqa: E402
+from archdsl.backends.importer import Unexpressible, from_onnx  # noqa: E402
+from tests.conftest import run_cli  # noqa: E402
+
+from .models import CUSTOM  # noqa: E402
+
+
+def exported(model, shape) -> bytes:
+    buf = io.BytesIO()
+    torch.onnx.export(model.eval(), (torch.randn(1, *shape),), buf, dynamo=False,
+                      opset_version=17, input_names=["input"],
+                      dynamic_axes={"input": {0: "batch"}})
+    return buf.getvalue()
+
+
+def onnxruntime_output(data: bytes, x: torch.Tensor) -> np.ndarray:
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+
+
+@pytest.mark.parametrize("name", sorted(CUSTOM))
+def test_imported_file_computes_what_onnxruntime_does(name):
+    factory, shape = CUSTOM[name]
+    torch.manual_seed(0)
+    data = exported(factory(), shape)
+    result = from_onnx(data, name=name)
+    model = result.network.to_torch().eval()
+    model.load_state_dict(result.weights, strict=True)
+    x = torch.randn(3, *shape)
+    with torch.no_grad():
+        got = model(x).numpy()
+    want = onnxruntime_output(data, x)
+    assert got.shape == want.shape
+    assert np.abs(got - want).max() <= 1e-5
+
+
+def test_blocks_torch_onnx_still_names_are_recovered():
+    factory, shape = CUSTOM["bottleneck_resnet"]
+    result = from_onnx(exported(factory(), shape), name="r")
+    assert result.blocks >= 1
+    keys = list(result.weights)
+    assert "layer1.0.conv1.weight" in keys and "fc.weight" in keys
+    assert list(result.network.to_torch().state_dict()) == keys
+
+
+def test_a_node_without_a_layer_is_listed_with_its_name():
+    class Odd(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 4, 1)
+
+        def forward(self, x):
+            return torch.exp(self.conv(x))
+
+    with pytest.raises(Unexpressible) as info:
+        from_onnx(exported(Odd(), (3, 4, 4)))
+    [part] = info.value.missing
+    assert (part.path, part.what) == ("/Exp", "ONNX Exp")
+
+
+def test_command_writes_a_file_that_checks_and_exports_back(tmp_path):
+    factory, shape = CUSTOM["basic_resnet"]
+    path = tmp_path / "small-resnet.onnx"
+    path.write_bytes(exported(factory(), shape))
+    out = tmp_path / "net.arch"
+    code, _, err = run_cli("import", str(path), "-o", str(out))
+    assert code == 0, err
+    text = out.read_text()
+    assert text.startswith("# Imported from small-resnet.onnx, input 3x32x32")
+    assert "network small_resnet {" in text
+    assert run_cli("check", str(out))[0] == 0
+    # the fixed point: export the imported network, import that file, the same network
+    again = tmp_path / "again.onnx"
+    net = archdsl.load(out)
+    net.to_onnx(again)
+    second = from_onnx(again, name="small_resnet", label="small-resnet.onnx")
+    assert second.text == text
+
+
+def test_command_unexpressible_writes_nothing(tmp_path):
+    class Odd(torch.nn.Module):
+        def forward(self, x):
+            return torch.exp(x)
+
+    path = tmp_path / "odd.onnx"
+    path.write_bytes(exported(Odd(), (3, 4)))
+    out = tmp_path / "odd.arch"
+    code, _, err = run_cli("import", str(path), "-o", str(out))
+    assert code == 1
+    assert not out.exists()
+    assert "/Exp: ONNX Exp: no archdsl layer computes it" in err
+    assert "nothing written" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"not a model", "not an ONNX model"),
+    (None, "no such file"),
+])
+def test_command_bad_files_are_usage_errors(tmp_path, content, message):
+    path = tmp_path / "bad.onnx"
+    if content is not None:
+        path.write_bytes(content)
+    code, _, err = run_cli("import", str(path))
+    assert code == 2, err
+    assert message in err and "Traceback" not in err
+
+
+def test_input_fixes_what_the_file_leaves_dynamic(tmp_path):
+    buf = io.BytesIO()
+    torch.onnx.export(torch.nn.Conv2d(3, 4, 3).eval(), (torch.randn(1, 3, 8, 8),), buf,
+                      dynamo=False, input_names=["input"],
+                      dynamic_axes={"input": {0: "b", 2: "h", 3: "w"}})
+    path = tmp_path / "dyn.onnx"
+    path.write_bytes(buf.getvalue())
+    code, _, err = run_cli("import", str(path))
+    assert code == 2 and "--input" in err
+    code, stdout, err = run_cli("import", str(path), "--input", "3x10x12")
+    assert code == 0, err
+    assert "input 3x10x12" in stdout

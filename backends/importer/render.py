@@ -152,7 +152,7 @@ class Renderer:
         i = 0
         while i < len(items):
             run = _numbered_run(items, i, self.bound)
-            if run > 1 and items[i].ins[0] == current:
+            if run > 2 and items[i].ins[0] == current:  # three lines pay off from 3
                 lines.extend(self.loop(items[i:i + run]))
                 current = items[i + run - 1].out
                 i += run

@@ -270,7 +270,9 @@ class _Builder:
                 self.output = self.tensor(out)
             return
         if node.op == "get_attr":
-            self.miss(self.scope_of(node), f"parameter `{node.target}`",
+            attr = self.model.get_parameter(node.target) if node.target in dict(
+                self.model.named_parameters()) else None
+            self.miss(node.target, "torch.nn.Parameter" if attr is not None else "torch.Tensor",
                       "a parameter or buffer used directly in forward (archdsl's layers hold "
                       "all weights)")
             self.values[node] = _FAILED

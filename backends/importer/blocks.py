@@ -79,12 +79,40 @@ def snake(name: str) -> str:
     return s if s[0].isalpha() else f"b_{s}"
 
 
+_GENERATED = re.compile(r"The (block|group) `([A-Za-z_][A-Za-z0-9_]*)`")
+
+
+def archdsl_class(cls) -> tuple[str, str] | None:
+    """("block" or "group", name) for a class of a network archdsl compiled (its docstring
+    says which definition it is: backends/torch/codegen.py), so that a compiled network
+    imports back to the blocks it was compiled from."""
+    if not cls.__module__.startswith("archdsl_generated_"):
+        return None
+    m = _GENERATED.match(cls.__doc__ or "")
+    return (m.group(1), m.group(2)) if m else None
+
+
 def is_block(child: Child) -> bool:
-    """A custom class is a block; a plain nn.Sequential a labelled group, unless its name is
-    a number (only a block call is numbered)."""
+    """A custom class is a block; a plain nn.Sequential (or a compiled network's group) a
+    labelled group, unless its name is a number (only a block call is numbered)."""
     import torch.nn as nn
 
-    return type(child.scope.module) is not nn.Sequential or not is_label(child.scope.local)
+    cls = type(child.scope.module)
+    generated = archdsl_class(cls)
+    group = cls is nn.Sequential or (generated is not None and generated[0] == "group")
+    return not group or not is_label(child.scope.local)
+
+
+def class_key(cls):
+    """Instances of one key are one block (or are split by their text)."""
+    generated = archdsl_class(cls)
+    return ("archdsl", generated[1]) if generated is not None else cls
+
+
+def block_base(key) -> str:
+    if isinstance(key, tuple):
+        return key[1]
+    return snake(key.__name__)
 
 
 def recover(traced, root: list, network: str = "") -> list[Block]:
@@ -101,15 +129,16 @@ def recover(traced, root: list, network: str = "") -> list[Block]:
     by_class: dict[object, list[Child]] = {}
     for c in walk(root):
         if is_block(c):
-            by_class.setdefault(type(c.scope.module), []).append(c)
+            by_class.setdefault(class_key(type(c.scope.module)), []).append(c)
     order = sorted(by_class, key=lambda k: max(h(c) for c in by_class[k]))
     taken = set(kind_names()) | {"in", "x", network}
     blocks: list[Block] = []
-    for cls in order:
-        base = snake(cls.__name__)
+    for key in order:
+        base = block_base(key)
         if base in taken or keyword.iskeyword(base) or not is_label(base):
             base = f"{base}_block"
-        for b in _make(traced, by_class[cls], base, taken):
+        for b in _make(traced, by_class[key], base, taken):
+            cls = type(by_class[key][0].scope.module)
             b.cls = f"{cls.__module__}.{cls.__qualname__}"
             blocks.append(b)
     return blocks

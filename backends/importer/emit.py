@@ -13,8 +13,8 @@ def header(source: str | None, input_shape: tuple) -> list[str]:
 
     shape = "x".join(str(d) for d in input_shape)
     where = visible(" ".join(source.split())) if source else "a Python module"
-    return [f"# Imported from {where}, input {shape}, by archdsl {__version__} (`archdsl import`):",
-            "# compiled, it has the original's state_dict keys, in order, and its outputs."]
+    return [f"# From {where} by `archdsl import` (archdsl {__version__}), input {shape}.",
+            "# Compiled, it has the original's state_dict keys, in order, and its outputs."]
 
 
 def network_text(traced, items, name: str) -> str:

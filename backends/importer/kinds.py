@@ -143,7 +143,9 @@ def _plain(kind):
 
 
 def _dropout(kind):
-    return lambda m, rank: Mapped(kind, [("p", float(m.p), 0.5), ("inplace", m.inplace, False)])
+    # `inplace` is left out: in eval a dropout is its input itself, and the compiled module
+    # decides where writing in place is safe (docs/language.md), so it would not read back
+    return lambda m, rank: Mapped(kind, [("p", float(m.p), 0.5)])
 
 
 def _leaky(m, rank) -> Mapped:
@@ -371,7 +373,7 @@ def _fn_avgpool(args, kwargs, rank):
 def _fn_dropout(kind):
     def lower(args, kwargs, rank):
         a = _kw(args, kwargs, ["p", "training", "inplace"], {"p": 0.5, "inplace": False})
-        return Mapped(kind, [("p", float(a["p"]), 0.5), ("inplace", bool(a["inplace"]), False)])
+        return Mapped(kind, [("p", float(a["p"]), 0.5)])
 
     return lower
 

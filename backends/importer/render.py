@@ -39,7 +39,8 @@ def fmt_number(v) -> str:
             raise ValueError(f"not a finite number: {v}")
         if v == int(v) and abs(v) < 1e15:
             return f"{v:.1f}"
-        text = repr(v)
+        # 12 digits: `1 - 0.9997` is written 0.0003 (a difference of 1e-17, no number changes)
+        text = repr(float(f"{v:.12g}"))
         return re.sub(r"e([+-])0*(\d)", lambda m: f"e{'-' if m.group(1) == '-' else ''}"
                       f"{m.group(2)}", text)
     raise ValueError(f"not a number: {v!r}")
@@ -147,7 +148,17 @@ class Renderer:
 
     def body(self, items: list, current: int, out: int | None) -> list[str]:
         lines: list[str] = []
-        for e in items:
+        items = list(items)
+        i = 0
+        while i < len(items):
+            run = _numbered_run(items, i, self.bound)
+            if run > 2 and items[i].ins[0] == current:  # three lines pay off from 3
+                lines.extend(self.loop(items[i:i + run]))
+                current = items[i + run - 1].out
+                i += run
+                continue
+            e = items[i]
+            i += 1
             if isinstance(e, Child) and e.scope.local in self.skipped_labels():
                 # collect mode: the optional child is compared on its own (blocks.py)
                 self.skipped.setdefault(e.scope.local, []).append(e)
@@ -165,6 +176,16 @@ class Renderer:
         if out is not None and current != out:
             lines.append(self.name_of(out))
         return lines
+
+    def loop(self, run: list) -> list[str]:
+        """`for i in range(n) { denselayer{i + 1}: dense_layer }`: calls of one block with
+        the same arguments, labelled with consecutive numbers (a loop makes no scope, so the
+        labels land where the calls were)."""
+        prefix, start = _split_label(run[0].scope.local)
+        count = self.num(len(run), "layers", NONE, len(run))
+        index = "i" if start == 0 else f"i + {start}"
+        call = self.block_call(run[0])
+        return [f"for i in range({count}) {{", f"    {prefix}{{{index}}}: {call}", "}"]
 
     def skipped_labels(self):
         return self.optional if self.collect else ()
@@ -274,6 +295,32 @@ class Renderer:
         return f"{block.name}({', '.join(parts)})" if parts else block.name
 
     bound: set[int] = frozenset()
+
+
+def _split_label(label: str) -> tuple[str, int]:
+    m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*?)(\d+)", label)
+    return (m.group(1), int(m.group(2))) if m else ("", -1)
+
+
+def _numbered_run(items: list, i: int, bound) -> int:
+    """How many entries from `i` on are calls of one block with the same arguments, each
+    reading the one before, labelled `name1`, `name2`, ... (consecutive numbers)."""
+    first = items[i]
+    if not isinstance(first, Child) or first.block is None:
+        return 0
+    prefix, start = _split_label(first.scope.local)
+    if not prefix or start < 0 or not is_label(prefix):
+        return 0
+    n = 1
+    while i + n < len(items):
+        e = items[i + n]
+        prev = items[i + n - 1]
+        if not (isinstance(e, Child) and e.block is first.block and e.args == first.args
+                and e.scope.local == f"{prefix}{start + n}" and e.ins[0] == prev.out
+                and prev.out not in bound):
+            break
+        n += 1
+    return n
 
 
 _CALL = re.compile(r"[a-z_][a-z0-9_]*(\(.*\))?")

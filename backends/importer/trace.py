@@ -192,6 +192,8 @@ class _Builder:
         self.unused()
         if self.missing:
             raise Unexpressible(self.missing)
+        for scope in list(self.scopes.values()):
+            self.dense(scope)
         self.interfaces()
         return Traced(self.root, self.ops, self.output, self.input_shape, self.shapes)
 
@@ -268,7 +270,9 @@ class _Builder:
                 self.output = self.tensor(out)
             return
         if node.op == "get_attr":
-            self.miss(self.scope_of(node), f"parameter `{node.target}`",
+            attr = self.model.get_parameter(node.target) if node.target in dict(
+                self.model.named_parameters()) else None
+            self.miss(node.target, "torch.nn.Parameter" if attr is not None else "torch.Tensor",
                       "a parameter or buffer used directly in forward (archdsl's layers hold "
                       "all weights)")
             self.values[node] = _FAILED
@@ -391,6 +395,58 @@ class _Builder:
         return False
 
     # ------------------------------------------------------------------ afterwards
+
+    def dense(self, parent: Scope) -> None:
+        """DenseNet's pattern, rewritten as a chain: children D1..DL where Dk concatenates
+        [x0, n1, ..., n(k-1)] (the outputs of those before it) and the parent concatenates them
+        all at the end. Each Dk then takes the concat so far, C(k-1), and gives C(k) =
+        concat(C(k-1), nk): the same tensors (a concat of concats is one concat), the same
+        layers, and a block with one input and one output (`concat { {} {...} }`)."""
+        items = parent.items
+        if len(items) < 2 or not isinstance(items[-1], Op) or items[-1].kind != "concat":
+            return
+        final, kids = items[-1], items[:-1]
+        if not all(isinstance(k, Scope) and k.items and isinstance(k.items[-1], Op)
+                   for k in kids):
+            return
+        if any(dict((n, v) for n, v, _ in final.args).get("dim") != 0 for _ in [0]):
+            return
+        x0, outs, firsts = final.ins[0], [], []
+        for kid in kids:
+            first = kid.items[0]
+            if not (isinstance(first, Op) and first.kind == "concat"
+                    and first.ins == [x0, *outs]):
+                return
+            firsts.append(first)
+            outs.append(kid.items[-1].id)
+        if final.ins != [x0, *outs]:
+            return
+        allowed = {id(op) for op in (*firsts, final)}
+        for op in self.ops.values():
+            if id(op) not in allowed and any(v in outs for v in op.ins):
+                return
+        current = x0
+        for kid, first, n in zip(kids, firsts, outs, strict=True):
+            kid.items.remove(first)
+            del self.ops[first.id]
+            self.rename(first.id, current)
+            vid = max(self.ops) + 1
+            shape = (self.shapes[current][0] + self.shapes[n][0], *self.shapes[current][1:])
+            op = Op(vid, "concat", [("dim", 0, 0)], [current, n], "", kid.path, shape,
+                    self.shapes[current])
+            self.ops[vid] = op
+            self.shapes[vid] = shape
+            kid.items.append(op)
+            current = vid
+        items.remove(final)
+        del self.ops[final.id]
+        self.rename(final.id, current)
+
+    def rename(self, old: int, new: int) -> None:
+        for op in self.ops.values():
+            op.ins = [new if v == old else v for v in op.ins]
+        if self.output == old:
+            self.output = new
 
     def unused(self):
         """Modules with weights that forward never calls: their keys would be lost."""

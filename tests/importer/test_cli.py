@@ -62,7 +62,7 @@ def test_writes_the_file(pkg):
                                 "3x8x8", "-o", str(out))
     assert code == 0, err
     text = out.read_text()
-    assert text.startswith("# Imported from user_nets:Net(width=16, classes=5), input 3x8x8")
+    assert text.startswith("# From user_nets:Net(width=16, classes=5) by `archdsl import`")
     assert "network net {" in text and "fc: linear(5)" in text
     assert "wrote" in err and stdout == ""
     assert run_cli("check", str(out))[0] == 0

@@ -86,7 +86,8 @@ def test_command_writes_a_file_that_checks_and_exports_back(tmp_path):
     code, _, err = run_cli("import", str(path), "-o", str(out))
     assert code == 0, err
     text = out.read_text()
-    assert text.startswith("# Imported from small-resnet.onnx, input 3x32x32")
+    assert text.startswith("# From small-resnet.onnx by `archdsl import`")
+    assert "input 3x32x32" in text.splitlines()[0]
     assert "network small_resnet {" in text
     assert run_cli("check", str(out))[0] == 0
     # the fixed point: export the imported network, import that file, the same network

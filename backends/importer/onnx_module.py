@@ -145,8 +145,10 @@ class _Converter:
     def place(self, node, module: nn.Module, index: int, weight: str | None = None) -> str:
         """Put `module` at the path the file names for `node`; returns the dotted path."""
         parts: list[str] = []
-        if weight is not None and weight.endswith(".weight") and weight in self.inits:
-            parts = weight[: -len(".weight")].split(".")
+        stem = weight[: -len(".weight")] if weight and weight.endswith(".weight") else None
+        if stem and (weight in self.inits or stem in self.inits) \
+                and not stem.startswith("onnx::"):
+            parts = stem.split(".")
         if not parts:
             parts = _clean(_scope(node.name))
             if tuple(parts) in self.containers:  # a function called in that scope
@@ -264,6 +266,10 @@ class _Converter:
         self.graph.output(outs[0] if len(outs) == 1 else tuple(outs))  # (the last users)
         try:
             return _nest(self.root, self.graph, self.node_scope, outs), tuple(shape)
+        except _TooMany as exc:
+            raise OnnxUnsupported([Problem(exc.path, "scope",
+                                           f"takes {exc.count} tensors (a block takes one "
+                                           "and gives one)")]) from None
         except _Interleaved as exc:
             raise OnnxUnsupported([Problem(str(exc) or "(the model)", "scope",
                                            "its nodes are interleaved with others in the "
@@ -683,7 +689,33 @@ class _Converter:
         self._binary(node, operator.sub)
 
     def op_Mul(self, node, index, a):
-        self._binary(node, operator.mul)
+        if not self._learned_scale(node, index):
+            self._binary(node, operator.mul)
+
+    def _learned_scale(self, node, index) -> bool:
+        """A tensor times a weight of the file (ConvNeXt's layer scale, `x * gamma` with
+        gamma C x 1 x 1): archdsl's `scale`, holding that weight."""
+        for i, j in ((0, 1), (1, 0)):
+            x, w = self.tensor(node.input[i]), node.input[j]
+            c = self.const(w)  # (an initializer, or one torch.onnx shared through Identity)
+            rank = self.rank(node.input[i])
+            if x is None or c is None or c.dtype.kind != "f" or rank is None:
+                continue
+            shape = tuple(c.shape)
+            while len(shape) >= rank and shape and shape[0] == 1:
+                shape = shape[1:]  # a leading batch axis of 1
+            if len(shape) >= rank or c.size < 2:
+                return False
+            from archdsl.backends.torch.runtime import Scale
+
+            scale = Scale(shape)
+            with torch.no_grad():
+                scale.weight.copy_(torch.from_numpy(np.array(c, copy=True).reshape(shape)))
+            # named after the file's weight: `features.1.0.layer_scale` is that layer's path
+            self.call_module(node, index, scale, x,
+                             weight=w if w.endswith(".weight") else w + ".weight")
+            return True
+        return False
 
     def op_Div(self, node, index, a):
         self._binary(node, operator.truediv)
@@ -912,7 +944,7 @@ def _nest(root: nn.Module, flat: fx.Graph, node_scope: dict, outs: list) -> nn.M
                                      if a not in inside))
             used_outside = [m for m in inner if any(u not in inside for u in m.users)]
             if len(ins) > len(_ARITY):
-                raise _Interleaved(".".join((*prefix, c)))
+                raise _TooMany(".".join((*prefix, c)), len(ins))
             child_holder = holder._modules.get(c)
             if child_holder is None:
                 child_holder = OnnxScope()
@@ -1073,6 +1105,14 @@ def _chain(g: fx.Graph, names: list[str]) -> bool:
             return False
         x = n
     return list(g.nodes)[-1].args[0] is x
+
+
+class _TooMany(Exception):
+    """A scope that reads more tensors than an archdsl block takes."""
+
+    def __init__(self, path: str, count: int):
+        self.path, self.count = path, count
+        super().__init__(path)
 
 
 class _Interleaved(Exception):

@@ -227,7 +227,12 @@ def _stochastic_depth(m, rank) -> Mapped:
 
 
 def _scale(m, rank) -> Mapped:
-    raise NotExpressible("a learned scale's shape and initial value are not read back yet")
+    # the initial value is what every factor holds while they are all equal (a model not yet
+    # trained); a trained one's weights are loaded, and its initial value is archdsl's 1
+    w = m.weight.detach()
+    first = float(w.reshape(-1)[0]) if w.numel() else 1.0
+    init = first if w.numel() and bool((w == first).all()) else 1.0
+    return Mapped("scale", [("init", init, 1.0), ("shape", tuple(w.shape), NONE)])
 
 
 # nn class name -> mapping; looked up by the exact class (a subclass may change forward)

@@ -138,3 +138,24 @@ def test_input_fixes_what_the_file_leaves_dynamic(tmp_path):
     code, stdout, err = run_cli("import", str(path), "--input", "3x10x12")
     assert code == 0, err
     assert "input 3x10x12" in stdout
+
+
+def test_a_weight_of_the_file_times_a_tensor_is_a_learned_scale():
+    """ConvNeXt's layer scale: `x * gamma` with gamma an initializer of C x 1 x 1."""
+    class Scaled(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 4, 3, padding=1)
+            self.gamma = torch.nn.Parameter(torch.rand(4, 1, 1) + 0.5)
+
+        def forward(self, x):
+            return self.conv(x) * self.gamma
+
+    data = exported(Scaled(), (3, 6, 6))
+    result = from_onnx(data)
+    assert "gamma: scale(" in result.text
+    model = result.network.to_torch().eval()
+    model.load_state_dict(result.weights, strict=True)
+    x = torch.randn(2, 3, 6, 6)
+    with torch.no_grad():
+        assert np.abs(model(x).numpy() - onnxruntime_output(data, x)).max() <= 1e-5

@@ -159,6 +159,14 @@ class Renderer:
                 continue
             e = items[i]
             i += 1
+            if isinstance(e, Layer) and e.op.kind == "_piece":
+                continue  # named by its chunk's line
+            if isinstance(e, Layer) and e.op.kind == "chunk":
+                if e.ins[0] != current:
+                    lines.append(self.name_of(e.ins[0]))
+                lines.append(self.chunk(e.op))
+                current = e.op.pieces[-1].id
+                continue
             if isinstance(e, Child) and e.scope.local in self.skipped_labels():
                 # collect mode: the optional child is compared on its own (blocks.py)
                 self.skipped.setdefault(e.scope.local, []).append(e)
@@ -231,6 +239,14 @@ class Renderer:
                 parts.append(f"{a.name}={given[a.name]}")
         return f"{kind}({', '.join(parts)})" if parts else kind
 
+    def chunk(self, op) -> str:
+        """`[t1, t2] = chunk(2)`: every piece named, the pipeline going on from the last."""
+        names = []
+        for piece in op.pieces:
+            self.names.setdefault(piece.id, f"t{len(self.names) + 1}")
+            names.append(self.names[piece.id])
+        return f"[{', '.join(names)}] = {self.call('chunk', op.args)}"
+
     def merge(self, e) -> str:
         names = [self.name_of(v) for v in e.ins]
         extra = []
@@ -274,7 +290,10 @@ class Renderer:
         if e.block is not None:
             return [prefix + self.block_call(e)]
         self.depth += 1
+        bound = self.bound
+        self.bound = bound - {e.out}  # named at the child's line, not again inside
         inner = self.body(e.body, e.ins[0], e.out)
+        self.bound = bound
         self.depth -= 1
         short = collapse(inner)
         if inner and all(_is_call_line(x) for x in inner) and sum(map(len, short)) < 64:

@@ -94,6 +94,13 @@ def is_label(name: str) -> bool:
             and reserved_label(name) is None)
 
 
+class Name:
+    """An argument written as a name (the network's parameter `classes`)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+
 class Renderer:
     """Renders entries; `collect` mode records holes, final mode resolves them."""
 
@@ -131,6 +138,8 @@ class Renderer:
         return fmt_literal(style, name)
 
     def arg(self, name: str, value, default) -> str | None:
+        if isinstance(value, Name):
+            return value.text
         n = _uniform_int(value)
         if n is not None and name not in ("dims",):
             return self.num(n, name, default, value)
@@ -217,7 +226,10 @@ class Renderer:
         label = ""
         if op.path and op.stateful and is_label(op.local):
             label = f"{op.local}: "
-        return label + self.call(op.kind, op.args)
+        args = op.args
+        if op.id == self.classes_op:  # the network's `classes` parameter
+            args = [(n, Name("classes") if n == "features" else v, d) for n, v, d in args]
+        return label + self.call(op.kind, args)
 
     def call(self, kind: str, args: list) -> str:
         spec = op_spec(kind)
@@ -314,6 +326,7 @@ class Renderer:
         return f"{block.name}({', '.join(parts)})" if parts else block.name
 
     bound: set[int] = frozenset()
+    classes_op: int | None = None  # the final linear, whose width is `classes`
 
 
 def _split_label(label: str) -> tuple[str, int]:
@@ -368,12 +381,13 @@ def collapse(lines: list[str]) -> list[str]:
 
 def render(traced, items, current, out, **kw) -> tuple[list[str], Renderer]:
     """Render a body twice: once to learn which values need names, then with them bound."""
+    classes = kw.pop("classes_op", None)
     r = Renderer(traced, **kw)
-    r.body_in = current
+    r.body_in, r.classes_op = current, classes
     r.body(items, current, out)
     needed = set(r.needed)
     r2 = Renderer(traced, **kw)
-    r2.body_in = current
+    r2.body_in, r2.classes_op = current, classes
     r2.bound = needed
     for sub in (kw.get("optional") or {}).values():
         if isinstance(sub, tuple):

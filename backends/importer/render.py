@@ -280,9 +280,9 @@ class Renderer:
             self.depth -= 1
             if not inner:
                 lines.append("{}")
-            elif len(chain) == 1 and isinstance(chain[0], Child) and (
-                    len(inner) == 1 or not inner[0].startswith("{")):
-                lines.extend(inner)  # a labelled child is an item: no braces around it
+            elif len(chain) == 1 and isinstance(chain[0], (Child, Layer)) and (
+                    len(inner) == 1 or not inner[0].startswith("{")) and not _BOUND.match(inner[0]):
+                lines.extend(inner)  # one item needs no braces around it
             else:
                 lines.append("{")
                 lines.extend("    " + x for x in inner)
@@ -355,6 +355,7 @@ def _numbered_run(items: list, i: int, bound) -> int:
     return n
 
 
+_BOUND = re.compile(r"[A-Za-z_]\w* = ")
 _CALL = re.compile(r"[a-z_][a-z0-9_]*(\(.*\))?")
 
 

@@ -236,7 +236,10 @@ class _Columns:
         while candidate in taken or keyword.iskeyword(candidate) or candidate in ("in", "x"):
             candidate, n = f"{pname}{n}", n + 1
         common = Counter(vals).most_common(1)[0][0]
-        default = 1 if common == 1 else NONE
+        # a default where the commonest value is the layer's own default (`pad = 0`) or 1
+        # (`stride = 1`), so that most calls leave it out
+        own = _uniform(holes[0].default)
+        default = common if common == own or common == 1 else NONE
         full = [None] * len(self.instances)
         for i, v in zip(idx, vals, strict=True):
             full[i] = v
@@ -245,6 +248,12 @@ class _Columns:
             full = [default if v is None else v for v in full]
         self.params.append(Param(candidate, default, full))
         return candidate
+
+
+def _uniform(v):
+    if isinstance(v, tuple) and v and len(set(v)) == 1:
+        v = v[0]
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
 
 
 def _condition(cols: _Columns, exprs, holes_by_col, present: list[bool]) -> str | None:

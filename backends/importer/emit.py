@@ -17,11 +17,31 @@ def header(source: str | None, input_shape: tuple) -> list[str]:
             "# Compiled, it has the original's state_dict keys, in order, and its outputs."]
 
 
+def classifier(traced, items):
+    """The final linear when the network ends with one outside any block: its width becomes
+    the network's parameter `classes` (`archdsl summary --set classes=10`)."""
+    from .blocks import walk
+
+    op = traced.ops.get(traced.output)
+    if op is None or op.kind != "linear":
+        return None
+    for c in walk(items):
+        if c.block is not None and (op.scope == c.scope.path
+                                    or op.scope.startswith(c.scope.path + ".")):
+            return None
+    return op
+
+
 def network_text(traced, items, name: str) -> str:
-    lines, _ = render(traced, items, 0, traced.output, collect=False, comments=True)
+    head = classifier(traced, items)
+    lines, _ = render(traced, items, 0, traced.output, collect=False, comments=True,
+                      classes_op=head.id if head is not None else None)
     shape = "x".join(str(d) for d in traced.input_shape)
     body = [f"input {shape}", *collapse(lines)]
-    return "\n".join([f"network {name} {{", *("    " + x for x in body), "}"])
+    params = ""
+    if head is not None:
+        params = f"(classes = {dict((n, v) for n, v, _ in head.args)['features']})"
+    return "\n".join([f"network {name}{params} {{", *("    " + x for x in body), "}"])
 
 
 def file_text(traced, items, blocks, name: str, source: str | None) -> str:

@@ -283,6 +283,8 @@ def module_mapping(module):
     cls = type(module)
     if cls.__module__.startswith("torch.nn.modules") and cls.__name__ in NN:
         return NN[cls.__name__]
+    if cls.__module__.startswith("archdsl_generated_"):  # runtime.py's classes, copied in
+        return OTHER.get(f"archdsl.backends.torch.runtime.{cls.__qualname__}")
     return OTHER.get(f"{cls.__module__}.{cls.__qualname__}")
 
 
@@ -479,6 +481,29 @@ def function_mapping(target):
         return _FUNCTIONS.get(target)
     except TypeError:  # an unhashable target
         return None
+
+
+def _fn_channel_shuffle(args, kwargs, rank):
+    a = _kw(args, kwargs, ["groups"], {})
+    return Mapped("channel_shuffle", [("groups", a["groups"], NONE)])
+
+
+def wrapped_functions() -> list:
+    """Functions of libraries already imported that are one archdsl kind, which the tracer
+    keeps whole: torchvision's `channel_shuffle` (ShuffleNet), if torchvision is loaded."""
+    import sys
+
+    out = []
+    shufflenet = sys.modules.get("torchvision.models.shufflenetv2")
+    if shufflenet is not None and hasattr(shufflenet, "channel_shuffle"):
+        out.append(shufflenet.channel_shuffle)
+    return out
+
+
+def wrapped_mapping(target):
+    if target in wrapped_functions():
+        return _fn_channel_shuffle
+    return None
 
 
 MERGES = {"add", "mul", "sub", "div", "max", "min"}  # kinds whose inputs are all tensors

@@ -94,6 +94,13 @@ def is_label(name: str) -> bool:
             and reserved_label(name) is None)
 
 
+class Name:
+    """An argument written as a name (the network's parameter `classes`)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+
 class Renderer:
     """Renders entries; `collect` mode records holes, final mode resolves them."""
 
@@ -131,6 +138,8 @@ class Renderer:
         return fmt_literal(style, name)
 
     def arg(self, name: str, value, default) -> str | None:
+        if isinstance(value, Name):
+            return value.text
         n = _uniform_int(value)
         if n is not None and name not in ("dims",):
             return self.num(n, name, default, value)
@@ -159,6 +168,14 @@ class Renderer:
                 continue
             e = items[i]
             i += 1
+            if isinstance(e, Layer) and e.op.kind == "_piece":
+                continue  # named by its chunk's line
+            if isinstance(e, Layer) and e.op.kind == "chunk":
+                if e.ins[0] != current:
+                    lines.append(self.name_of(e.ins[0]))
+                lines.append(self.chunk(e.op))
+                current = e.op.pieces[-1].id
+                continue
             if isinstance(e, Child) and e.scope.local in self.skipped_labels():
                 # collect mode: the optional child is compared on its own (blocks.py)
                 self.skipped.setdefault(e.scope.local, []).append(e)
@@ -209,7 +226,10 @@ class Renderer:
         label = ""
         if op.path and op.stateful and is_label(op.local):
             label = f"{op.local}: "
-        return label + self.call(op.kind, op.args)
+        args = op.args
+        if op.id == self.classes_op:  # the network's `classes` parameter
+            args = [(n, Name("classes") if n == "features" else v, d) for n, v, d in args]
+        return label + self.call(op.kind, args)
 
     def call(self, kind: str, args: list) -> str:
         spec = op_spec(kind)
@@ -230,6 +250,14 @@ class Renderer:
             else:
                 parts.append(f"{a.name}={given[a.name]}")
         return f"{kind}({', '.join(parts)})" if parts else kind
+
+    def chunk(self, op) -> str:
+        """`[t1, t2] = chunk(2)`: every piece named, the pipeline going on from the last."""
+        names = []
+        for piece in op.pieces:
+            self.names.setdefault(piece.id, f"t{len(self.names) + 1}")
+            names.append(self.names[piece.id])
+        return f"[{', '.join(names)}] = {self.call('chunk', op.args)}"
 
     def merge(self, e) -> str:
         names = [self.name_of(v) for v in e.ins]
@@ -252,9 +280,9 @@ class Renderer:
             self.depth -= 1
             if not inner:
                 lines.append("{}")
-            elif len(chain) == 1 and isinstance(chain[0], Child) and (
-                    len(inner) == 1 or not inner[0].startswith("{")):
-                lines.extend(inner)  # a labelled child is an item: no braces around it
+            elif len(chain) == 1 and isinstance(chain[0], (Child, Layer)) and (
+                    len(inner) == 1 or not inner[0].startswith("{")) and not _BOUND.match(inner[0]):
+                lines.extend(inner)  # one item needs no braces around it
             else:
                 lines.append("{")
                 lines.extend("    " + x for x in inner)
@@ -274,7 +302,10 @@ class Renderer:
         if e.block is not None:
             return [prefix + self.block_call(e)]
         self.depth += 1
+        bound = self.bound
+        self.bound = bound - {e.out}  # named at the child's line, not again inside
         inner = self.body(e.body, e.ins[0], e.out)
+        self.bound = bound
         self.depth -= 1
         short = collapse(inner)
         if inner and all(_is_call_line(x) for x in inner) and sum(map(len, short)) < 64:
@@ -295,6 +326,7 @@ class Renderer:
         return f"{block.name}({', '.join(parts)})" if parts else block.name
 
     bound: set[int] = frozenset()
+    classes_op: int | None = None  # the final linear, whose width is `classes`
 
 
 def _split_label(label: str) -> tuple[str, int]:
@@ -323,6 +355,7 @@ def _numbered_run(items: list, i: int, bound) -> int:
     return n
 
 
+_BOUND = re.compile(r"[A-Za-z_]\w* = ")
 _CALL = re.compile(r"[a-z_][a-z0-9_]*(\(.*\))?")
 
 
@@ -349,12 +382,13 @@ def collapse(lines: list[str]) -> list[str]:
 
 def render(traced, items, current, out, **kw) -> tuple[list[str], Renderer]:
     """Render a body twice: once to learn which values need names, then with them bound."""
+    classes = kw.pop("classes_op", None)
     r = Renderer(traced, **kw)
-    r.body_in = current
+    r.body_in, r.classes_op = current, classes
     r.body(items, current, out)
     needed = set(r.needed)
     r2 = Renderer(traced, **kw)
-    r2.body_in = current
+    r2.body_in, r2.classes_op = current, classes
     r2.bound = needed
     for sub in (kw.get("optional") or {}).values():
         if isinstance(sub, tuple):

@@ -90,7 +90,8 @@ def _structure(items: list, body_out) -> list:
                 chain = []
                 while v in producer and producer[v] < at:
                     e = items[producer[v]]
-                    if len(e.ins) != 1 or uses[v] != 1 or isinstance(e, Merge):
+                    if len(e.ins) != 1 or uses[v] != 1 or isinstance(e, Merge) or (
+                            isinstance(e, Layer) and e.op.kind in ("chunk", "_piece")):
                         break
                     chain.insert(0, e)
                     v = e.ins[0]

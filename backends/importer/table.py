@@ -48,7 +48,8 @@ def one(family: str, name: str) -> dict:
         row["missing"] = "(skipped: too large for this check)"
         return row
     torch.manual_seed(0)
-    kw = {"aux_loss": False} if family == "segmentation" else {}
+    # never a download: no weights, the backbone's neither
+    kw = {"aux_loss": False, "weights_backbone": None} if family == "segmentation" else {}
     if name in ("googlenet", "inception_v3"):
         kw = {"aux_logits": False, "init_weights": False}
     model = torchvision.models.get_model(name, weights=None, **kw)

@@ -51,6 +51,7 @@ class Op:
     shape: tuple  # output, without the batch
     in_shape: tuple  # first input, without the batch
     stateful: bool = False  # has parameters or buffers (its label matters)
+    pieces: list = field(default_factory=list)  # a chunk: the ops of its pieces, in order
 
     @property
     def local(self) -> str:
@@ -95,8 +96,23 @@ def _tracer_class():
     import torch.fx as fx
 
     class Tracer(fx.Tracer):
+        def __init__(self):
+            # functions that are one archdsl kind, kept whole (fx would trace into them)
+            super().__init__(autowrap_functions=tuple(kinds.wrapped_functions()))
+
         def is_leaf_module(self, m, qualname):  # archdsl's layers, and torch.nn's own
             return kinds.is_known(m) or super().is_leaf_module(m, qualname)
+
+        def iter(self, obj):
+            # `a, b = x.chunk(2, dim=1)`: the pieces one by one (a chunk of a size that does
+            # not divide may give fewer; the shapes then show it and the import fails there)
+            node = obj.node
+            is_chunk = (node.op == "call_method" and node.target == "chunk") or (
+                node.op == "call_function" and getattr(node.target, "__name__", "") == "chunk")
+            n = node.args[1] if len(node.args) > 1 else node.kwargs.get("chunks")
+            if is_chunk and isinstance(n, int):
+                return iter([obj[i] for i in range(n)])
+            return super().iter(obj)
 
     return Tracer
 
@@ -147,6 +163,12 @@ def _shape(node) -> tuple | None:
     return tuple(int(d) for d in meta.shape)
 
 
+def _torch():
+    import torch
+
+    return torch
+
+
 class _Failed(Exception):
     """An input of this node could not be expressed (and was reported)."""
 
@@ -193,6 +215,7 @@ class _Builder:
         if self.missing:
             raise Unexpressible(self.missing)
         for scope in list(self.scopes.values()):
+            self.narrows(scope)
             self.dense(scope)
         self.interfaces()
         return Traced(self.root, self.ops, self.output, self.input_shape, self.shapes)
@@ -287,7 +310,12 @@ class _Builder:
             if self.values.get(a) is _FAILED:
                 raise _Failed
         if node.op == "call_function" and node.target is operator.getitem:
-            raise NotExpressible("indexes a value (a tuple or a shape)")
+            self.piece(node)
+            return
+        if (node.op == "call_method" and node.target == "chunk") or (
+                node.op == "call_function" and node.target is _torch().chunk):
+            self.chunk(node)
+            return
         scope = self.enter(node)
         shape = _shape(node)
         if shape is None or len(shape) < 1:
@@ -301,7 +329,7 @@ class _Builder:
         if mapped.inplace_alias:
             self.values[node] = ins[0]
             return
-        vid = len(self.ops) + 1
+        vid = max(self.ops, default=0) + 1
         op = Op(vid, mapped.kind, mapped.args, ins, path, scope.path, shape[1:],
                 self.shapes[ins[0]], stateful)
         self.ops[vid] = op
@@ -343,6 +371,16 @@ class _Builder:
             self.add(node, scope, Mapped("concat", [("dim", kinds._dim(dim, rank), 0)]), ins,
                      shape)
             return
+        if node.op == "call_function" and target is torch.narrow:
+            x = self.tensor(node.args[0])
+            _, dim, start, length = node.args
+            if not all(isinstance(v, int) for v in (dim, start, length)):
+                raise NotExpressible("narrows by sizes read from tensors")
+            rank = len(self.shapes[x])
+            self.add(node, scope, Mapped("_narrow", [("dim", kinds._dim(dim, rank), 0),
+                                                     ("start", start, 0),
+                                                     ("length", length, 0)]), [x], shape)
+            return
         if (node.op == "call_method" and target in ("view", "reshape")) or (
                 node.op == "call_function" and target is torch.reshape):
             self.reshape(node, scope, shape)
@@ -350,7 +388,7 @@ class _Builder:
         if node.op == "call_method":
             fn = kinds.METHODS.get(target)
         else:
-            fn = kinds.function_mapping(target)
+            fn = kinds.function_mapping(target) or kinds.wrapped_mapping(target)
         if fn is None:
             raise NotExpressible("archdsl has no layer kind for this call")
         tensor_args = [a for a in node.args if isinstance(a, fx.Node)]
@@ -370,6 +408,40 @@ class _Builder:
                 raise NotExpressible("takes more than one tensor")
             ins = [first]
         self.add(node, scope, mapped, ins, shape)
+
+    def chunk(self, node):
+        """`x.chunk(n, dim)`: an op whose pieces come from the `[i]`s that follow it."""
+        scope = self.enter(node)
+        x = self.tensor(node.args[0])
+        a = kinds._kw(node.args, dict(node.kwargs), ["chunks", "dim"], {"dim": 0})
+        dim = kinds._dim(a["dim"], len(self.shapes[x]))
+        vid = max(self.ops, default=0) + 1
+        op = Op(vid, "chunk", [("chunks", a["chunks"], kinds.NONE), ("dim", dim, 0)], [x], "",
+                scope.path, self.shapes[x], self.shapes[x])
+        self.ops[vid] = op
+        self.shapes[vid] = self.shapes[x]
+        scope.items.append(op)
+        self.values[node] = ("chunk", op)
+
+    def piece(self, node):
+        import torch.fx as fx
+
+        src, index = node.args
+        held = self.values.get(src) if isinstance(src, fx.Node) else None
+        if not (isinstance(held, tuple) and held[0] == "chunk" and isinstance(index, int)):
+            raise NotExpressible("indexes a value (a tuple or a shape)")
+        chunk = held[1]
+        if index != len(chunk.pieces):
+            raise NotExpressible("takes the pieces of a chunk out of order")
+        shape = _shape(node)
+        scope = self.enter(node)
+        vid = max(self.ops) + 1
+        op = Op(vid, "_piece", [], [chunk.id], "", scope.path, shape[1:], chunk.in_shape)
+        self.ops[vid] = op
+        self.shapes[vid] = shape[1:]
+        chunk.pieces.append(op)
+        scope.items.append(op)
+        self.values[node] = vid
 
     def reshape(self, node, scope, shape):
         import torch.fx as fx
@@ -395,6 +467,46 @@ class _Builder:
         return False
 
     # ------------------------------------------------------------------ afterwards
+
+    def narrows(self, scope: Scope) -> None:
+        """`torch.narrow`s that cut one tensor into equal consecutive pieces (how a compiled
+        network computes `chunk`) as the chunk they are."""
+        items = scope.items
+        i = 0
+        while i < len(items):
+            first = items[i]
+            if not (isinstance(first, Op) and first.kind == "_narrow"):
+                i += 1
+                continue
+            run = [first]
+            while i + len(run) < len(items):
+                nxt = items[i + len(run)]
+                if not (isinstance(nxt, Op) and nxt.kind == "_narrow"
+                        and nxt.ins == first.ins and nxt.args[0] == first.args[0]):
+                    break
+                run.append(nxt)
+            dim = first.args[0][1]
+            size = first.in_shape[dim]
+            length = first.args[2][1]
+            starts = [op.args[1][1] for op in run]
+            n = -(-size // length)
+            if not (starts == [k * length for k in range(len(run))] and len(run) == n
+                    and all(op.args[2][1] == min(length, size - s)
+                            for op, s in zip(run, starts, strict=True))):
+                self.miss(scope.path, "torch.narrow", "cuts a tensor other than into a chunk")
+                return
+            vid = max(self.ops) + 1
+            chunk = Op(vid, "chunk", [("chunks", n, kinds.NONE), ("dim", dim, 0)],
+                       list(first.ins), "", scope.path, first.in_shape, first.in_shape)
+            self.ops[vid] = chunk
+            self.shapes[vid] = first.in_shape
+            for op in run:
+                op.kind, op.args, op.ins = "_piece", [], [vid]
+            chunk.pieces = run
+            items.insert(i, chunk)
+            i += len(run) + 1
+        if self.missing:
+            raise Unexpressible(self.missing)
 
     def dense(self, parent: Scope) -> None:
         """DenseNet's pattern, rewritten as a chain: children D1..DL where Dk concatenates

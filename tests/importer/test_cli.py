@@ -63,7 +63,7 @@ def test_writes_the_file(pkg):
     assert code == 0, err
     text = out.read_text()
     assert text.startswith("# From user_nets:Net(width=16, classes=5) by `archdsl import`")
-    assert "network net {" in text and "fc: linear(5)" in text
+    assert "network net(classes = 5) {" in text and "fc: linear(classes)" in text
     assert "wrote" in err and stdout == ""
     assert run_cli("check", str(out))[0] == 0
 
@@ -72,7 +72,7 @@ def test_a_factory_and_a_name_to_stdout(pkg):
     code, stdout, err = run_cli("import", "user_nets:small", "--input", "3x8x8", "--name",
                                 "tiny")
     assert code == 0, err
-    assert "network tiny {" in stdout and "conv(4, 3x3, pad=1)" in stdout
+    assert "network tiny(classes = 3) {" in stdout and "conv(4, 3x3, pad=1)" in stdout
 
 
 def test_unexpressible_lists_what_is_missing_and_writes_nothing(pkg):

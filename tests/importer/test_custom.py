@@ -60,6 +60,13 @@ def test_resnet_block_recovered(imported):
     assert imported["bottleneck_resnet"][2].blocks == 1
 
 
+def test_the_head_is_the_classes_parameter(imported):
+    text = imported["bottleneck_resnet"][2].text
+    assert "network bottleneck_resnet(classes = 10) {" in text
+    assert "fc: linear(classes)" in text
+    assert archdsl.parse(text, classes=3).output_shape == (3,)
+
+
 def test_basic_block_projection_is_an_if(imported):
     text = imported["basic_resnet"][2].text
     assert "block basic_block(width, stride = 1) {" in text

@@ -88,7 +88,7 @@ def test_command_writes_a_file_that_checks_and_exports_back(tmp_path):
     text = out.read_text()
     assert text.startswith("# From small-resnet.onnx by `archdsl import`")
     assert "input 3x32x32" in text.splitlines()[0]
-    assert "network small_resnet {" in text
+    assert "network small_resnet(classes = 10) {" in text
     assert run_cli("check", str(out))[0] == 0
     # the fixed point: export the imported network, import that file, the same network
     again = tmp_path / "again.onnx"

@@ -184,8 +184,14 @@ class Renderer:
             if not isinstance(e, Merge) and e.ins[0] != current:
                 lines.append(self.name_of(e.ins[0]))
             out_lines = self.entry(e)
+            marked = getattr(e.scope if isinstance(e, Child) else getattr(e, "op", None),
+                             "renamed_from", None)
+            if marked is not None:  # --mark-unsupported
+                from archdsl.escape import visible
+
+                out_lines[0] += f"  # UNSUPPORTED: named `{visible(marked)}` in the model"
             if self.comments and self.depth == 0 and isinstance(e, Child) and e.out in \
-                    self.traced.shapes:
+                    self.traced.shapes and marked is None:
                 shape = "x".join(str(d) for d in self.traced.shapes[e.out])
                 out_lines[-1] += f"  # -> {shape}"
             lines.extend(out_lines)

@@ -5,7 +5,9 @@ SPEC is `pkg.module:factory` or `pkg.module:Class(args)`, imported and run as Py
 the person asks for by naming it). The model is traced, each call mapped to an archdsl kind,
 its module paths kept, its blocks recovered (backends/importer). Exit 0: written. Exit 1:
 the model has parts archdsl cannot express; each is listed with its model path and nothing
-is written. Exit 2: a SPEC that names nothing importable, or a bad `--input`.
+is written (with `--mark-unsupported`, children whose names cannot be labels are written
+renamed and marked, and listed: exit 1 too). Exit 2: a SPEC that names nothing importable,
+or a bad `--input`.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ def add_parser(sub):
                    help="the shape of one input sample, batch left out (default 3x224x224)")
     p.add_argument("--name", metavar="NAME",
                    help="the network's name (default: the factory's or the class's)")
+    p.add_argument("--mark-unsupported", action="store_true",
+                   help="write the file even where a child's name cannot be an archdsl label "
+                        "(`block`, `block1-0`): renamed and marked `# UNSUPPORTED`, listed, "
+                        "exit 1 (its state_dict keys differ there)")
     return p
 
 
@@ -58,20 +64,25 @@ def run(args) -> int:
         raise UsageError(f"import: {exc}") from None
     name = args.name or spec.default_name(args.spec)
     try:
-        result = from_torch(model, shape, name=name, source=args.spec)
+        result = from_torch(model, shape, name=name, source=args.spec,
+                            mark_unsupported=args.mark_unsupported)
     except Unexpressible as exc:
         print(render_missing(args.spec, exc.missing), file=sys.stderr)
         return EXIT_INPUT
     if args.output in (None, "-"):
         sys.stdout.write(result.text)
-        return EXIT_OK
-    write_atomic(args.output, result.text, allow_arch=True)
-    print(f"wrote {visible(args.output)}: {result.network.name} ({result.lines} lines, "
-          f"{result.blocks} blocks, {result.network.params:,} parameters)", file=sys.stderr)
+    else:
+        write_atomic(args.output, result.text, allow_arch=True)
+        print(f"wrote {visible(args.output)}: {result.network.name} ({result.lines} lines, "
+              f"{result.blocks} blocks, {result.network.params:,} parameters)",
+              file=sys.stderr)
+    if result.marked:
+        print(render_missing(args.spec, result.marked, written=True), file=sys.stderr)
+        return EXIT_INPUT
     return EXIT_OK
 
 
-def render_missing(spec: str, missing) -> str:
+def render_missing(spec: str, missing, written: bool = False) -> str:
     """The parts that have no archdsl counterpart, one diagnostic each, in forward order."""
     lines = []
     for m in missing:
@@ -79,5 +90,6 @@ def render_missing(spec: str, missing) -> str:
         lines.append(f"{visible(spec)}: error: {where}: {visible(m.what)}: {visible(m.reason)}")
     n = len(missing)
     lines.append(f"{n} part{'s' if n != 1 else ''} of the model cannot be expressed in archdsl; "
-                 "nothing written")
+                 + ("written renamed and marked `# UNSUPPORTED`" if written else
+                    "nothing written"))
     return "\n".join(lines)

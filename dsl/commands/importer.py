@@ -62,6 +62,10 @@ def run(args) -> int:
         model = spec.load(args.spec)
     except spec.SpecError as exc:
         raise UsageError(f"import: {exc}") from None
+    source = getattr(sys.modules.get(spec.parse(args.spec)[0]), "__file__", None)
+    if args.output not in (None, "-") and source and \
+            os.path.realpath(args.output) == os.path.realpath(source):
+        raise UsageError(f"import: refusing to write {args.output}: it is the model's source")
     name = args.name or spec.default_name(args.spec)
     try:
         result = from_torch(model, shape, name=name, source=args.spec,

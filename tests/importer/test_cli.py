@@ -128,6 +128,13 @@ def test_bad_input_shape(pkg):
     assert code == 2 and "--input" in err
 
 
+def test_never_overwrites_the_models_source(pkg):
+    code, _, err = run_cli("import", "user_nets:Net", "--input", "3x8x8", "-o",
+                           str(pkg / "user_nets.py"))
+    assert code == 2 and "it is the model's source" in err
+    assert "class Net" in (pkg / "user_nets.py").read_text()
+
+
 def test_output_is_a_folder(pkg):
     code, _, err = run_cli("import", "user_nets:Net", "--input", "3x8x8", "-o", str(pkg))
     assert code == 2 and "is a folder" in err

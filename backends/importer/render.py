@@ -161,7 +161,8 @@ class Renderer:
         i = 0
         while i < len(items):
             run = _numbered_run(items, i, self.bound)
-            if run > 2 and items[i].ins[0] == current:  # three lines pay off from 3
+            if run > 2 and items[i].ins[0] == current and \
+                    items[i + run - 1].out not in self.bound:  # three lines pay off from 3
                 lines.extend(self.loop(items[i:i + run]))
                 current = items[i + run - 1].out
                 i += run

@@ -35,6 +35,7 @@ class Imported:
     blocks: int
     block_names: tuple[str, ...] = ()
     weights: dict | None = None  # from_onnx: the file's weights under the file's keys
+    marked: tuple = ()  # with mark_unsupported: the parts written otherwise (`Missing`s)
 
     def __iter__(self):
         return iter((self.text, self.network))
@@ -58,13 +59,18 @@ def _network_name(module, name: str | None) -> str:
     return name
 
 
-def from_torch(module, input_shape, name: str | None = None, *, source: str | None = None):
+def from_torch(module, input_shape, name: str | None = None, *, source: str | None = None,
+               mark_unsupported: bool = False):
     """Import `module` (an `nn.Module`) for inputs of `input_shape` (without the batch:
     `(3, 224, 224)` or `"3x224x224"`): an `Imported` with the `.arch` text and the `Network`.
 
     Raises `Unexpressible` (its `missing` lists each part archdsl has no counterpart for,
     with its module path) and writes nothing then. `name` names the network (default: the
     module's class in snake case); `source` is what the header says it came from.
+
+    With `mark_unsupported`, a child whose name cannot be a label (`block`, `block1-0`) is
+    written under one that can (`block_`, `block1_0`), marked with a comment, and listed in
+    the result's `marked`: the file is a start to edit, whose keys differ there.
     """
     import archdsl
 
@@ -74,42 +80,51 @@ def from_torch(module, input_shape, name: str | None = None, *, source: str | No
     traced = trace.trace(module, shape)
     missing: list[Missing] = []
     items = structure.entries(traced, missing)
-    _check_labels(traced, items, missing)
+    marked: list[Missing] = []
+    _check_labels(traced, items, marked if mark_unsupported else missing, mark_unsupported)
     if missing:
         raise Unexpressible(missing)
     net_name = _network_name(module, name)
     found = blocks.recover(traced, items, net_name)
     text = emit.file_text(traced, items, found, net_name, source)
     network = archdsl.parse(text, filename=f"{net_name}.arch")
-    return Imported(text, network, len(found), tuple(b.name for b in found))
+    return Imported(text, network, len(found), tuple(b.name for b in found), tuple(marked))
 
 
-def _check_labels(traced, items, missing: list[Missing]) -> None:
+def _check_labels(traced, items, missing: list[Missing], rename: bool) -> None:
     """Every name that reaches a state_dict key must be a label archdsl can write (or a
-    number, which the numbering gives)."""
+    number, which the numbering gives); with `rename`, one that is not is given a label that
+    is (and still listed)."""
     from archdsl.elaborate import reserved_label
 
     from .blocks import walk
     from .render import is_label
 
-    def check(path, local, cls):
+    def check(thing, path, local, cls):
         if local.isdigit() or is_label(local):
             return
         why = reserved_label(local) if re.fullmatch(r"[A-Za-z_]\w*", local) else \
             "it is not a name (letters, digits and _)"
         missing.append(Missing(path, f"{cls.__module__}.{cls.__qualname__}",
                                f"its name `{local}` cannot be an archdsl label: {why}"))
+        if rename:
+            new = re.sub(r"\W", "_", local)
+            new = new if new[:1].isalpha() or new[:1] == "_" else f"_{new}"
+            while not is_label(new):
+                new += "_"
+            thing.rename = new
+            thing.renamed_from = local
 
     for op in traced.ops.values():
         if op.path and op.stateful:
             m = traced.root.module.get_submodule(op.path)
-            check(op.path, op.local, type(m))
+            check(op, op.path, op.local, type(m))
     for c in walk(items):
-        check(c.scope.path, c.scope.local, c.scope.cls)
+        check(c.scope, c.scope.path, c.scope.local, c.scope.cls)
 
 
 def from_onnx(source, input_shape=None, name: str | None = None, *,
-              label: str | None = None):
+              label: str | None = None, mark_unsupported: bool = False):
     """Import an ONNX model (a path, the file's bytes or an `onnx.ModelProto`): the file as
     the PyTorch module tree torch.onnx exported it from (`onnx_module`), then `from_torch`.
 
@@ -133,7 +148,8 @@ def from_onnx(source, input_shape=None, name: str | None = None, *,
     if name is None and isinstance(source, (str, Path)):
         name = Path(source).stem
     label = label or (str(source) if isinstance(source, (str, Path)) else "an ONNX model")
-    result = from_torch(module, shape, name=name or "imported", source=label)
+    result = from_torch(module, shape, name=name or "imported", source=label,
+                        mark_unsupported=mark_unsupported)
     result.weights = module.state_dict()
     return result
 

@@ -177,8 +177,12 @@ def _make(traced, instances: list[Child], base: str, taken: set) -> list[Block]:
     if optional:
         sigs_o = [_collect(traced, c, optional) for c in instances]
         reps = [i for i, ls in enumerate(labels) if optional <= ls]
-        same_inner = all(len({sigs_o[i][2][lab][0] for i, ls in enumerate(labels) if lab in ls})
-                         == 1 for lab in optional)
+        # each optional child left out where it is (not inside a loop) and the same wherever
+        found = all(lab in sigs_o[i][2] for i, ls in enumerate(labels) for lab in optional
+                    if lab in ls)
+        same_inner = found and all(
+            len({sigs_o[i][2][lab][0] for i, ls in enumerate(labels) if lab in ls}) == 1
+            for lab in optional)
         if len({s[0] for s in sigs_o}) == 1 and reps and same_inner:
             name = _unique(base, taken)
             block = _unify(traced, instances, sigs_o, {lab: [lab in ls for ls in labels]

@@ -421,6 +421,53 @@ def _fn_transpose(args, kwargs, rank):
                                 ("dim1", _dim(a["dim1"], rank), NONE)])
 
 
+def _fn_permute(args, kwargs, rank):
+    dims = list(args[1:]) or list(kwargs.get("dims", ()))
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = list(dims[0])
+    if not dims or not all(isinstance(d, int) for d in dims):
+        raise NotExpressible("permutes by dimensions that are not numbers")
+    dims = [d % len(dims) for d in dims]
+    if dims[0] != 0:
+        raise NotExpressible("moves the batch dimension")
+    return Mapped("permute", [("dims", tuple(d - 1 for d in dims[1:]), NONE)])
+
+
+def _fn_pad(args, kwargs, rank):
+    a = _kw(args, kwargs, ["pad", "mode", "value"], {"mode": "constant", "value": None})
+    pad = a["pad"]
+    if not isinstance(pad, (tuple, list)) or not all(isinstance(p, int) and p >= 0
+                                                     for p in pad):
+        raise NotExpressible("pads by amounts that are not numbers of zero or more (archdsl's "
+                             "pad does not crop)")
+    value = 0.0 if a["value"] is None else float(a["value"])
+    return Mapped("pad", [("pad", tuple(pad), NONE), ("mode", a["mode"], "constant"),
+                          ("value", value, 0.0)])
+
+
+def _fn_interpolate(args, kwargs, rank):
+    a = _kw(args, kwargs, ["size", "scale_factor", "mode", "align_corners",
+                           "recompute_scale_factor", "antialias"],
+            {"size": None, "scale_factor": None, "mode": "nearest", "align_corners": None,
+             "recompute_scale_factor": None, "antialias": False})
+    if a["recompute_scale_factor"] or a["antialias"]:
+        raise NotExpressible("recompute_scale_factor or antialias")
+    size, scale = a["size"], a["scale_factor"]
+    if size is not None:
+        size = (size,) if isinstance(size, int) else tuple(size)
+        if not all(isinstance(s, int) for s in size):
+            raise NotExpressible("a size read from a tensor (archdsl's upsample(like=...) "
+                                 "is not read back yet)")
+    if isinstance(scale, (tuple, list)):
+        scale = tuple(float(f) for f in scale)
+        scale = scale[0] if len(set(scale)) == 1 else scale
+    elif scale is not None:
+        scale = float(scale)
+    return Mapped("upsample", [("scale", scale, None), ("size", size, None),
+                               ("mode", a["mode"], "nearest"),
+                               ("align_corners", a["align_corners"], None)])
+
+
 def _fn_alias(args, kwargs, rank):
     return Mapped("identity", [], inplace_alias=True)
 
@@ -459,6 +506,7 @@ def _functions():
         F.softmax: _fn_softmax("softmax"), torch.softmax: _fn_softmax("softmax"),
         F.log_softmax: _fn_softmax("log_softmax"),
         torch.mean: _fn_mean, torch.transpose: _fn_transpose,
+        torch.permute: _fn_permute, F.pad: _fn_pad, F.interpolate: _fn_interpolate,
     }
 
 
@@ -466,7 +514,7 @@ METHODS = {
     "add": _fn_merge("add"), "add_": _fn_merge("add"), "mul": _fn_merge("mul"),
     "flatten": _fn_method_flatten, "relu": _fn_plain("relu"), "relu_": _fn_plain("relu"),
     "sigmoid": _fn_plain("sigmoid"), "tanh": _fn_plain("tanh"), "mean": _fn_mean,
-    "softmax": _fn_softmax("softmax"), "transpose": _fn_transpose,
+    "softmax": _fn_softmax("softmax"), "transpose": _fn_transpose, "permute": _fn_permute,
     "contiguous": _fn_alias,
 }
 

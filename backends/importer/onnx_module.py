@@ -49,9 +49,17 @@ class OnnxFileError(Exception):
 
 
 def _attrs(node) -> dict:
+    """A node's attributes; a float the file holds in float32 as the shortest decimal that
+    float32 reads back the same (ONNX's 1e-5 is 9.99999974738e-6 in a double)."""
     from onnx import helper
 
-    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    out = {}
+    for a in node.attribute:
+        value = helper.get_attribute_value(a)
+        if isinstance(value, float):
+            value = float(str(np.float32(value)))
+        out[a.name] = value
+    return out
 
 
 def _scope(node_name: str) -> list[str]:
@@ -126,6 +134,8 @@ class _Converter:
         self.problems: list[Problem] = []
         self.used_paths: set[str] = set()
         self.probed = False
+        self.slices: dict[tuple, dict] = {}  # (tensor, axis) -> (start, stop) -> Slice node
+        self.pending: dict[str, object] = {}  # a sliced piece whose chunk is not made yet
         self.consumers: dict[str, int] = {}
         for n in proto.graph.node:
             for i in n.input:
@@ -257,6 +267,9 @@ class _Converter:
             if why:
                 self.problems.append(Problem(where, node.op_type, why))
                 self._stand_in(node, index)
+        for out, node in self.pending.items():
+            self.problems.append(Problem(node.name or out, "Slice", "a slice other than an "
+                                         "equal piece of one axis (archdsl's chunk)"))
         if self.problems:
             raise OnnxUnsupported(self.problems)
         outs = [self.tensor(o.name) for o in g.output]
@@ -313,16 +326,17 @@ class _Converter:
         return ""
 
     def _probe(self) -> None:
-        """The sizes of every tensor a `Shape` reads, from onnxruntime running the file at
-        two batch sizes (shape inference does not see through every node): the sizes that
-        stay are the ones besides the batch."""
+        """The sizes of every tensor a `Shape` or a `Slice` reads, from onnxruntime running
+        the file at two batch sizes (shape inference does not see through every node): the
+        sizes that stay are the ones besides the batch."""
         if self.probed:
             return
         self.probed = True
         import onnx
         import onnxruntime as ort
 
-        wanted = sorted({n.input[0] for n in self.proto.graph.node if n.op_type == "Shape"}
+        wanted = sorted({n.input[0] for n in self.proto.graph.node
+                         if n.op_type in ("Shape", "Slice")}
                         - set(self.static_dims) - set(self.inits))
         if not wanted:
             return
@@ -369,6 +383,8 @@ class _Converter:
 
     def x(self, node, i: int = 0) -> fx.Node:
         value = self.tensor(node.input[i])
+        if value is None and node.input[i] in self.pending:
+            raise _Unsupported("reads a piece of a tensor before the rest of it is sliced")
         if value is None:
             raise _Unsupported("its input is a constant, not a tensor computed from the input")
         return value
@@ -736,6 +752,73 @@ class _Converter:
             return "a concatenation with a constant of the file"
         self.set(node, self.graph.call_function(torch.cat, (parts,),
                                                 {"dim": self._axis(node, a, 1)}))
+
+    def _slice_range(self, node, a):
+        """(input, axis, start, stop) of a Slice of one axis, step 1, at constant bounds
+        (clamped to the axis, whose size must be known); None otherwise."""
+        if len(node.input) < 3:
+            return None
+        starts, ends = self.const(node.input[1]), self.const(node.input[2])
+        axes = self.const(node.input[3]) if len(node.input) > 3 and node.input[3] else None
+        steps = self.const(node.input[4]) if len(node.input) > 4 and node.input[4] else None
+        if starts is None or ends is None or starts.size != 1 \
+                or (steps is not None and int(steps.reshape(-1)[0]) != 1):
+            return None
+        rank = self.rank(node.input[0])
+        axis = int(axes.reshape(-1)[0]) if axes is not None else 0
+        if axis < 0 and rank is not None:
+            axis += rank
+        dims = self.static_dims.get(node.input[0])
+        if dims is None:
+            self._probe()
+            dims = self.static_dims.get(node.input[0])
+        if axis < 1 or dims is None or axis > len(dims):
+            return None
+        size = dims[axis - 1]
+        start, stop = (int(v.reshape(-1)[0]) for v in (starts, ends))
+        start, stop = (min(max(v + size if v < 0 else v, 0), size) for v in (start, stop))
+        return node.input[0], axis, start, stop, size
+
+    def op_Slice(self, node, index, a):
+        """The equal pieces of one axis, each a Slice of the same tensor (what torch.onnx
+        writes for `x.chunk(n, dim)`): archdsl's `chunk`, its pieces taken in order, made
+        once the last piece is sliced (the bounds of the later pieces are computed between
+        the slices)."""
+        found = self._slice_range(node, a)
+        if found is None:
+            return "a slice other than an equal piece of one axis (archdsl's chunk)"
+        name, axis, start, stop, size = found
+        group = self.slices.setdefault((name, axis), {})
+        group[(start, stop)] = node
+        self.pending[node.output[0]] = node
+        width = stop - start
+        if not width or size % width:
+            return None  # reported at the end if still a piece of nothing
+        n = size // width
+        wanted = [(k * width, (k + 1) * width) for k in range(n)]
+        if not all(w in group for w in wanted):
+            return None
+        chunk = self.graph.call_method("chunk", (self.x(node), n), {"dim": axis})
+        for k, w in enumerate(wanted):
+            out = group[w].output[0]
+            self.values[out] = self.graph.call_function(operator.getitem, (chunk, k))
+            self.pending.pop(out, None)
+        return None
+
+    def op_Split(self, node, index, a):
+        sizes = a.get("split")
+        if sizes is None and len(node.input) > 1 and node.input[1]:
+            sizes = self.const(node.input[1])
+        count = len(node.output)
+        if sizes is not None and len(set(int(v) for v in np.asarray(sizes).reshape(-1))) != 1:
+            return "a split into pieces of other sizes (archdsl's chunk takes equal pieces)"
+        axis = self._axis(node, a, 0)
+        if axis < 1:
+            return "a split of the batch"
+        chunk = self.graph.call_method("chunk", (self.x(node), count), {"dim": axis})
+        for k, out in enumerate(node.output):
+            self.values[out] = self.graph.call_function(operator.getitem, (chunk, k))
+        return None
 
     def op_Transpose(self, node, index, a):
         perm = a.get("perm")

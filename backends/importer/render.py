@@ -161,7 +161,8 @@ class Renderer:
         i = 0
         while i < len(items):
             run = _numbered_run(items, i, self.bound)
-            if run > 2 and items[i].ins[0] == current:  # three lines pay off from 3
+            if run > 2 and items[i].ins[0] == current and \
+                    items[i + run - 1].out not in self.bound:  # three lines pay off from 3
                 lines.extend(self.loop(items[i:i + run]))
                 current = items[i + run - 1].out
                 i += run
@@ -184,8 +185,14 @@ class Renderer:
             if not isinstance(e, Merge) and e.ins[0] != current:
                 lines.append(self.name_of(e.ins[0]))
             out_lines = self.entry(e)
+            marked = getattr(e.scope if isinstance(e, Child) else getattr(e, "op", None),
+                             "renamed_from", None)
+            if marked is not None:  # --mark-unsupported
+                from archdsl.escape import visible
+
+                out_lines[0] += f"  # UNSUPPORTED: named `{visible(marked)}` in the model"
             if self.comments and self.depth == 0 and isinstance(e, Child) and e.out in \
-                    self.traced.shapes:
+                    self.traced.shapes and marked is None:
                 shape = "x".join(str(d) for d in self.traced.shapes[e.out])
                 out_lines[-1] += f"  # -> {shape}"
             lines.extend(out_lines)
@@ -281,8 +288,11 @@ class Renderer:
             if not inner:
                 lines.append("{}")
             elif len(chain) == 1 and isinstance(chain[0], (Child, Layer)) and (
-                    len(inner) == 1 or not inner[0].startswith("{")) and not _BOUND.match(inner[0]):
-                lines.extend(inner)  # one item needs no braces around it
+                    len(inner) == 1 or not inner[0].startswith("{")) and not _BOUND.match(
+                    inner[0]) and not (lines and lines[-1] == inner[0]):
+                # one item needs no braces around it (unless it is the branch before it
+                # again: two equal lines would read as, and be collapsed into, a repetition)
+                lines.extend(inner)
             else:
                 lines.append("{")
                 lines.extend("    " + x for x in inner)

@@ -58,6 +58,8 @@ def one(family: str, name: str) -> dict:
         result = from_torch(model, shape, name=name)
     except Unexpressible as exc:
         row["missing"] = summarise(exc.missing)
+        if all("cannot be an archdsl label" in m.reason for m in exc.missing):
+            row["missing"] += "; " + marked(model, shape, name)
         return row
     row["lines"], row["blocks"] = result.lines, result.blocks
     problems = round_trip(model, result.network, shape)
@@ -69,13 +71,44 @@ def one(family: str, name: str) -> dict:
     return row
 
 
+def marked(model, shape, name) -> str:
+    """With --mark-unsupported (children renamed): whether the outputs are then the same,
+    the weights loaded under the renamed keys."""
+    import re
+
+    import torch
+
+    from . import from_torch
+    from .verify import randomise_norms
+
+    result = from_torch(model, shape, name=name, mark_unsupported=True)
+    names, renamed = {}, {}
+    for m in result.marked:
+        local = m.path.rsplit(".", 1)[-1]
+        fixed = re.sub(r"\W", "_", local)
+        names[local] = fixed if fixed != "block" else "block_"
+    ref = model.eval()
+    randomise_norms(ref)
+    for key, value in ref.state_dict().items():
+        renamed[".".join(names.get(p, p) for p in key.split("."))] = value
+    compiled = result.network.to_torch().eval()
+    compiled.load_state_dict(renamed, strict=True)
+    x = torch.randn(2, *shape)
+    with torch.no_grad():
+        err = (ref(x) - compiled(x)).abs().max().item()
+    same = "equal" if err <= 1e-5 else f"differ by {err:.2g}"
+    return (f"with --mark-unsupported: {result.lines} lines, {result.blocks} blocks, "
+            f"outputs {same}")
+
+
 def summarise(missing) -> str:
     """The reasons, most frequent first, each with one example path."""
     seen: Counter = Counter()
     example = {}
     for m in missing:
         what = m.what.rsplit(".", 1)[-1]
-        key = f"{what}: {m.reason}"
+        reason = m.reason.replace(f"`{m.path.rsplit('.', 1)[-1]}` ", "") if m.path else m.reason
+        key = f"{what}: {reason}"
         seen[key] += 1
         example.setdefault(key, m.path or "(model)")
     return "; ".join(f"{k} (at {example[k]}{f', +{n - 1}' if n > 1 else ''})"

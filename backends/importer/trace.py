@@ -52,10 +52,11 @@ class Op:
     in_shape: tuple  # first input, without the batch
     stateful: bool = False  # has parameters or buffers (its label matters)
     pieces: list = field(default_factory=list)  # a chunk: the ops of its pieces, in order
+    rename: str = ""  # --mark-unsupported: the label written for a name archdsl cannot write
 
     @property
     def local(self) -> str:
-        return self.path.rsplit(".", 1)[-1] if self.path else ""
+        return self.rename or (self.path.rsplit(".", 1)[-1] if self.path else "")
 
 
 @dataclass(eq=False)
@@ -67,10 +68,11 @@ class Scope:
     outs: list[int] = field(default_factory=list)
     in_shape: tuple = ()
     shape: tuple = ()
+    rename: str = ""  # --mark-unsupported: the label written for a name archdsl cannot write
 
     @property
     def local(self) -> str:
-        return self.path.rsplit(".", 1)[-1] if self.path else ""
+        return self.rename or (self.path.rsplit(".", 1)[-1] if self.path else "")
 
     @property
     def cls(self) -> type:

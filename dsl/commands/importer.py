@@ -7,7 +7,9 @@ code; its nodes become the layers torch.onnx exported them from, at the module p
 into the node names). The model is traced, each call mapped to an archdsl kind,
 its module paths kept, its blocks recovered (backends/importer). Exit 0: written. Exit 1:
 the model has parts archdsl cannot express; each is listed with its model path and nothing
-is written. Exit 2: a SPEC that names nothing importable, or a bad `--input`.
+is written (with `--mark-unsupported`, children whose names cannot be labels are written
+renamed and marked, and listed: exit 1 too). Exit 2: a SPEC that names nothing importable,
+or a bad `--input`.
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ def add_parser(sub):
                         "for an ONNX file, the file's own)")
     p.add_argument("--name", metavar="NAME",
                    help="the network's name (default: the factory's or the class's)")
+    p.add_argument("--mark-unsupported", action="store_true",
+                   help="write the file even where a child's name cannot be an archdsl label "
+                        "(`block`, `block1-0`): renamed and marked `# UNSUPPORTED`, listed, "
+                        "exit 1 (its state_dict keys differ there)")
     return p
 
 
@@ -66,40 +72,56 @@ def run(args) -> int:
         if onnx_file:
             result = _from_onnx_file(args, shape, from_onnx)
         else:
-            try:
-                model = spec.load(args.spec)
-            except spec.SpecError as exc:
-                raise UsageError(f"import: {exc}") from None
-            name = args.name or spec.default_name(args.spec)
-            result = from_torch(model, shape, name=name, source=args.spec)
+            result = _from_python(args, shape, from_torch, spec)
     except Unexpressible as exc:
         print(render_missing(args.spec, exc.missing), file=sys.stderr)
         return EXIT_INPUT
     if args.output in (None, "-"):
         sys.stdout.write(result.text)
-        return EXIT_OK
-    write_atomic(args.output, result.text, allow_arch=True)
-    print(f"wrote {visible(args.output)}: {result.network.name} ({result.lines} lines, "
-          f"{result.blocks} blocks, {result.network.params:,} parameters)", file=sys.stderr)
+    else:
+        write_atomic(args.output, result.text, allow_arch=True)
+        print(f"wrote {visible(args.output)}: {result.network.name} ({result.lines} lines, "
+              f"{result.blocks} blocks, {result.network.params:,} parameters)",
+              file=sys.stderr)
+    if result.marked:
+        print(render_missing(args.spec, result.marked, written=True), file=sys.stderr)
+        return EXIT_INPUT
     return EXIT_OK
+
+
+def _from_python(args, shape, from_torch, spec):
+    try:
+        model = spec.load(args.spec)
+    except spec.SpecError as exc:
+        raise UsageError(f"import: {exc}") from None
+    source = getattr(sys.modules.get(spec.parse(args.spec)[0]), "__file__", None)
+    if args.output not in (None, "-") and source and \
+            os.path.realpath(args.output) == os.path.realpath(source):
+        raise UsageError(f"import: refusing to write {args.output}: it is the model's source")
+    name = args.name or spec.default_name(args.spec)
+    return from_torch(model, shape, name=name, source=args.spec,
+                      mark_unsupported=args.mark_unsupported)
 
 
 def _from_onnx_file(args, shape, from_onnx):
     from ..backends.importer.onnx_module import OnnxFileError
 
     path = args.spec
+    if args.output not in (None, "-") and os.path.exists(path) and \
+            os.path.realpath(args.output) == os.path.realpath(path):
+        raise UsageError(f"import: refusing to write {visible(args.output)}: it is the model")
     if not os.path.isfile(path):
         raise UsageError(f"import: {visible(path)}: no such file"
                          if not os.path.exists(path) else
                          f"import: {visible(path)} is not a file")
     try:
-        return from_onnx(path, shape, name=args.name,
-                         label=os.path.basename(path))
+        return from_onnx(path, shape, name=args.name, label=os.path.basename(path),
+                         mark_unsupported=args.mark_unsupported)
     except OnnxFileError as exc:
         raise UsageError(f"import: {visible(path)}: {visible(str(exc))}") from None
 
 
-def render_missing(spec: str, missing) -> str:
+def render_missing(spec: str, missing, written: bool = False) -> str:
     """The parts that have no archdsl counterpart, one diagnostic each, in forward order."""
     lines = []
     for m in missing:
@@ -107,5 +129,6 @@ def render_missing(spec: str, missing) -> str:
         lines.append(f"{visible(spec)}: error: {where}: {visible(m.what)}: {visible(m.reason)}")
     n = len(missing)
     lines.append(f"{n} part{'s' if n != 1 else ''} of the model cannot be expressed in archdsl; "
-                 "nothing written")
+                 + ("written renamed and marked `# UNSUPPORTED`" if written else
+                    "nothing written"))
     return "\n".join(lines)

@@ -44,6 +44,15 @@ NETS = textwrap.dedent('''
             return self.attn(x, x, x)[0]
 
 
+    class Keyword(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block = nn.Sequential(nn.Conv2d(3, 4, 1))
+
+        def forward(self, x):
+            return self.block(x)
+
+
     NOT_A_MODEL = 3
 ''')
 
@@ -86,6 +95,18 @@ def test_unexpressible_lists_what_is_missing_and_writes_nothing(pkg):
     assert "nothing written" in err and "Traceback" not in err
 
 
+def test_mark_unsupported_writes_the_file_and_fails(pkg):
+    out = pkg / "kw.arch"
+    code, _, err = run_cli("import", "user_nets:Keyword", "--input", "3x8x8", "-o", str(out))
+    assert code == 1 and not out.exists() and "nothing written" in err
+    code, _, err = run_cli("import", "user_nets:Keyword", "--input", "3x8x8", "-o", str(out),
+                           "--mark-unsupported")
+    assert code == 1, err
+    assert "block_: [conv(4, 1x1)]  # UNSUPPORTED: named `block` in the model" in out.read_text()
+    assert "written renamed and marked" in err
+    assert run_cli("check", str(out))[0] == 0
+
+
 @pytest.mark.parametrize("spec, message", [
     ("user_nets", "is not a model: write MODULE:FACTORY"),
     ("user nets:Net", "is not a Python module name"),
@@ -105,6 +126,13 @@ def test_malformed_specs_are_usage_errors(pkg, spec, message):
 def test_bad_input_shape(pkg):
     code, _, err = run_cli("import", "user_nets:Net", "--input", "3xx8")
     assert code == 2 and "--input" in err
+
+
+def test_never_overwrites_the_models_source(pkg):
+    code, _, err = run_cli("import", "user_nets:Net", "--input", "3x8x8", "-o",
+                           str(pkg / "user_nets.py"))
+    assert code == 2 and "it is the model's source" in err
+    assert "class Net" in (pkg / "user_nets.py").read_text()
 
 
 def test_output_is_a_folder(pkg):

@@ -157,6 +157,33 @@ def test_a_name_archdsl_cannot_write_is_reported():
     assert "archdsl keyword" in info.value.missing[0].reason
 
 
+class Named(torch.nn.Module):
+    """Children named as archdsl cannot label them: a keyword and a dashed name."""
+
+    def __init__(self):
+        super().__init__()
+        self.block = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.ReLU())
+        self.add_module("stage1-0", torch.nn.Conv2d(4, 4, 3, padding=1))
+
+    def forward(self, x):
+        return getattr(self, "stage1-0")(self.block(x))
+
+
+def test_mark_unsupported_renames_and_marks():
+    model = Named().eval()
+    result = from_torch(model, (3, 8, 8), mark_unsupported=True)
+    assert [m.path for m in result.marked] == ["stage1-0", "block"]
+    lines = [" ".join(line.split()) for line in result.text.splitlines()]  # comments aligned
+    assert "block_: [conv(4, 1x1), relu] # UNSUPPORTED: named `block` in the model" in lines
+    assert "stage1_0: conv(4, 3x3, pad=1) # UNSUPPORTED: named `stage1-0` in the model" in lines
+    compiled = result.network.to_torch().eval()
+    renamed = {k.replace("block.", "block_.").replace("stage1-0", "stage1_0"): v
+               for k, v in model.state_dict().items()}
+    compiled.load_state_dict(renamed, strict=True)
+    x = torch.randn(2, 3, 8, 8)
+    assert torch.allclose(compiled(x), model(x), atol=1e-6)
+
+
 def test_archdsl_from_torch_is_lazy():
     import subprocess
     import sys

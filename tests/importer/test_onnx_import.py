@@ -159,3 +159,21 @@ def test_a_weight_of_the_file_times_a_tensor_is_a_learned_scale():
     x = torch.randn(2, 3, 6, 6)
     with torch.no_grad():
         assert np.abs(model(x).numpy() - onnxruntime_output(data, x)).max() <= 1e-5
+
+
+def test_reorders_pads_resizes_and_norms_over_the_last_dimension():
+    """The Reshapes model of test_onnx_module (permute, a layer norm and a linear over the
+    last dimension, a mean, reshapes, a constant pad, nearest and bilinear resizes), all the
+    way to an `.arch` file."""
+    from .test_onnx_module import Reshapes
+
+    torch.manual_seed(0)
+    data = exported(Reshapes(), (2, 6, 5))
+    result = from_onnx(data)
+    for kind in ("permute(", "layernorm", "pad(", "upsample(", "mean(", "reshape("):
+        assert kind in result.text, kind
+    model = result.network.to_torch().eval()
+    model.load_state_dict(result.weights, strict=True)
+    x = torch.randn(3, 2, 6, 5)
+    with torch.no_grad():
+        assert np.abs(model(x).numpy() - onnxruntime_output(data, x)).max() <= 1e-5

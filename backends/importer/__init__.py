@@ -74,7 +74,7 @@ def from_torch(module, input_shape, name: str | None = None, *, source: str | No
     """
     import archdsl
 
-    from . import blocks, emit, structure, trace
+    from . import blocks, emit, structure, trace, verify
 
     shape = archdsl.parse_shape(input_shape)
     traced = trace.trace(module, shape)
@@ -88,6 +88,9 @@ def from_torch(module, input_shape, name: str | None = None, *, source: str | No
     found = blocks.recover(traced, items, net_name)
     text = emit.file_text(traced, items, found, net_name, source)
     network = archdsl.parse(text, filename=f"{net_name}.arch")
+    wrong = verify.keys_differ(module, network, renamed=bool(marked))
+    if wrong is not None:
+        raise Unexpressible([wrong])
     return Imported(text, network, len(found), tuple(b.name for b in found), tuple(marked))
 
 
@@ -150,7 +153,11 @@ def from_onnx(source, input_shape=None, name: str | None = None, *,
     label = label or (str(source) if isinstance(source, (str, Path)) else "an ONNX model")
     result = from_torch(module, shape, name=name or "imported", source=label,
                         mark_unsupported=mark_unsupported)
-    result.weights = module.state_dict()
+    weights = module.state_dict()
+    if result.marked:  # renamed parts: the same weights, in order, under the new names
+        keys = list(result.network.to_torch().state_dict())
+        weights = dict(zip(keys, weights.values(), strict=True))
+    result.weights = weights
     return result
 
 

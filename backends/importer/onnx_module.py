@@ -451,8 +451,9 @@ class _Converter:
             return f"a batch norm over a rank-{rank} tensor"
         if len(node.output) > 1 and any(node.output[1:]):
             return "a batch norm in training mode"
+        momentum = float(str(np.float32(1.0 - a.get("momentum", 0.9))))  # ONNX: 1 - torch's
         bn = getattr(nn, f"BatchNorm{dims}d")(scale.shape[0], eps=float(a.get("epsilon", 1e-5)),
-                                              momentum=1.0 - float(a.get("momentum", 0.9)))
+                                              momentum=momentum)
         with torch.no_grad():
             bn.weight.copy_(torch.from_numpy(scale.copy()))
             bn.bias.copy_(torch.from_numpy(bias.copy()))
@@ -750,6 +751,9 @@ class _Converter:
         parts = [self.tensor(n) for n in node.input]
         if any(p is None for p in parts):
             return "a concatenation with a constant of the file"
+        if len(parts) == 1:  # `torch.cat([x])`: x itself
+            self.set(node, parts[0])
+            return None
         self.set(node, self.graph.call_function(torch.cat, (parts,),
                                                 {"dim": self._axis(node, a, 1)}))
 
@@ -999,45 +1003,40 @@ def _nest(root: nn.Module, flat: fx.Graph, node_scope: dict, outs: list) -> nn.M
               outputs: list[fx.Node], holder: nn.Module) -> nn.Module:
         g = fx.Graph()
         env = {a: g.placeholder(f"x{i}" if i else "x") for i, a in enumerate(inputs)}
-        children: dict[str, list[fx.Node]] = {}
-        units: list[object] = []  # direct nodes, and each child scope (its name) once
-        unit_of: dict[fx.Node, object] = {}
-        for n in nodes:
-            s = scope(n)
-            if len(s) > len(prefix):
-                c = s[len(prefix)]
-                if c not in children:
-                    children[c] = []
-                    units.append(c)
-                children[c].append(n)
-                unit_of[n] = c
-            else:
-                units.append(n)
-                unit_of[n] = n
+        children, unit_of = _units(prefix, nodes, scope)
+        if _hoist_concats(prefix, children, node_scope):
+            children, unit_of = _units(prefix, nodes, scope)
+        units = list(dict.fromkeys(unit_of[n] for n in nodes))
+        expanded: set[tuple[str, ...]] = set()
         for n in _scope_order(units, unit_of, children):
             if isinstance(n, fx.Node):
                 copy = g.node_copy(n, lambda a: env[a])
                 if n.op == "call_module":
-                    copy.target = n.target.split(".")[-1]
+                    copy.target = ".".join(n.target.split(".")[len(prefix):])
                 env[n] = copy
                 continue
-            c, inner = n, children[n]
+            rel, inner = n, children[n]
             inside = set(inner)
             ins = list(dict.fromkeys(a for m in inner for a in m.all_input_nodes
                                      if a not in inside))
             used_outside = [m for m in inner if any(u not in inside for u in m.users)]
             if len(ins) > len(_ARITY):
-                raise _TooMany(".".join((*prefix, c)), len(ins))
-            child_holder = holder._modules.get(c)
-            if child_holder is None:
-                child_holder = OnnxScope()
-            holder._modules[c] = build((*prefix, c), inner, ins, used_outside, child_holder)
-            call = g.call_module(c, tuple(env[a] for a in ins))
+                raise _TooMany(".".join((*prefix, *rel)), len(ins))
+            parent = holder
+            for part in rel[:-1]:  # a list of modules that is not called itself
+                expanded.add(rel[:len(rel) - 1])
+                parent = parent._modules.setdefault(part, OnnxScope())
+            child_holder = parent._modules.get(rel[-1]) or OnnxScope()
+            parent._modules[rel[-1]] = build((*prefix, *rel), inner, ins, used_outside,
+                                             child_holder)
+            call = g.call_module(".".join(rel), tuple(env[a] for a in ins))
             if len(used_outside) == 1:
                 env[used_outside[0]] = call
             else:
                 for k, m in enumerate(used_outside):
                     env[m] = g.call_function(operator.getitem, (call, k))
+        for rel in sorted(expanded, key=len, reverse=True):
+            _as_list(holder, rel)
         result = [env[o] for o in outputs]
         g.output(result[0] if len(result) == 1 else tuple(result))
         names = list(holder._modules)
@@ -1064,6 +1063,74 @@ def _nest(root: nn.Module, flat: fx.Graph, node_scope: dict, outs: list) -> nn.M
     return build((), order, [next(iter(flat.nodes))], outs, root).eval()
 
 
+def _units(prefix: tuple, nodes: list, scope) -> tuple[dict, dict]:
+    """The steps of a scope: each child scope that reads and gives one tensor (a call of
+    it), and its own nodes. A child that gives several (a `ModuleList` whose modules the
+    scope calls one by one, `layers.0`, `layers.1`) is not called itself: its children are
+    the steps, down to its layers. (children: path below `prefix` -> nodes; unit_of: node ->
+    its step, the node itself for the scope's own.)"""
+    groups: dict[tuple[str, ...], list] = {}
+    for n in nodes:
+        rel = scope(n)[len(prefix):]
+        if rel:
+            groups.setdefault(rel[:1], []).append(n)
+    children: dict[tuple[str, ...], list] = {}
+    work = list(groups.items())
+    while work:
+        rel, members = work.pop(0)
+        inside = set(members)
+        outs = [m for m in members if any(u not in inside for u in m.users)]
+        if len(outs) == 1:
+            children[rel] = members
+            continue
+        deeper: dict[tuple[str, ...], list] = {}
+        for n in members:
+            r = scope(n)[len(prefix):]
+            if len(r) > len(rel):
+                deeper.setdefault(r[:len(rel) + 1], []).append(n)
+        work.extend(deeper.items())
+    unit_of: dict = {}
+    for rel, members in children.items():
+        for n in members:
+            unit_of[n] = rel
+    for n in nodes:
+        unit_of.setdefault(n, n)  # the scope's own, and the layers of a list of them
+    return children, unit_of
+
+
+def _as_list(holder: nn.Module, rel: tuple[str, ...]) -> None:
+    """A scope that is never called, only holds the modules its parent calls: an
+    `nn.ModuleList` (children `0`, `1`, ...) or an `nn.ModuleDict`, as torch models have."""
+    parent = holder
+    for part in rel[:-1]:
+        parent = parent._modules[part]
+    old = parent._modules[rel[-1]]
+    names = list(old._modules)
+    new = nn.ModuleList() if names == [str(i) for i in range(len(names))] else nn.ModuleDict()
+    for name, m in old._modules.items():
+        new.add_module(name, m)
+    parent._modules[rel[-1]] = new
+
+
+def _hoist_concats(prefix: tuple, children: dict, node_scope: dict) -> bool:
+    """A child scope that reads several tensors only to concatenate them first (DenseNet's
+    layers take the list of the features so far): the concatenation is made the parent's,
+    so the child takes one tensor, as a block does. Whether any was moved."""
+    moved = False
+    for members in children.values():
+        inside = set(members)
+        ins = {a for m in members for a in m.all_input_nodes if a not in inside}
+        if len(ins) < 2:
+            continue
+        for cat in (m for m in members if m.op == "call_function" and m.target is torch.cat):
+            if ins <= set(cat.all_input_nodes) and all(
+                    u is cat or u not in inside for a in ins for u in a.users):
+                node_scope[cat] = prefix
+                moved = True
+                break
+    return moved
+
+
 def _scope_order(units: list, unit_of: dict, children: dict) -> list:
     """The units of a scope (its own nodes, its child scopes) in an order that runs each
     after what it reads: the file's order where it allows (torch.onnx may interleave the
@@ -1071,7 +1138,7 @@ def _scope_order(units: list, unit_of: dict, children: dict) -> list:
     index = {u: k for k, u in enumerate(units)}
     deps: dict[object, set] = {u: set() for u in units}
     for u in units:
-        for n in (children[u] if isinstance(u, str) else [u]):
+        for n in (children[u] if isinstance(u, tuple) else [u]):
             for a in n.all_input_nodes:
                 v = unit_of.get(a)
                 if v is not None and v is not u and v != u:

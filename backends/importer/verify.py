@@ -26,6 +26,32 @@ def randomise_norms(module, seed: int = 0) -> None:
                     m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
 
 
+def keys_differ(original, network, renamed: bool = False):
+    """A `Missing` for the first weight the imported file does not name (or shape) as the
+    model does, None when every key, in order, with its shape, is the model's: the check
+    `from_torch` makes before it answers, so that a structure the importer writes wrongly
+    is refused rather than written (`renamed`: names changed on purpose, shapes compared)."""
+    from .trace import Missing
+
+    want = [(k, tuple(v.shape)) for k, v in original.state_dict().items()]
+    have = [(k, tuple(v.shape)) for k, v in network.to_torch().state_dict().items()]
+    if renamed:
+        want, have = [("", s) for _, s in want], [("", s) for _, s in have]
+    for (wk, ws), (hk, hs) in zip(want, have, strict=False):
+        if (wk, ws) != (hk, hs):
+            got = f"`{hk}` ({'x'.join(map(str, hs))})" if hk else "x".join(map(str, hs))
+            return Missing(wk.rpartition(".")[0], "state_dict",
+                           f"archdsl's file for it would hold {got} where the model holds "
+                           f"`{wk}` ({'x'.join(map(str, ws))}): a structure the importer "
+                           "cannot write with the model's names")
+    if len(want) != len(have):
+        extra = (have if len(have) > len(want) else want)[min(len(want), len(have))][0]
+        return Missing(extra.rpartition(".")[0], "state_dict",
+                       f"the imported file has {len(have)} weights and buffers, the model "
+                       f"{len(want)}")
+    return None
+
+
 def round_trip(original, network, input_shape, atol: float = 1e-5, seed: int = 0,
                compiled=None) -> list[str]:
     """Problems with `network` as a copy of `original` (an empty list when there are none)."""

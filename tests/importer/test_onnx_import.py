@@ -177,3 +177,71 @@ def test_reorders_pads_resizes_and_norms_over_the_last_dimension():
     x = torch.randn(3, 2, 6, 5)
     with torch.no_grad():
         assert np.abs(model(x).numpy() - onnxruntime_output(data, x)).max() <= 1e-5
+
+
+class DenseLayer(torch.nn.Module):
+    def __init__(self, cin, growth):
+        super().__init__()
+        self.norm = torch.nn.BatchNorm2d(cin)
+        self.conv = torch.nn.Conv2d(cin, growth, 3, padding=1, bias=False)
+
+    def forward(self, features):  # torchvision's DenseNet: the layer concatenates its inputs
+        return self.conv(torch.relu(self.norm(torch.cat(features, 1))))
+
+
+class DenseBlock(torch.nn.ModuleDict):
+    def __init__(self):
+        super().__init__({f"denselayer{k + 1}": DenseLayer(4 + 2 * k, 2) for k in range(3)})
+
+    def forward(self, x):
+        features = [x]
+        for layer in self.values():
+            features.append(layer(features))
+        return torch.cat(features, 1)
+
+
+class Dense(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = torch.nn.Conv2d(3, 4, 3, padding=1)
+        self.dense = DenseBlock()
+        self.head = torch.nn.Conv2d(10, 3, 1)
+
+    def forward(self, x):
+        return self.head(self.dense(self.stem(x)))
+
+
+def test_layers_that_concatenate_their_inputs_take_one_tensor():
+    """A scope reading several tensors only to concatenate them (DenseNet's layers) has the
+    concatenation moved before it, so it is a block taking one tensor; a concatenation of
+    one tensor is that tensor."""
+    data = exported(Dense(), (3, 8, 8))
+    result = from_onnx(data)
+    assert result.blocks >= 1
+    model = result.network.to_torch().eval()
+    model.load_state_dict(result.weights, strict=True)
+    x = torch.randn(2, 3, 8, 8)
+    with torch.no_grad():
+        assert np.abs(model(x).numpy() - onnxruntime_output(data, x)).max() <= 1e-5
+
+
+def test_a_structure_written_with_other_names_is_refused():
+    """Modules of a list that the model calls one by one, with other work between them: the
+    file archdsl could write numbers them otherwise, so the import refuses, naming the
+    first weight, rather than writing a file whose keys are not the model's."""
+    class Listed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = torch.nn.ModuleList(torch.nn.Conv2d(3, 3, 1) for _ in range(2))
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = torch.relu(layer(x))
+            return x
+
+    from archdsl.backends.importer import from_torch
+
+    with pytest.raises(Unexpressible) as info:
+        from_torch(Listed(), (3, 4, 4))
+    [part] = info.value.missing
+    assert part.path == "layers.0" and "`layers.0.weight`" in part.reason

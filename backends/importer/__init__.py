@@ -22,7 +22,16 @@ from dataclasses import dataclass
 
 from .trace import Missing, Unexpressible
 
-__all__ = ["Imported", "Missing", "Unexpressible", "from_torch"]
+__all__ = ["Imported", "Missing", "Unexpressible", "from_onnx", "from_torch"]
+
+
+def from_onnx(path, input_shape=None, name: str | None = None, *, source: str | None = None,
+              mark_unsupported: bool = False):
+    """Import a saved ONNX file (onnx_import.py): as `from_torch`, its initializers' names
+    (`layer1.0.conv1.weight`, as torch's exporter writes them) become the module paths."""
+    from .onnx_import import from_onnx as _from_onnx
+
+    return _from_onnx(path, input_shape, name, source=source, mark_unsupported=mark_unsupported)
 
 
 @dataclass
@@ -73,10 +82,18 @@ def from_torch(module, input_shape, name: str | None = None, *, source: str | No
     """
     import archdsl
 
-    from . import blocks, emit, structure, trace
+    from . import trace
 
     shape = archdsl.parse_shape(input_shape)
-    traced = trace.trace(module, shape)
+    return finish(trace.trace(module, shape), module, name, source, mark_unsupported)
+
+
+def finish(traced, module, name, source, mark_unsupported=False):
+    """A traced model (trace.py, or onnx_import.py) as an `Imported`."""
+    import archdsl
+
+    from . import blocks, emit, structure
+
     missing: list[Missing] = []
     items = structure.entries(traced, missing)
     marked: list[Missing] = []

@@ -30,12 +30,13 @@ def add_parser(sub):
                                    "imports it, which runs its code.")
     p.add_argument("spec", metavar="SPEC",
                    help="the model: MODULE:FACTORY or MODULE:Class(ARGS), e.g. "
-                        "torchvision.models:resnet50 or my_pkg.nets:Net(width=64); the "
-                        "arguments are Python literals")
+                        "torchvision.models:resnet50 or my_pkg.nets:Net(width=64) (the "
+                        "arguments are Python literals), or a saved FILE.onnx")
     p.add_argument("-o", "--output", metavar="FILE.arch",
                    help="where to write the file (default: standard output)")
-    p.add_argument("--input", dest="input_shape", default="3x224x224", metavar="CxHxW",
-                   help="the shape of one input sample, batch left out (default 3x224x224)")
+    p.add_argument("--input", dest="input_shape", metavar="CxHxW",
+                   help="the shape of one input sample, batch left out (default 3x224x224; "
+                        "for an ONNX file, its input's)")
     p.add_argument("--name", metavar="NAME",
                    help="the network's name (default: the factory's or the class's)")
     p.add_argument("--mark-unsupported", action="store_true",
@@ -50,26 +51,20 @@ def run(args) -> int:
     from ..api import parse_shape
 
     try:
-        shape = parse_shape(args.input_shape)
+        shape = parse_shape(args.input_shape) if args.input_shape else None
     except ValueError as exc:
         raise UsageError(f"--input: {exc}") from None
     if args.output not in (None, "-") and os.path.isdir(args.output):
         raise UsageError(f"import: cannot write {args.output}: it is a folder; give a file "
                          "name, e.g. net.arch")
-    from ..backends.importer import Unexpressible, from_torch, spec
+    from ..backends.importer import Unexpressible, from_onnx, from_torch, spec
 
+    onnx_file = args.spec.endswith(".onnx")
     try:
-        model = spec.load(args.spec)
-    except spec.SpecError as exc:
-        raise UsageError(f"import: {exc}") from None
-    source = getattr(sys.modules.get(spec.parse(args.spec)[0]), "__file__", None)
-    if args.output not in (None, "-") and source and \
-            os.path.realpath(args.output) == os.path.realpath(source):
-        raise UsageError(f"import: refusing to write {args.output}: it is the model's source")
-    name = args.name or spec.default_name(args.spec)
-    try:
-        result = from_torch(model, shape, name=name, source=args.spec,
-                            mark_unsupported=args.mark_unsupported)
+        if onnx_file:
+            result = _onnx(args, shape, from_onnx)
+        else:
+            result = _python(args, shape or (3, 224, 224), from_torch, spec)
     except Unexpressible as exc:
         print(render_missing(args.spec, exc.missing), file=sys.stderr)
         return EXIT_INPUT
@@ -84,6 +79,36 @@ def run(args) -> int:
         print(render_missing(args.spec, result.marked, written=True), file=sys.stderr)
         return EXIT_INPUT
     return EXIT_OK
+
+
+def _python(args, shape, from_torch, spec):
+    try:
+        model = spec.load(args.spec)
+    except spec.SpecError as exc:
+        raise UsageError(f"import: {exc}") from None
+    source = getattr(sys.modules.get(spec.parse(args.spec)[0]), "__file__", None)
+    if args.output not in (None, "-") and source and \
+            os.path.realpath(args.output) == os.path.realpath(source):
+        raise UsageError(f"import: refusing to write {args.output}: it is the model's source")
+    name = args.name or spec.default_name(args.spec)
+    return from_torch(model, shape, name=name, source=args.spec,
+                      mark_unsupported=args.mark_unsupported)
+
+
+def _onnx(args, shape, from_onnx):
+    require("onnx", "`archdsl import FILE.onnx`")
+    from ..backends.importer.onnx_import import OnnxError
+
+    if not os.path.isfile(args.spec):
+        raise UsageError(f"import: no such file: {args.spec}")
+    if args.output not in (None, "-") and \
+            os.path.realpath(args.output) == os.path.realpath(args.spec):
+        raise UsageError(f"import: refusing to write {args.output}: it is the input file")
+    try:
+        return from_onnx(args.spec, shape, name=args.name, source=args.spec,
+                         mark_unsupported=args.mark_unsupported)
+    except OnnxError as exc:
+        raise UsageError(f"import: {exc}") from None
 
 
 def render_missing(spec: str, missing, written: bool = False) -> str:

@@ -87,7 +87,7 @@ def from_onnx(path, input_shape=None, name=None, *, source=None, mark_unsupporte
 
 
 def _fill_numbering(traced) -> None:
-    """ONNX drops what does nothing in eval (dropout, identity), so `classifier.2` may follow
+    """ONNX drops what does nothing in eval mode: dropout, identity. So `classifier.2` may follow
     `classifier.0`: an `identity` takes each number left out, so that archdsl's numbering
     gives the layer after it its name back."""
     from .kinds import MERGES

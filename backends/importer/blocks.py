@@ -92,19 +92,39 @@ def archdsl_class(cls) -> tuple[str, str] | None:
     return (m.group(1), m.group(2)) if m else None
 
 
+def _onnx_scope(module) -> bool:
+    from .onnx_module import OnnxScope
+
+    return isinstance(module, OnnxScope)
+
+
 def is_block(child: Child) -> bool:
-    """A custom class is a block; a plain nn.Sequential (or a compiled network's group) a
-    labelled group, unless its name is a number (only a block call is numbered)."""
+    """A custom class is a block; a plain nn.Sequential (or a compiled network's group, or a
+    scope of an ONNX file whose children are all numbered) a labelled group, unless its name
+    is a number (only a block call is numbered)."""
     import torch.nn as nn
 
-    cls = type(child.scope.module)
+    module = child.scope.module
+    cls = type(module)
     generated = archdsl_class(cls)
-    group = cls is nn.Sequential or (generated is not None and generated[0] == "group")
+    group = cls is nn.Sequential or (generated is not None and generated[0] == "group") or (
+        _onnx_scope(module) and all(n.isdigit() for n in module._modules))
     return not group or not is_label(child.scope.local)
 
 
-def class_key(cls):
-    """Instances of one key are one block (or are split by their text)."""
+def class_key(child: Child):
+    """Instances of one key are one block (or are split by their text): a class, or for an
+    ONNX file's scopes (which have none) the names of the layers in them."""
+    import torch.nn as nn
+
+    module = child.scope.module
+    if _onnx_scope(module):
+        # the layers' names; scopes and sequences inside it (an optional `downsample`) are
+        # parts the recovery compares, not the key
+        return ("onnx", "unit", frozenset(n for n, m in module._modules.items()
+                                          if not _onnx_scope(m)
+                                          and type(m) is not nn.Sequential))
+    cls = type(module)
     generated = archdsl_class(cls)
     return ("archdsl", generated[1]) if generated is not None else cls
 
@@ -129,7 +149,7 @@ def recover(traced, root: list, network: str = "") -> list[Block]:
     by_class: dict[object, list[Child]] = {}
     for c in walk(root):
         if is_block(c):
-            by_class.setdefault(class_key(type(c.scope.module)), []).append(c)
+            by_class.setdefault(class_key(c), []).append(c)
     order = sorted(by_class, key=lambda k: max(h(c) for c in by_class[k]))
     taken = set(kind_names()) | {"in", "x", network}
     blocks: list[Block] = []

@@ -214,6 +214,9 @@ class _Converter:
         inputs = [i for i in g.input if i.name not in self.inits]
         if len(inputs) != 1:
             raise OnnxFileError(f"the model has {len(inputs)} inputs; archdsl networks have one")
+        batch_dim = inputs[0].type.tensor_type.shape.dim[:1]
+        self.fixed_batch = (int(batch_dim[0].dim_value)
+                            if batch_dim and batch_dim[0].HasField("dim_value") else None)
         dims = list(inputs[0].type.tensor_type.shape.dim)[1:]
         if self.input_shape is not None:
             if len(self.input_shape) != len(dims):
@@ -835,7 +838,8 @@ class _Converter:
         if shape is None:
             return "a shape computed at run time (archdsl's reshape has a fixed shape)"
         shape = [int(s) for s in shape]
-        if shape and shape[0] == BATCH:  # `x.view(x.size(0), ...)`
+        if shape and (shape[0] == BATCH or (shape[0] == self.fixed_batch and shape.count(-1))):
+            # `x.view(x.size(0), ...)`; in a file exported at a fixed batch, that batch
             shape[0] = -1
             if shape.count(-1) > 1:
                 dims = self.static_dims.get(node.input[0])

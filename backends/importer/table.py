@@ -24,14 +24,14 @@ TOO_LARGE = {"vit_h_14", "regnet_y_128gf"}
 
 
 def models(family: str) -> list[str]:
-    import importlib
+    import torchvision.models
+    import torchvision.models.segmentation
 
-    import torchvision
-
+    modules = {"classification": torchvision.models,
+               "segmentation": torchvision.models.segmentation}
     names = []
     for fam in (FAMILIES if family == "all" else [family]):
-        mod = importlib.import_module(FAMILIES[fam])
-        names += [(fam, n) for n in torchvision.models.list_models(module=mod)]
+        names += [(fam, n) for n in torchvision.models.list_models(module=modules[fam])]
     return names
 
 

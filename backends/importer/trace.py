@@ -289,7 +289,8 @@ class _Builder:
             if not isinstance(out, fx.Node):
                 kind = type(out).__name__
                 self.miss("", type(self.model).__qualname__,
-                          f"forward returns a {kind} (archdsl networks return one tensor here)")
+                          f"forward returns a value of type {kind} (archdsl networks return "
+                          "one tensor here)")
                 return
             with contextlib.suppress(_Failed):  # reported where it failed
                 self.output = self.tensor(out)

@@ -47,7 +47,11 @@ def network_text(traced, items, name: str) -> str:
 def file_text(traced, items, blocks, name: str, source: str | None) -> str:
     from archdsl.format import format_text
 
-    parts = ["\n".join(header(source, traced.input_shape))]
+    head = header(source, traced.input_shape)
+    if traced.output_key is not None:
+        key = visible(repr(traced.output_key))
+        head.append(f"# The model returns {{{key}: x}}; this network returns x.")
+    parts = ["\n".join(head)]
     parts += [b.text() for b in blocks]
     parts.append(network_text(traced, items, name))
     return format_text("\n\n".join(parts) + "\n", f"{name}.arch")

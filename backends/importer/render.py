@@ -234,6 +234,8 @@ class Renderer:
         if op.path and op.stateful and is_label(op.local):
             label = f"{op.local}: "
         args = op.args
+        if op.kind == "upsample" and len(op.ins) == 2:  # the size of another tensor
+            args = [*args, ("like", Name(self.name_of(op.ins[1])), None)]
         if op.id == self.classes_op:  # the network's `classes` parameter
             args = [(n, Name("classes") if n == "features" else v, d) for n, v, d in args]
         return label + self.call(op.kind, args)

@@ -58,6 +58,17 @@ def entries(traced: Traced, missing: list[Missing]) -> list:
 def _body(scope: Scope, missing: list[Missing]) -> list:
     out = []
     for item in scope.items:
+        path = item.path
+        parent = path.rsplit(".", 1)[0] if "." in path else ""
+        if path and parent != scope.path:  # inside an nn.ModuleList or ModuleDict
+            module = item.module if isinstance(item, Scope) else None
+            what = f"{type(module).__module__}.{type(module).__qualname__}" if module is not \
+                None else item.kind
+            holder = parent[len(scope.path) + 1:] if scope.path else parent
+            missing.append(Missing(path, what, f"sits in `{holder}`, a container forward does "
+                                   "not call (an nn.ModuleList or ModuleDict): archdsl has no "
+                                   "scope for it"))
+            continue
         if isinstance(item, Scope):
             if len(item.ins) != 1 or len(item.outs) != 1:
                 cls = item.cls

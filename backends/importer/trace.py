@@ -92,6 +92,7 @@ class Traced:
     output: int
     input_shape: tuple
     shapes: dict[int, tuple]  # value id -> shape without the batch
+    output_key: object = None  # forward returned {key: tensor}; the network gives the tensor
 
 
 def _tracer_class():
@@ -193,6 +194,7 @@ class _Builder:
         self.open: list[str] = []
         self.called: set[str] = set()
         self.output: int | None = None
+        self.output_key = None
 
     def miss(self, path, what, reason):
         m = Missing(path, what, reason)
@@ -220,7 +222,8 @@ class _Builder:
             self.narrows(scope)
             self.dense(scope)
         self.interfaces()
-        return Traced(self.root, self.ops, self.output, self.input_shape, self.shapes)
+        return Traced(self.root, self.ops, self.output, self.input_shape, self.shapes,
+                      self.output_key)
 
     # ------------------------------------------------------------------ nodes
 
@@ -286,6 +289,10 @@ class _Builder:
             return
         if node.op == "output":
             out = node.args[0]
+            if isinstance(out, dict) and len(out) == 1 and isinstance(
+                    next(iter(out.values())), fx.Node):
+                # the segmentation models' {"out": x}: the network gives x (the header says)
+                self.output_key, out = next(iter(out.items()))
             if not isinstance(out, fx.Node):
                 kind = type(out).__name__
                 self.miss("", type(self.model).__qualname__,
@@ -384,6 +391,9 @@ class _Builder:
                                                      ("start", start, 0),
                                                      ("length", length, 0)]), [x], shape)
             return
+        if node.op == "call_function" and target is torch.nn.functional.interpolate:
+            self.interpolate(node, scope, shape)
+            return
         if (node.op == "call_method" and target in ("view", "reshape")) or (
                 node.op == "call_function" and target is torch.reshape):
             self.reshape(node, scope, shape)
@@ -412,6 +422,33 @@ class _Builder:
             ins = [first]
         self.add(node, scope, mapped, ins, shape)
 
+    def interpolate(self, node, scope, shape):
+        """`F.interpolate`: archdsl's upsample (by a scale, to a size, or like a tensor)."""
+        a = kinds._kw(node.args, dict(node.kwargs),
+                      ["size", "scale_factor", "mode", "align_corners", "recompute_scale_factor",
+                       "antialias"],
+                      {"size": None, "scale_factor": None, "mode": "nearest",
+                       "align_corners": None, "recompute_scale_factor": None,
+                       "antialias": False})
+        if a["recompute_scale_factor"] or a["antialias"]:
+            raise NotExpressible("recompute_scale_factor or antialias")
+        x = self.tensor(node.args[0])
+        ins, args = [x], []
+        size = self.values.get(a["size"]) if a["size"] is not None and not isinstance(
+            a["size"], (int, tuple, list)) else a["size"]
+        if isinstance(size, tuple) and size and size[0] == "spatial":
+            ins.append(size[1])
+        elif size is not None:
+            if not isinstance(size, (int, tuple, list)):
+                raise NotExpressible("resizes to a size computed in forward")
+            args.append(("size", kinds._size(size, len(self.shapes[x]) - 1), kinds.NONE))
+        elif a["scale_factor"] is not None:
+            scale = a["scale_factor"]
+            args.append(("scale", scale if not isinstance(scale, list) else tuple(scale),
+                         kinds.NONE))
+        args += [("mode", a["mode"], "nearest"), ("align_corners", a["align_corners"], None)]
+        self.add(node, scope, Mapped("upsample", args), ins, shape)
+
     def chunk(self, node):
         """`x.chunk(n, dim)`: an op whose pieces come from the `[i]`s that follow it."""
         scope = self.enter(node)
@@ -431,6 +468,19 @@ class _Builder:
 
         src, index = node.args
         held = self.values.get(src) if isinstance(src, fx.Node) else None
+        if isinstance(held, tuple) and held[0] == "size" and isinstance(index, slice):
+            shape_of = held[1]  # `t.shape[-2:]`: the spatial size of t, read at run time
+            t = shape_of.args[0] if shape_of.args else None
+            if shape_of.op == "call_function" and shape_of.args[1:] == ("shape",) and \
+                    isinstance(self.values.get(t), int):
+                rank = len(self.shapes[self.values[t]])
+                if (index.step is None and index.stop is None and \
+                        index.start in (1 - rank, 1, rank - (rank - 1))) or \
+                        (index.start is not None and index.start % (rank + 1) == 2
+                         and index.stop is None):
+                    self.values[node] = ("spatial", self.values[t])
+                    return
+            raise NotExpressible("indexes a shape other than as its spatial size")
         if not (isinstance(held, tuple) and held[0] == "chunk" and isinstance(index, int)):
             raise NotExpressible("indexes a value (a tuple or a shape)")
         chunk = held[1]

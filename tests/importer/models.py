@@ -218,3 +218,31 @@ class Skips(nn.Module):
 
 
 CUSTOM["skips"] = (Skips, (3, 8, 8))
+
+
+class Segmenter(nn.Module):
+    """A segmentation head resized to the input's size (read at run time), returning
+    {"out": x} as torchvision's segmentation models do."""
+
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU())
+        self.classifier = nn.Conv2d(8, 3, 1)
+
+    def forward(self, x):
+        size = x.shape[-2:]
+        y = self.classifier(self.backbone(x))
+        return {"out": F.interpolate(y, size=size, mode="bilinear", align_corners=False)}
+
+
+class Listed(nn.Module):
+    """Modules in an nn.ModuleList, called from the parent's forward: no archdsl scope."""
+
+    def __init__(self):
+        super().__init__()
+        self.convs = nn.ModuleList([nn.Conv2d(3, 3, 1), nn.Conv2d(3, 3, 1)])
+
+    def forward(self, x):
+        for conv in self.convs:
+            x = conv(x)
+        return x

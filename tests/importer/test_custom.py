@@ -184,6 +184,23 @@ def test_mark_unsupported_renames_and_marks():
     assert torch.allclose(compiled(x), model(x), atol=1e-6)
 
 
+def test_a_resize_to_the_input_and_a_dict_output():
+    model = models.Segmenter()
+    result = from_torch(model, (3, 16, 16))
+    assert 'upsample(like=in, mode="bilinear", align_corners=false)' in result.text
+    assert "# The model returns {'out': x}; this network returns x." in result.text
+    assert round_trip(model, result.network, (3, 16, 16)) == []
+    compiled = result.network.to_torch().eval()  # other sizes, as the original takes them
+    assert compiled(torch.randn(1, 3, 24, 20)).shape == (1, 3, 24, 20)
+
+
+def test_a_module_list_is_reported():
+    with pytest.raises(Unexpressible) as info:
+        from_torch(models.Listed(), (3, 8, 8))
+    assert [m.path for m in info.value.missing] == ["convs.0", "convs.1"]
+    assert "nn.ModuleList" in info.value.missing[0].reason
+
+
 def test_archdsl_from_torch_is_lazy():
     import subprocess
     import sys

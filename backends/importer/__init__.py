@@ -91,7 +91,8 @@ def from_torch(module, input_shape, name: str | None = None, *, source: str | No
     wrong = verify.keys_differ(module, network, renamed=bool(marked))
     if wrong is not None:
         raise Unexpressible([wrong])
-    return Imported(text, network, len(found), tuple(b.name for b in found), tuple(marked))
+    return Imported(text, network, len(found), tuple(b.name for b in found),
+                    marked=tuple(marked))
 
 
 def _check_labels(traced, items, missing: list[Missing], rename: bool) -> None:

@@ -226,9 +226,8 @@ def test_layers_that_concatenate_their_inputs_take_one_tensor():
 
 
 def test_a_structure_written_with_other_names_is_refused():
-    """Modules of a list that the model calls one by one, with other work between them: the
-    file archdsl could write numbers them otherwise, so the import refuses, naming the
-    first weight, rather than writing a file whose keys are not the model's."""
+    """Modules of a list that the model calls one by one, with other work between them:
+    archdsl has no scope for them, so the import refuses, naming each."""
     class Listed(torch.nn.Module):
         def __init__(self):
             super().__init__()
@@ -243,5 +242,19 @@ def test_a_structure_written_with_other_names_is_refused():
 
     with pytest.raises(Unexpressible) as info:
         from_torch(Listed(), (3, 4, 4))
-    [part] = info.value.missing
-    assert part.path == "layers.0" and "`layers.0.weight`" in part.reason
+    assert [part.path for part in info.value.missing] == ["layers.0", "layers.1"]
+
+
+def test_the_keys_are_checked_before_the_file_is_answered(monkeypatch):
+    """The last line of defence: a file whose compiled keys are not the model's (here the
+    renderer made to drop a label) is refused with the first weight it names otherwise."""
+    from archdsl.backends.importer import emit, from_torch
+
+    written = emit.file_text
+    monkeypatch.setattr(emit, "file_text",
+                        lambda *a: written(*a).replace("head: conv", "conv"))
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 3, 1))
+    model.add_module("head", torch.nn.Conv2d(3, 2, 1))
+    with pytest.raises(Unexpressible) as info:
+        from_torch(model, (3, 4, 4))
+    assert any("`head.weight`" in part.reason for part in info.value.missing)

@@ -268,6 +268,41 @@ class ExportNorm(nn.Module):
         return F.batch_norm(x, mean, var, weight, bias, False, 0.0, self.eps)
 
 
+class _LocalResponseNorm(torch.autograd.Function):
+    """PyTorch's local response norm, exported as ONNX's own `LRN` node."""
+
+    @staticmethod
+    def forward(ctx, x, size, alpha, beta, k):
+        return F.local_response_norm(x, size, alpha, beta, k)
+
+    @staticmethod
+    def symbolic(g, x, size, alpha, beta, k):
+        return g.op("LRN", x, size_i=size, alpha_f=alpha, beta_f=beta, bias_f=k)
+
+
+class ExportLRN(nn.Module):
+    """A local response norm of a C x H x W tensor as ONNX's `LRN` node where the two agree
+    (an odd size: ONNX centres an even window one channel later than PyTorch), else as
+    PyTorch computes it with the channel axis made by `unsqueeze` rather than a `view` to the
+    traced sizes. torch.onnx's own export views to sizes it reads from its shape inference,
+    which it had lost after a reshape of dynamic sizes
+    (fuzz seed 4, program 6090: onnxruntime refused the file)."""
+
+    def __init__(self, lrn: nn.LocalResponseNorm):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = lrn.size, lrn.alpha, lrn.beta, lrn.k
+
+    def forward(self, x):
+        if self.size % 2 and x.dim() == 4:  # (onnxruntime's LRN takes N x C x H x W only)
+            return _LocalResponseNorm.apply(x, self.size, self.alpha, self.beta, self.k)
+        div = (x * x).unsqueeze(1)
+        spatial = x.dim() - 2
+        div = F.pad(div, (0, 0) * spatial + (self.size // 2, (self.size - 1) // 2))
+        pool = F.avg_pool2d if spatial == 1 else F.avg_pool3d
+        div = pool(div, (self.size,) + (1,) * spatial, stride=1).squeeze(1)
+        return x / (div * self.alpha + self.k) ** self.beta
+
+
 class ExportInstanceNorm(nn.Module):
     """An instance norm without an affine map, with constant ones and zeros for it: torch.onnx
     makes them itself only when it still knows the channel count, which it loses after a
@@ -334,6 +369,8 @@ def swaps(ir, model: nn.Module, dynamic: bool = False) -> list[tuple[str, nn.Mod
             new = pool_swap(module, ceil_pool_fix(module, ir.input_shapes(nid)[0]))
         elif isinstance(module, nn.Unflatten) and not dynamic:
             new = ExportUnflatten(module, ir.input_shapes(nid)[0])
+        elif isinstance(module, nn.LocalResponseNorm) and len(ir.input_shapes(nid)[0]) in (2, 3):
+            new = ExportLRN(module)
         elif isinstance(module, nn.modules.instancenorm._InstanceNorm) and module.weight is None:
             new = ExportInstanceNorm(module)
         elif isinstance(module, nn.PixelUnshuffle) and not dynamic:

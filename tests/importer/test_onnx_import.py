@@ -258,3 +258,18 @@ def test_the_keys_are_checked_before_the_file_is_answered(monkeypatch):
     with pytest.raises(Unexpressible) as info:
         from_torch(model, (3, 4, 4))
     assert any("`head.weight`" in part.reason for part in info.value.missing)
+
+
+def test_archdsl_exports_a_local_response_norm_that_imports_back(tmp_path):
+    """archdsl writes an LRN of odd size as ONNX's `LRN` node, which the import reads."""
+    net = archdsl.parse("network z { input 3x12x12  conv(8, 3x3)  relu  lrn(3)  maxpool(2) }")
+    path = tmp_path / "z.onnx"
+    net.to_onnx(path)
+    assert "LRN" in {n.op_type for n in onnx.load(str(path)).graph.node}
+    result = from_onnx(path)
+    assert "lrn(3" in result.text
+    model = result.network.to_torch().eval()
+    model.load_state_dict(result.weights, strict=True)
+    x = torch.randn(2, 3, 12, 12)
+    with torch.no_grad():
+        assert np.abs(model(x).numpy() - onnxruntime_output(path.read_bytes(), x)).max() <= 1e-5

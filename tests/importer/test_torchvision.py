@@ -24,11 +24,12 @@ EXPRESSIBLE = {
     "resnext101_64x4d", "resnext50_32x4d", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
     "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "squeezenet1_0", "squeezenet1_1", "vgg11",
     "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
-    "wide_resnet101_2", "wide_resnet50_2",
+    "wide_resnet101_2", "wide_resnet50_2", "fcn_resnet50", "fcn_resnet101",
 }
 # a block made from an nn.Sequential subclass compiles to a plain nn.Sequential, which imports
-# back under another name (docs/import.md)
-NOT_FIXED = {"mobilenet_v2"}
+# back under another name; a model returning {"out": x} compiles to one returning x
+# (docs/import.md)
+NOT_FIXED = {"mobilenet_v2", "fcn_resnet50", "fcn_resnet101"}
 HEAVY = {"vit_h_14", "regnet_y_128gf", "vit_l_16", "vit_l_32", "regnet_y_32gf",
          "regnet_y_16gf", "efficientnet_b7", "efficientnet_v2_l"}
 

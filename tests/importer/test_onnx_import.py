@@ -38,20 +38,25 @@ def onnxruntime_output(data: bytes, x: torch.Tensor) -> np.ndarray:
     return session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
 
 
-@pytest.mark.parametrize("name", sorted(CUSTOM))
-def test_imported_file_computes_what_onnxruntime_does(name):
-    factory, shape = CUSTOM[name]
-    torch.manual_seed(0)
-    data = exported(factory(), shape)
-    result = from_onnx(data, name=name)
+def assert_computes_what_onnxruntime_does(result, data: bytes, shape, batch: int = 2):
+    """The imported network compiled, given the file's weights (strict), against onnxruntime
+    running the file on one random batch: within 1e-5."""
     model = result.network.to_torch().eval()
     model.load_state_dict(result.weights, strict=True)
-    x = torch.randn(3, *shape)
+    x = torch.randn(batch, *shape)
     with torch.no_grad():
         got = model(x).numpy()
     want = onnxruntime_output(data, x)
     assert got.shape == want.shape
     assert np.abs(got - want).max() <= 1e-5
+
+
+@pytest.mark.parametrize("name", sorted(CUSTOM))
+def test_imported_file_computes_what_onnxruntime_does(name):
+    factory, shape = CUSTOM[name]
+    torch.manual_seed(0)
+    data = exported(factory(), shape)
+    assert_computes_what_onnxruntime_does(from_onnx(data, name=name), data, shape, batch=3)
 
 
 def test_blocks_torch_onnx_still_names_are_recovered():
@@ -154,11 +159,7 @@ def test_a_weight_of_the_file_times_a_tensor_is_a_learned_scale():
     data = exported(Scaled(), (3, 6, 6))
     result = from_onnx(data)
     assert "gamma: scale(" in result.text
-    model = result.network.to_torch().eval()
-    model.load_state_dict(result.weights, strict=True)
-    x = torch.randn(2, 3, 6, 6)
-    with torch.no_grad():
-        assert np.abs(model(x).numpy() - onnxruntime_output(data, x)).max() <= 1e-5
+    assert_computes_what_onnxruntime_does(result, data, (3, 6, 6), batch=2)
 
 
 def test_reorders_pads_resizes_and_norms_over_the_last_dimension():
@@ -172,11 +173,7 @@ def test_reorders_pads_resizes_and_norms_over_the_last_dimension():
     result = from_onnx(data)
     for kind in ("permute(", "layernorm", "pad(", "upsample(", "mean(", "reshape("):
         assert kind in result.text, kind
-    model = result.network.to_torch().eval()
-    model.load_state_dict(result.weights, strict=True)
-    x = torch.randn(3, 2, 6, 5)
-    with torch.no_grad():
-        assert np.abs(model(x).numpy() - onnxruntime_output(data, x)).max() <= 1e-5
+    assert_computes_what_onnxruntime_does(result, data, (2, 6, 5), batch=3)
 
 
 class DenseLayer(torch.nn.Module):
@@ -218,11 +215,7 @@ def test_layers_that_concatenate_their_inputs_take_one_tensor():
     data = exported(Dense(), (3, 8, 8))
     result = from_onnx(data)
     assert result.blocks >= 1
-    model = result.network.to_torch().eval()
-    model.load_state_dict(result.weights, strict=True)
-    x = torch.randn(2, 3, 8, 8)
-    with torch.no_grad():
-        assert np.abs(model(x).numpy() - onnxruntime_output(data, x)).max() <= 1e-5
+    assert_computes_what_onnxruntime_does(result, data, (3, 8, 8), batch=2)
 
 
 def test_a_structure_written_with_other_names_is_refused():
@@ -268,8 +261,4 @@ def test_archdsl_exports_a_local_response_norm_that_imports_back(tmp_path):
     assert "LRN" in {n.op_type for n in onnx.load(str(path)).graph.node}
     result = from_onnx(path)
     assert "lrn(3" in result.text
-    model = result.network.to_torch().eval()
-    model.load_state_dict(result.weights, strict=True)
-    x = torch.randn(2, 3, 12, 12)
-    with torch.no_grad():
-        assert np.abs(model(x).numpy() - onnxruntime_output(path.read_bytes(), x)).max() <= 1e-5
+    assert_computes_what_onnxruntime_does(result, path.read_bytes(), (3, 12, 12), batch=2)

@@ -1,12 +1,4 @@
-"""The importer's tests run small models: one intra-op thread keeps them quick."""
+"""The importer's tests run small models: one intra-op thread keeps them quick (the torch
+backend's fixture, shared)."""
 
-import pytest
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    torch = pytest.importorskip("torch")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+from tests.torch.conftest import _one_thread  # noqa: F401  (an autouse fixture)
